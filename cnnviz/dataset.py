@@ -1,0 +1,99 @@
+"""The one in-memory shape every data source becomes: three splits plus class names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+SPLIT_NAMES = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Decoded images (uint8, N x H x W x C) with integer labels."""
+
+    x: np.ndarray
+    y: np.ndarray
+    boxes: np.ndarray | None = None  # (N, 4) x0, y0, x1, y1 in pixels; generated data only
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def take(self, indices: np.ndarray) -> Split:
+        """The sub-split at the given indices."""
+        boxes = None if self.boxes is None else self.boxes[indices]
+        return Split(self.x[indices], self.y[indices], boxes)
+
+    def class_counts(self, num_classes: int) -> np.ndarray:
+        return np.bincount(self.y, minlength=num_classes)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file that was not loaded, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset ready for training and for every view of the app."""
+
+    name: str
+    class_names: list[str]
+    train: Split
+    val: Split
+    test: Split
+    display_names: list[str] = field(default_factory=list)
+    source: str = ""
+    split_seed: int | None = None
+    light_on_dark: bool = False  # light objects on a dark background, as in MNIST
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.display_names:
+            object.__setattr__(self, "display_names", list(self.class_names))
+        if len(self.display_names) != len(self.class_names):
+            raise ValueError("display_names must have one entry per class")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(int(d) for d in self.train.x.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def channels(self) -> int:
+        return self.image_shape[2]
+
+    def split(self, name: str) -> Split:
+        if name not in SPLIT_NAMES:
+            raise KeyError(f"unknown split {name!r}; expected one of {SPLIT_NAMES}")
+        return getattr(self, name)
+
+    def splits(self) -> dict[str, Split]:
+        return {name: self.split(name) for name in SPLIT_NAMES}
+
+    def with_display_names(self, display_names: list[str]) -> Dataset:
+        return replace(self, display_names=list(display_names))
+
+    def class_counts(self) -> dict[str, np.ndarray]:
+        """Images per class, for each split."""
+        return {name: split.class_counts(self.num_classes) for name, split in self.splits().items()}
+
+    def describe(self) -> dict:
+        """A JSON-ready record of where the data came from (stored with each run)."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "split_seed": self.split_seed,
+            "image_shape": list(self.image_shape),
+            "class_names": list(self.class_names),
+            "display_names": list(self.display_names),
+            "light_on_dark": self.light_on_dark,
+            "sizes": {name: len(split) for name, split in self.splits().items()},
+        }

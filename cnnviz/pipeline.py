@@ -1,0 +1,50 @@
+"""tf.data input pipelines: images are decoded once at load, then batched and prefetched."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cnnviz.dataset import Split
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, H, W, C) -> the float32 [0, 1] tensor every cnnviz model takes."""
+    return images.astype("float32") / 255.0
+
+
+def make_pipeline(
+    split: Split,
+    batch_size: int,
+    *,
+    training: bool = False,
+    seed: int = 0,
+    augmenter: keras.Layer | None = None,
+) -> tf.data.Dataset:
+    """Batches of (float32 images in [0, 1], int labels) for one split.
+
+    The train split is reshuffled each epoch; ``augmenter`` (a Keras layer) is applied to
+    training batches only, so validation and test data are never augmented.
+    """
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((split.x, split.y.astype("int32"))).cache()
+    if training:
+        data = data.shuffle(min(len(split), 10_000), seed=seed, reshuffle_each_iteration=True)
+    data = data.batch(batch_size).map(_scale, num_parallel_calls=tf.data.AUTOTUNE)
+    if training and augmenter is not None:
+        data = data.map(
+            lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
+        )
+    return data.prefetch(tf.data.AUTOTUNE)
+
+
+def _scale(images, labels):
+    import tensorflow as tf
+
+    return tf.cast(images, tf.float32) / 255.0, labels

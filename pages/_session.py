@@ -1,0 +1,91 @@
+"""Per-browser-session state shared by the pages: the current dataset, model and run.
+
+Pages read and write the app's state only through these functions, so the keys live in
+one place. Heavy objects come from the cnnviz library through Streamlit's caches.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.dataset import Dataset
+from cnnviz.registry import DatasetSpec, DatasetUnavailable, load_dataset
+from cnnviz.runs import Run
+
+DATASET_KEY = "cnnviz_dataset"
+DATASET_SPEC_KEY = "cnnviz_dataset_spec"
+DEFAULT_RUNS_DIR = "runs"
+
+
+def runs_dir() -> Path:
+    """Where runs are saved: $CNNVIZ_RUNS_DIR, else ./runs."""
+    return Path(os.environ.get("CNNVIZ_RUNS_DIR", DEFAULT_RUNS_DIR))
+
+
+@st.cache_resource(show_spinner="Loading the dataset...", max_entries=8)
+def cached_dataset(spec: DatasetSpec) -> Dataset:
+    """Datasets are shared by every session that asks for the same spec."""
+    return load_dataset(spec)
+
+
+def current_dataset() -> Dataset:
+    """The session's dataset; the generated Shapes set until the user picks another."""
+    if DATASET_KEY not in st.session_state:
+        set_current_dataset(DatasetSpec(), cached_dataset(DatasetSpec()))
+    return st.session_state[DATASET_KEY]
+
+
+def current_dataset_spec() -> DatasetSpec:
+    current_dataset()
+    return st.session_state[DATASET_SPEC_KEY]
+
+
+def set_current_dataset(spec: DatasetSpec, dataset: Dataset) -> None:
+    st.session_state[DATASET_SPEC_KEY] = spec
+    st.session_state[DATASET_KEY] = dataset
+
+
+def try_load_dataset(spec: DatasetSpec) -> Dataset | None:
+    """Load a dataset, showing a plain message instead of a traceback when it fails."""
+    try:
+        return cached_dataset(spec)
+    except DatasetUnavailable as error:
+        st.error(str(error))
+        return None
+
+
+def sample_indices(labels: np.ndarray, per_class: int, num_classes: int) -> dict[int, np.ndarray]:
+    """The first few indices of every class, for sample grids."""
+    return {c: np.flatnonzero(labels == c)[:per_class] for c in range(num_classes)}
+
+
+def render_sidebar() -> None:
+    """Always-visible summary of what the session is working on."""
+    with st.sidebar:
+        st.caption("Current dataset")
+        if DATASET_KEY in st.session_state:
+            dataset = st.session_state[DATASET_KEY]
+            height, width, channels = dataset.image_shape
+            st.markdown(
+                f"**{dataset.name}** · {dataset.num_classes} classes · "
+                f"{height}×{width}×{channels} · {len(dataset.train)}/{len(dataset.val)}/"
+                f"{len(dataset.test)} images"
+            )
+        else:
+            st.markdown("**Shapes** (default, generated offline)")
+
+
+MODEL_KEY = "cnnviz_model"
+
+
+def current_model() -> Run | None:
+    """The session's current model: the last one built, trained or opened."""
+    return st.session_state.get(MODEL_KEY)
+
+
+def set_current_model(run: Run) -> None:
+    st.session_state[MODEL_KEY] = run

@@ -1,0 +1,29 @@
+"""Shared fixtures: the real data beside the repo, and small datasets made offline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data; a test that needs it is skipped loudly when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"REAL DATA ABSENT: {SHARED_DATA} not found; this data check did not run")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def small_shapes():
+    """A small Shapes dataset (32x32 RGB, 400 images) shared by the whole session."""
+    from cnnviz.registry import DatasetSpec, load_dataset
+
+    return load_dataset(DatasetSpec(source="shapes", image_size=32, count=400))
