@@ -51,6 +51,7 @@ class Dataset:
     split_seed: int | None = None
     light_on_dark: bool = False  # light objects on a dark background, as in MNIST
     skipped: list[SkippedFile] = field(default_factory=list)
+    spec: dict = field(default_factory=dict)  # the registry spec that loads it again
 
     def __post_init__(self) -> None:
         if not self.display_names:
@@ -96,4 +97,5 @@ class Dataset:
             "display_names": list(self.display_names),
             "light_on_dark": self.light_on_dark,
             "sizes": {name: len(split) for name, split in self.splits().items()},
+            "spec": dict(self.spec),
         }

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
-from cnnviz.dataset import Dataset, Split
+from cnnviz.archive import ArchiveError, content_hash, dataset_root, safe_extract
+from cnnviz.dataset import Dataset, SkippedFile, Split
+from cnnviz.folders import (
+    FolderError,
+    check_classes,
+    class_folders,
+    decode_classes,
+    find_split_folders,
+    flat_folder_files,
+    suggest_keywords,
+    visible_children,
+)
+from cnnviz.formats import FormatError, detect_light_on_dark, load_idx_pair, load_npz
+from cnnviz.images import is_image_file
+from cnnviz.keras_datasets import KERAS_DATASETS, DownloadFailed, load_keras_dataset
 from cnnviz.shapes import SHAPE_CLASSES, generate_shapes
 from cnnviz.split import DEFAULT_RATIOS, stratified_split
+
+ENGLISH_NAMES = {  # Animals-10 ships with Italian folder names
+    "cane": "dog", "cavallo": "horse", "elefante": "elephant", "farfalla": "butterfly",
+    "gallina": "chicken", "gatto": "cat", "mucca": "cow", "pecora": "sheep",
+    "ragno": "spider", "scoiattolo": "squirrel",
+}  # fmt: skip
 
 
 class DatasetUnavailable(RuntimeError):
@@ -18,7 +40,12 @@ class DatasetUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """Everything needed to (re)load a dataset; hashable, so it can key a cache."""
+    """Everything needed to (re)load a dataset; hashable, so it can key a cache.
+
+    image_size and color_mode apply to image files and Shapes; count is the number of
+    Shapes images; limit caps the training pool of other sources (0 = everything);
+    keywords name the classes of a flat folder (empty = suggested from file names).
+    """
 
     source: str = "shapes"
     path: str = ""
@@ -28,6 +55,7 @@ class DatasetSpec:
     split_seed: int = 42
     ratios: tuple[float, float, float] = DEFAULT_RATIOS
     keywords: tuple[str, ...] = ()
+    limit: int = 0
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -41,9 +69,23 @@ class DatasetSpec:
         return cls(**known)
 
 
-def split_arrays(
-    name: str, class_names: list[str], x: np.ndarray, y: np.ndarray, spec: DatasetSpec, **extra
-) -> Dataset:
+def cache_dir() -> Path:
+    """cnnviz's own cache (extracted uploads): $CNNVIZ_CACHE, default ~/.cache/cnnviz."""
+    return Path(os.environ.get("CNNVIZ_CACHE", Path.home() / ".cache" / "cnnviz"))
+
+
+def save_upload(data: bytes, suffix: str = ".zip") -> Path:
+    """Keep an uploaded file in the cache, named by its content, and return its path."""
+    path = cache_dir() / "uploads" / f"{content_hash(data)}{suffix}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    return path
+
+
+def split_arrays(name: str, class_names: list[str], x: np.ndarray, y: np.ndarray, spec: DatasetSpec, **extra) -> Dataset:
     """A Dataset from one pool of images, split by the spec's seed and ratios."""
     boxes = extra.pop("boxes", None)
     pool = Split(x, y.astype(np.int32), boxes)
@@ -53,14 +95,134 @@ def split_arrays(
 
 def _load_shapes(spec: DatasetSpec) -> Dataset:
     x, y, boxes = generate_shapes(spec.count, spec.image_size, seed=spec.split_seed)
+    if spec.color_mode == "grayscale":
+        x = np.round(x.mean(axis=-1, keepdims=True)).astype(np.uint8)
+    return split_arrays("Shapes", list(SHAPE_CLASSES), x, y, spec, boxes=boxes, source="generated offline")
+
+
+def _load_keras(spec: DatasetSpec) -> Dataset:
+    title, class_names, _ = KERAS_DATASETS[spec.source]
+    (x_pool, y_pool), (x_test, y_test) = load_keras_dataset(spec.source)
+    x_pool, y_pool = _limited(x_pool, y_pool, spec)
+    train_share, val_share, _ = spec.ratios
+    train_idx, val_idx, _ = stratified_split(y_pool, (train_share, val_share, 0.0), spec.split_seed)
+    pool = Split(x_pool, y_pool)
+    return Dataset(
+        title, class_names, pool.take(train_idx), pool.take(val_idx), Split(x_test, y_test),
+        source=f"keras.datasets.{spec.source} (its own test split)", split_seed=spec.split_seed,
+        light_on_dark=detect_light_on_dark(x_pool),
+    )  # fmt: skip
+
+
+def _limited(x: np.ndarray, y: np.ndarray, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
+    """A stratified subset of at most spec.limit images (all of them when limit is 0)."""
+    if not 0 < spec.limit < len(y):
+        return x, y
+    keep, _, rest = stratified_split(y, (spec.limit, 0, len(y) - spec.limit), spec.split_seed)
+    return x[keep], y[keep]
+
+
+def _load_array_file(spec: DatasetSpec) -> Dataset:
+    path = Path(spec.path)
+    if spec.source == "idx":
+        (x, y), names = load_idx_pair(path), None
+    else:
+        x, y, names = load_npz(path)
+    x, y = _limited(x, y, spec)
+    class_names = names or [str(label) for label in range(int(y.max()) + 1)]
+    check_classes(class_names, y)
+    return split_arrays(path.name, class_names, x, y, spec, source=str(path), light_on_dark=detect_light_on_dark(x))
+
+
+def _load_folder(spec: DatasetSpec, root: Path | None = None) -> Dataset:
+    root = root or Path(spec.path)
+    if not root.is_dir():
+        raise FolderError(f"folder not found: {root}")
+    splits = find_split_folders(root)
+    if splits:
+        return _load_split_folders(spec, root, splits)
+    x, y, skipped = decode_classes(class_folders(root), spec.image_size, spec.color_mode)
+    names = list(class_folders(root))
+    return split_arrays(root.name, names, x, y, spec, source=str(root), skipped=skipped, light_on_dark=_light(x))
+
+
+def _load_split_folders(spec: DatasetSpec, root: Path, folders: dict[str, Path]) -> Dataset:
+    """A folder already split into train/ and val/ (or validation/) and/or test/."""
+    class_names = list(class_folders(folders["train"]))
+    parts: dict[str, Split] = {}
+    skipped: list[SkippedFile] = []
+    for split, folder in folders.items():
+        files = class_folders(folder)
+        extra = sorted(set(files) - set(class_names))
+        if extra:
+            raise FolderError(f"{folder.name}/ has classes that train/ lacks: {', '.join(extra)}")
+        x, y, bad = decode_classes({n: files.get(n, []) for n in class_names}, spec.image_size, spec.color_mode)
+        parts[split], skipped = Split(x, y), skipped + bad
+    parts = _fill_missing_splits(parts, spec)
+    return Dataset(
+        root.name, class_names, parts["train"], parts["val"], parts["test"], source=f"{root} (its own split)",
+        split_seed=spec.split_seed, skipped=skipped, light_on_dark=_light(parts["train"].x),
+    )  # fmt: skip
+
+
+def _fill_missing_splits(parts: dict[str, Split], spec: DatasetSpec) -> dict[str, Split]:
+    """Carve a missing validation or test split out of train, stratified and seeded."""
+    missing = [name for name in ("val", "test") if name not in parts]
+    if not missing:
+        return parts
+    shares = {"train": spec.ratios[0], "val": spec.ratios[1], "test": spec.ratios[2]}
+    ratios = tuple(shares[name] if name in missing or name == "train" else 0.0 for name in ("train", "val", "test"))
+    indices = stratified_split(parts["train"].y, ratios, spec.split_seed)  # type: ignore[arg-type]
+    train = parts["train"]
+    carved = dict(zip(("train", "val", "test"), (train.take(i) for i in indices)))
+    return {**parts, "train": carved["train"], **{name: carved[name] for name in missing}}
+
+
+def _load_flat_folder(spec: DatasetSpec, root: Path | None = None) -> Dataset:
+    root = root or Path(spec.path)
+    if not root.is_dir():
+        raise FolderError(f"folder not found: {root}")
+    keywords = list(spec.keywords) or suggest_flat_keywords(root)
+    files, unmatched = flat_folder_files(root, keywords)
+    x, y, skipped = decode_classes(files, spec.image_size, spec.color_mode)
     return split_arrays(
-        "Shapes", list(SHAPE_CLASSES), x, y, spec, boxes=boxes, source="generated offline"
-    )
+        root.name, keywords, x, y, spec, source=f"{root} (classes from file names)",
+        skipped=unmatched + skipped, light_on_dark=_light(x),
+    )  # fmt: skip
+
+
+def suggest_flat_keywords(root: Path) -> list[str]:
+    """Class keywords suggested from the image file names of a flat folder."""
+    return suggest_keywords([p.name for p in visible_children(root) if p.is_file() and is_image_file(p)])
+
+
+def _load_zip(spec: DatasetSpec) -> Dataset:
+    archive = Path(spec.path)
+    if not archive.is_file():
+        raise ArchiveError(f"archive not found: {archive}")
+    target = cache_dir() / "extracted" / archive.stem
+    root = dataset_root(target) if target.is_dir() else safe_extract(archive, target)
+    if any(child.is_dir() for child in visible_children(root)):
+        return _load_folder(spec, root)
+    return _load_flat_folder(spec, root)
+
+
+def _light(x: np.ndarray) -> bool:
+    return x.shape[-1] == 1 and detect_light_on_dark(x)
 
 
 SOURCES: dict[str, tuple[str, Callable[[DatasetSpec], Dataset]]] = {
     "shapes": ("Shapes (generated offline)", _load_shapes),
+    "mnist": ("MNIST (Keras download)", _load_keras),
+    "fashion_mnist": ("Fashion-MNIST (Keras download)", _load_keras),
+    "cifar10": ("CIFAR-10 (Keras download)", _load_keras),
+    "folder": ("A folder of class subfolders (or train/val/test)", _load_folder),
+    "flat_folder": ("A flat folder, classes from file names", _load_flat_folder),
+    "zip": ("A zip upload of either kind of folder", _load_zip),
+    "idx": ("MNIST-style IDX files", _load_array_file),
+    "npz": ("A NumPy .npz with x and y", _load_array_file),
 }
+LOAD_ERRORS = (DownloadFailed, FormatError, FolderError, ArchiveError, OSError)
 
 
 def list_datasets() -> list[str]:
@@ -71,4 +233,25 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
     """Load any registered source; raises DatasetUnavailable with a user-facing message."""
     if spec.source not in SOURCES:
         raise DatasetUnavailable(f"Unknown dataset {spec.source!r}. Choose one of: {', '.join(SOURCES)}.")
-    return SOURCES[spec.source][1](spec)
+    try:
+        dataset = SOURCES[spec.source][1](spec)
+    except LOAD_ERRORS as error:
+        raise DatasetUnavailable(str(error)) from error
+    english = [ENGLISH_NAMES.get(name.lower(), name) for name in dataset.class_names]
+    return replace(dataset, display_names=english, spec=spec.to_dict())
+
+
+def spec_from_name_or_path(value: str, image_size: int = 64, **options) -> DatasetSpec:
+    """A spec from a registry name (shapes, mnist...) or a path to a folder, zip, .npz or IDX."""
+    if value in ("shapes", *KERAS_DATASETS):
+        return DatasetSpec(source=value, image_size=image_size, **options)
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise DatasetUnavailable(f"{value!r} is neither a dataset name ({', '.join(SOURCES)}) nor an existing path")
+    if path.suffix.lower() in (".zip", ".npz"):
+        return DatasetSpec(source=path.suffix.lower()[1:], path=str(path), image_size=image_size, **options)
+    is_idx = "idx" in path.name or (path.is_dir() and any("idx3" in p.name for p in path.iterdir()))
+    if is_idx:
+        return DatasetSpec(source="idx", path=str(path), **options)
+    flat = path.is_dir() and not any(child.is_dir() for child in visible_children(path))
+    return DatasetSpec(source="flat_folder" if flat else "folder", path=str(path), image_size=image_size, **options)

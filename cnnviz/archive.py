@@ -1,0 +1,92 @@
+"""Safe extraction of a user's zip upload."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from cnnviz.folders import IGNORED_NAMES
+
+MAX_TOTAL_BYTES = 2 * 1024**3
+MAX_FILES = 200_000
+
+
+class ArchiveError(ValueError):
+    """A zip that is refused, with a message meant for the user."""
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def safe_extract(zip_path: Path, target: Path, max_total_bytes: int = MAX_TOTAL_BYTES) -> Path:
+    """Extract a zip into target after checking every member; returns the dataset's root.
+
+    Refused: members whose path would escape target, links, archives over the size cap.
+    Skipped: __MACOSX, .DS_Store and hidden files. The root is the first folder holding
+    more than a single subfolder.
+    """
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and not _ignored(m.filename)]
+            _check_members(members, target, max_total_bytes)
+            partial = target.with_name(target.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            written = 0
+            for member in members:
+                written += _extract_member(archive, member, partial, max_total_bytes - written)
+    except zipfile.BadZipFile as error:
+        raise ArchiveError(f"{zip_path.name} is not a valid zip archive ({error})") from error
+    if target.exists():
+        shutil.rmtree(target)
+    partial.rename(target)
+    return dataset_root(target)
+
+
+def dataset_root(folder: Path) -> Path:
+    """Descend through folders that hold nothing but one subfolder."""
+    while True:
+        children = [c for c in folder.iterdir() if not _ignored(c.name)]
+        if len(children) == 1 and children[0].is_dir():
+            folder = children[0]
+        else:
+            return folder
+
+
+def _ignored(name: str) -> bool:
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return any(part.startswith(".") or part in IGNORED_NAMES for part in parts)
+
+
+def _check_members(members: list[zipfile.ZipInfo], target: Path, max_total_bytes: int) -> None:
+    if len(members) > MAX_FILES:
+        raise ArchiveError(f"the archive holds {len(members):,} files; the limit is {MAX_FILES:,}")
+    declared = sum(m.file_size for m in members)
+    if declared > max_total_bytes:
+        raise ArchiveError(
+            f"the archive unpacks to {declared / 1e6:,.0f} MB; the limit is {max_total_bytes / 1e6:,.0f} MB"
+        )
+    root = target.resolve()
+    for member in members:
+        if stat.S_ISLNK(member.external_attr >> 16):
+            raise ArchiveError(f"the archive holds a link ({member.filename}); links are refused")
+        destination = (root / member.filename).resolve()
+        if member.filename.startswith(("/", "\\")) or not destination.is_relative_to(root):
+            raise ArchiveError(f"unsafe path in the archive: {member.filename!r} would land outside the folder")
+
+
+def _extract_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, root: Path, cap: int) -> int:
+    """Copy one member, counting real bytes so that a lying size header cannot pass the cap."""
+    destination = root / member.filename
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with archive.open(member) as source, open(destination, "wb") as sink:
+        while chunk := source.read(1 << 20):
+            written += len(chunk)
+            if written > cap:
+                raise ArchiveError("the archive unpacks to more than the size limit")
+            sink.write(chunk)
+    return written

@@ -1,0 +1,126 @@
+"""Your own images: a folder of class subfolders, a pre-split folder, or a flat folder
+whose file names carry the class (cloudy12.jpg, rain3.jpg)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from cnnviz.dataset import SkippedFile
+from cnnviz.images import ImageError, is_image_file, load_image_array
+
+SPLIT_FOLDER_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
+IGNORED_NAMES = {"__MACOSX", ".DS_Store", "Thumbs.db"}
+
+
+class FolderError(ValueError):
+    """A folder that cannot become a dataset, with a message meant for the user."""
+
+
+def visible_children(folder: Path) -> list[Path]:
+    """Entries of a folder without hidden files and OS clutter, sorted by name."""
+    return sorted(
+        p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_NAMES
+    )
+
+
+def find_split_folders(root: Path) -> dict[str, Path]:
+    """{"train": ..., "val": ..., "test": ...} for the split subfolders a folder holds."""
+    found = {}
+    for child in visible_children(root):
+        split = SPLIT_FOLDER_NAMES.get(child.name.lower())
+        if child.is_dir() and split:
+            found[split] = child
+    return found if "train" in found else {}
+
+
+def class_folders(root: Path) -> dict[str, list[Path]]:
+    """Image files per class subfolder (files found at any depth below each class folder)."""
+    classes = {}
+    for child in visible_children(root):
+        if child.is_dir():
+            classes[child.name] = sorted(
+                p for p in child.rglob("*") if p.is_file() and is_image_file(p) and not _hidden(p, child)
+            )
+    if len(classes) < 2:
+        raise FolderError(f"{root} needs at least 2 class subfolders; found {len(classes)}")
+    return classes
+
+
+def suggest_keywords(file_names: list[str], min_files: int = 2) -> list[str]:
+    """Class keywords from file names: the leading letters of each name (cloudy12.jpg -> cloudy)."""
+    prefixes = Counter()
+    for name in file_names:
+        match = re.match(r"[a-zA-Z]+", Path(name).stem)
+        if match:
+            prefixes[match.group(0).lower()] += 1
+    return sorted(word for word, count in prefixes.items() if count >= min_files)
+
+
+def keyword_of(file_name: str, keywords: list[str]) -> str | None:
+    """The longest keyword a file name starts with, or failing that contains."""
+    name = file_name.lower()
+    for test in (name.startswith, name.__contains__):
+        matches = [k for k in keywords if test(k.lower())]
+        if matches:
+            return max(matches, key=len)
+    return None
+
+
+def flat_folder_files(root: Path, keywords: list[str]) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
+    """Image files of a flat folder grouped by the keyword in their names."""
+    if not keywords:
+        raise FolderError("give at least two class keywords for a flat folder")
+    grouped: dict[str, list[Path]] = {k: [] for k in keywords}
+    unmatched = []
+    for path in visible_children(root):
+        if path.is_file() and is_image_file(path):
+            keyword = keyword_of(path.name, keywords)
+            if keyword is None:
+                unmatched.append(SkippedFile(str(path), "no class keyword in its name"))
+            else:
+                grouped[keyword].append(path)
+    return grouped, unmatched
+
+
+def decode_classes(
+    files_by_class: dict[str, list[Path]], image_size: int, color_mode: str
+) -> tuple[np.ndarray, np.ndarray, list[SkippedFile]]:
+    """Decode every file once, in parallel; undecodable files are skipped and reported."""
+    class_names = list(files_by_class)
+    paths = [p for name in class_names for p in files_by_class[name]]
+    labels = [i for i, name in enumerate(class_names) for _ in files_by_class[name]]
+    with ThreadPoolExecutor() as pool:
+        decoded = list(pool.map(lambda p: _try_decode(p, image_size, color_mode), paths))
+    skipped = [SkippedFile(str(p), d) for p, d in zip(paths, decoded) if isinstance(d, str)]
+    keep = [i for i, d in enumerate(decoded) if not isinstance(d, str)]
+    y = np.asarray([labels[i] for i in keep], dtype=np.int32)
+    check_classes(class_names, y)
+    return np.stack([decoded[i] for i in keep]), y, skipped
+
+
+def check_classes(class_names: list[str], labels: np.ndarray) -> None:
+    """Refuse fewer than two classes, or a class left without any image."""
+    if len(class_names) < 2:
+        raise FolderError(f"a dataset needs at least 2 classes; found {len(class_names)}")
+    counts = np.bincount(labels, minlength=len(class_names))
+    empty = [name for name, count in zip(class_names, counts) if count == 0]
+    if empty:
+        raise FolderError(f"these classes have no usable images: {', '.join(empty)}")
+
+
+def _try_decode(path: Path, image_size: int, color_mode: str) -> np.ndarray | str:
+    try:
+        return load_image_array(path, (image_size, image_size), color_mode)
+    except ImageError as error:
+        return str(error)
+    except OSError as error:
+        return f"cannot be read ({error})"
+
+
+def _hidden(path: Path, top: Path) -> bool:
+    return any(part.startswith(".") or part in IGNORED_NAMES for part in path.relative_to(top).parts)
