@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 MAX_PIXELS = 50_000_000  # larger images are refused as possible decompression bombs
@@ -31,14 +31,27 @@ def open_image(source: str | Path | bytes) -> Image.Image:
     16-bit images are converted, and only the first frame of an animation is kept.
     Raises ImageError with a plain-language reason when the data is not a usable image.
     """
+    return decode_image(source)[1]
+
+
+def decode_image(source: str | Path | bytes) -> tuple[Image.Image, Image.Image]:
+    """The first frame as stored and upright (EXIF orientation applied), both cleaned as
+    open_image does; the two are the same object when the file has no orientation tag."""
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
     if not data:
         raise ImageError("the file is empty (0 bytes)")
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise Image.DecompressionBombError(f"{image.width}x{image.height}")
             image.seek(0)
             image.load()
-            return _normalise(ImageOps.exif_transpose(image) or image)
+            upright = _normalise(ImageOps.exif_transpose(image) or image)
+            if image.getexif().get(ExifTags.Base.Orientation, 1) == 1:
+                return upright, upright
+            return _normalise(image.copy()), upright
+    except ImageError:
+        raise
     except Image.DecompressionBombError as error:
         raise ImageError(f"the image is too large to open safely (over {MAX_PIXELS:,} pixels)") from error
     except Image.UnidentifiedImageError as error:
@@ -90,3 +103,12 @@ def load_image_array(
 ) -> np.ndarray:
     """Decode, clean and resize in one call (raises ImageError)."""
     return to_array(open_image(source), size, color_mode)
+
+
+def fit_to_shape(image: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """A uint8 (H, W, C) image resized and colour-converted to a model's (H, W, C) input."""
+    height, width, channels = shape
+    if image.shape == tuple(shape):
+        return image
+    pil = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+    return to_array(pil, (height, width), "grayscale" if channels == 1 else "rgb")

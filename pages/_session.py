@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.dataset import Dataset
+from cnnviz.images import IMAGE_EXTENSIONS, ImageError, fit_to_shape, load_image_array
 from cnnviz.registry import DatasetSpec, DatasetUnavailable, load_dataset
 from cnnviz.runs import Run
 
@@ -58,11 +59,6 @@ def try_load_dataset(spec: DatasetSpec) -> Dataset | None:
         return None
 
 
-def sample_indices(labels: np.ndarray, per_class: int, num_classes: int) -> dict[int, np.ndarray]:
-    """The first few indices of every class, for sample grids."""
-    return {c: np.flatnonzero(labels == c)[:per_class] for c in range(num_classes)}
-
-
 def render_sidebar() -> None:
     """Always-visible summary of what the session is working on."""
     with st.sidebar:
@@ -89,3 +85,34 @@ def current_model() -> Run | None:
 
 def set_current_model(run: Run) -> None:
     st.session_state[MODEL_KEY] = run
+
+
+def pick_image(input_shape: tuple[int, int, int], key: str) -> tuple[np.ndarray, str] | None:
+    """An image for a model: from the current dataset's test split by class, or uploaded.
+
+    Returns the image as uint8 shaped like ``input_shape`` and a caption, or None.
+    """
+    dataset = current_dataset()
+    choice = st.radio("Image", ["From the test split", "Upload a photo"], horizontal=True, key=f"{key}_src")
+    if choice == "Upload a photo":
+        upload = st.file_uploader("Photo", type=[e[1:] for e in IMAGE_EXTENSIONS], key=f"{key}_upload")
+        if upload is None:
+            return None
+        height, width, channels = input_shape
+        try:
+            image = load_image_array(upload.getvalue(), (height, width), "grayscale" if channels == 1 else "rgb")
+        except ImageError as error:
+            st.error(f"{upload.name}: {error}")
+            return None
+        return image, upload.name
+    left, right = st.columns(2)
+    label = left.selectbox(
+        "Class", range(dataset.num_classes), format_func=lambda i: dataset.display_names[i], key=f"{key}_class"
+    )
+    members = np.flatnonzero(dataset.test.y == label)
+    if len(members) == 0:
+        st.warning("This class has no test images.")
+        return None
+    index = right.number_input("Image number", 0, len(members) - 1, 0, key=f"{key}_index")
+    image = dataset.test.x[members[int(index)]]
+    return fit_to_shape(image, input_shape), f"test image of '{dataset.display_names[label]}' #{int(index)}"
