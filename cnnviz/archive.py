@@ -58,7 +58,8 @@ def dataset_root(folder: Path) -> Path:
 
 def _ignored(name: str) -> bool:
     parts = PurePosixPath(name.replace("\\", "/")).parts
-    return any(part.startswith(".") or part in IGNORED_NAMES for part in parts)
+    hidden = (part.startswith(".") and part not in (".", "..") for part in parts)
+    return any(hidden) or any(part in IGNORED_NAMES for part in parts)
 
 
 def _check_members(members: list[zipfile.ZipInfo], target: Path, max_total_bytes: int) -> None:
