@@ -102,7 +102,8 @@ def show_dataset() -> None:
     cols[3].metric("Images", f"{len(dataset.train)} / {len(dataset.val)} / {len(dataset.test)}", help="train / validation / test")
     st.caption(f"Source: {dataset.source}")
     if dataset.skipped:
-        with st.expander(f"⚠️ {len(dataset.skipped)} files were skipped", expanded=True):
+        count = len(dataset.skipped)
+        with st.expander(f"⚠️ {count} file{' was' if count == 1 else 's were'} skipped", expanded=True):
             st.dataframe({"file": [s.path for s in dataset.skipped], "reason": [s.reason for s in dataset.skipped]})
     if message := imbalance_message(dataset):
         st.warning(message)
