@@ -1,0 +1,271 @@
+"""Photo preprocessing: turn a real photo into what a run's model saw in training, step by step.
+
+Every step is kept as a small image so the Predict page can show the whole chain:
+original -> oriented -> cropped -> colour/grayscale -> inverted (if needed) -> background
+levelled (object fit) -> resized -> model input. How the model wants its input (size,
+channels, scaling, polarity) comes only from the run's config.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from cnnviz.images import ImageError, decode_image, frame_count
+
+FITS = ("auto", "object", "crop", "pad")
+INVERT_CHOICES = ("auto", "always", "never")
+MIN_SIDE = 8  # smaller images hold too little to recognise anything
+WORK_SIDE = 512  # photos are shrunk to this before processing; model inputs are smaller
+BORDER = 0.03  # the outer ring (fraction of the shorter side) that samples the background
+NOISE_CAP = 20  # most grey levels of background noise levelled away
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive)
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How a run's model takes its input, read from the run's config.json."""
+
+    height: int
+    width: int
+    channels: int
+    scale: float
+    light_on_dark: bool
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> InputSpec:
+        """Read input_shape and preprocessing; a missing key is a ValueError naming it."""
+        try:
+            height, width, channels = (int(d) for d in config["input_shape"])
+            pre = config["preprocessing"]
+            spec = cls(height, width, channels, float(pre["scale"]), bool(pre["light_on_dark"]))
+            color_mode = pre["color_mode"]
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"the run's config.json lacks a valid input description ({error})") from error
+        if (color_mode == "grayscale") != (channels == 1):
+            raise ValueError(f"config.json says {color_mode!r} but the input has {channels} channel(s)")
+        return spec
+
+    @property
+    def aspect(self) -> float:
+        return self.width / self.height
+
+
+@dataclass(frozen=True)
+class PhotoOptions:
+    """User choices; "auto" follows the run (object fit and polarity check for light-on-dark data)."""
+
+    fit: str = "auto"
+    invert: str = "auto"
+    margin: float = 0.05  # space around a found object, as a fraction of its longer side
+
+    def resolved_fit(self, spec: InputSpec) -> str:
+        if self.fit not in FITS:
+            raise ValueError(f"fit must be one of {FITS}")
+        if self.fit == "auto":
+            return "object" if spec.light_on_dark else "crop"
+        return self.fit
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage of the preprocessing, as a uint8 (H, W, C) image."""
+
+    title: str
+    image: np.ndarray
+    note: str = ""
+
+
+@dataclass
+class PreparedPhoto:
+    """A photo ready for the model, with every step that led there."""
+
+    steps: list[Step]
+    image: np.ndarray  # uint8 (H, W, C), what the model sees before scaling
+    model_input: np.ndarray  # float32 (H, W, C), image * scale
+    inverted: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare_photo(
+    source: bytes | str | Path, spec: InputSpec, options: PhotoOptions = PhotoOptions()
+) -> PreparedPhoto:
+    """Decode a photo and turn it into the run's model input; raises ImageError for bad files."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    stored, upright = decode_image(data)
+    if min(upright.size) < MIN_SIDE:
+        raise ImageError(
+            f"the image is only {upright.width}x{upright.height} pixels; "
+            f"at least {MIN_SIDE}x{MIN_SIDE} is needed to recognise anything"
+        )
+    notes = _frame_notes(data)
+    rgb = shrink(np.asarray(upright.convert("RGB")), WORK_SIDE)
+    steps = [Step("original", shrink(np.asarray(stored.convert("RGB")), WORK_SIDE))]
+    steps.append(Step("oriented", rgb, "EXIF rotation applied" if stored is not upright else ""))
+    return _finish(rgb, spec, options, steps, notes)
+
+
+def _finish(
+    rgb: np.ndarray, spec: InputSpec, options: PhotoOptions, steps: list[Step], notes: list[str]
+) -> PreparedPhoto:
+    fit = options.resolved_fit(spec)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
+    inverted = _should_invert(options.invert, gray[..., 0], spec)
+    region = _region(gray, fit, inverted, spec, options.margin)
+    cropped = crop_padded(rgb, region, border_colour(rgb))
+    steps.append(Step("cropped", cropped, f"{fit} fit"))
+    image = cropped if spec.channels == 3 else cv2.cvtColor(cropped, cv2.COLOR_RGB2GRAY)[..., None]
+    steps.append(Step("colour" if spec.channels == 3 else "grayscale", image))
+    if inverted:
+        image = 255 - image
+        steps.append(Step("inverted", image, "dark object on a light background"))
+    if fit == "object":
+        image = level_background(image, background_level(rgb if spec.channels == 3 else gray, inverted))
+        steps.append(Step("background levelled", image, "background set to black"))
+    image = resize(image, spec.height, spec.width)
+    steps.append(Step("resized", image, f"{spec.height}x{spec.width}"))
+    model_input = image.astype(np.float32) * np.float32(spec.scale)
+    value_range = f"[{model_input.min():.2f}, {model_input.max():.2f}]"
+    steps.append(Step("model input", image, f"x {spec.scale:.4g} -> {value_range}"))
+    return PreparedPhoto(steps, image, model_input, inverted, notes)
+
+
+def _frame_notes(data: bytes) -> list[str]:
+    frames = frame_count(data)
+    return [f"animated image with {frames} frames: only the first frame is used"] if frames > 1 else []
+
+
+def _should_invert(choice: str, gray: np.ndarray, spec: InputSpec) -> bool:
+    if choice not in INVERT_CHOICES:
+        raise ValueError(f"invert must be one of {INVERT_CHOICES}")
+    if choice == "auto":
+        return spec.light_on_dark and is_dark_on_light(gray)
+    return choice == "always"
+
+
+def _region(gray: np.ndarray, fit: str, inverted: bool, spec: InputSpec, margin: float) -> Box:
+    height, width = gray.shape[:2]
+    if fit != "object":
+        return aspect_box((0, 0, width, height), spec.aspect, contain=fit == "pad")
+    light = 255 - gray if inverted else gray
+    box = object_box(level_background(light, background_level(gray, inverted))[..., 0])
+    return aspect_box(box, spec.aspect, contain=True, margin=margin)
+
+
+def background_level(image: np.ndarray, inverted: bool) -> tuple[int, ...]:
+    """The backdrop's level after any inversion: the outer ring's median plus its noise
+    (3 robust standard deviations, at most NOISE_CAP), so levelling also clears the noise."""
+    ring = border_pixels(255 - image if inverted else image).astype(np.float32)
+    median = np.median(ring, axis=0)
+    noise = 1.4826 * np.median(np.abs(ring - median), axis=0)
+    return tuple(int(v) for v in np.minimum(median + np.minimum(3 * noise, NOISE_CAP), 254))
+
+
+def border_pixels(image: np.ndarray) -> np.ndarray:
+    """The pixels of the outer ring, (N, C), where the background of a photo usually is."""
+    image = image if image.ndim == 3 else image[..., None]
+    ring = max(1, round(BORDER * min(image.shape[:2])))
+    return np.concatenate(
+        [image[:ring].reshape(-1, image.shape[2]), image[-ring:].reshape(-1, image.shape[2]),
+         image[:, :ring].reshape(-1, image.shape[2]), image[:, -ring:].reshape(-1, image.shape[2])]
+    )
+
+
+def border_colour(image: np.ndarray) -> tuple[int, ...]:
+    """The median colour of the outer ring: the background's colour."""
+    return tuple(int(v) for v in np.median(border_pixels(image), axis=0))
+
+
+def is_dark_on_light(gray: np.ndarray) -> bool:
+    """Polarity check: True when the background (outer ring) is on the light side of Otsu's threshold."""
+    threshold, _ = cv2.threshold(cv2.GaussianBlur(gray, (5, 5), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(np.median(border_pixels(gray))) > threshold
+
+
+def level_background(image: np.ndarray, background: tuple[int, ...]) -> np.ndarray:
+    """Map the background level to 0 and keep 255 at 255, so the backdrop is black as in MNIST."""
+    level = np.asarray(background, dtype=np.float32)
+    scaled = (image.astype(np.float32) - level) * (255.0 / np.maximum(255.0 - level, 1.0))
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def object_box(light: np.ndarray) -> Box:
+    """Bounding box of the object(s) in a light-on-black image; the whole image if none is found."""
+    height, width = light.shape
+    blurred = cv2.GaussianBlur(light, (5, 5), 0)
+    threshold, mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if threshold < 10:  # nothing stands out from the background
+        return 0, 0, width, height
+    size = max(3, round(0.01 * max(height, width)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    mask = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    areas = [cv2.contourArea(c) for c in contours]
+    if not areas or max(areas) < 4:
+        return 0, 0, width, height
+    keep = [c for c, a in zip(contours, areas) if a >= 0.1 * max(areas)]
+    x, y, w, h = cv2.boundingRect(np.concatenate(keep))
+    return x, y, x + w, y + h
+
+
+def aspect_box(box: Box, aspect: float, *, contain: bool, margin: float = 0.0) -> Box:
+    """A box of the given width/height ratio centred on ``box``.
+
+    contain=True: the smallest such box holding ``box`` plus ``margin`` (fraction of its longer
+    side) on every side; contain=False: the largest such box inside ``box`` (a centre crop).
+    """
+    x0, y0, x1, y1 = box
+    width, height = x1 - x0, y1 - y0
+    pad = margin * max(width, height)
+    width, height = width + 2 * pad, height + 2 * pad
+    if (width / height > aspect) == contain:
+        height = width / aspect
+    else:
+        width = height * aspect
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top = round(cx - width / 2), round(cy - height / 2)
+    return left, top, left + max(1, round(width)), top + max(1, round(height))
+
+
+def crop_padded(image: np.ndarray, box: Box, fill: tuple[int, ...]) -> np.ndarray:
+    """Cut ``box`` out of ``image``; parts outside the image are filled with ``fill``."""
+    x0, y0, x1, y1 = box
+    height, width = image.shape[:2]
+    inside = image[max(y0, 0) : min(y1, height), max(x0, 0) : min(x1, width)]
+    borders = (max(-y0, 0), max(y1 - height, 0), max(-x0, 0), max(x1 - width, 0))
+    if not any(borders):
+        return np.ascontiguousarray(inside)
+    padded = cv2.copyMakeBorder(inside, *borders, cv2.BORDER_CONSTANT, value=fill)
+    return padded if padded.ndim == image.ndim else padded[..., None]
+
+
+def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize with area averaging when shrinking (no aliasing) and bilinear when enlarging."""
+    if image.shape[:2] == (height, width):
+        return image
+    shrinking = height * width < image.shape[0] * image.shape[1]
+    resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    return resized if resized.ndim == image.ndim else resized[..., None]
+
+
+def shrink(image: np.ndarray, side: int) -> np.ndarray:
+    """Scale down (never up) so the longer side is at most ``side``."""
+    scale = side / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    return resize(image, max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
+
+
+def thumbnail(image: np.ndarray, height: int) -> np.ndarray:
+    """A display copy ``height`` pixels tall: sharp pixels when enlarged, (H, W) for grayscale."""
+    width = max(1, round(image.shape[1] * height / image.shape[0]))
+    if height > image.shape[0]:
+        shown = cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)
+    else:
+        shown = resize(image, height, width)
+    return shown.reshape(shown.shape[:2]) if shown.ndim == 2 or shown.shape[2] == 1 else shown

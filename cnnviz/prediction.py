@@ -1,0 +1,119 @@
+"""Predicting a run's classes for photo files: top-k per file, a clear error per bad file, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cnnviz.images import ImageError
+from cnnviz.photo import InputSpec, PhotoOptions, PreparedPhoto, prepare_photo
+from cnnviz.runs import Run
+
+if TYPE_CHECKING:
+    import keras
+    import plotly.graph_objects as go
+
+BATCH_SIZE = 64
+
+
+@dataclass
+class FileResult:
+    """One file's outcome: the prepared photo and class probabilities, or an error message."""
+
+    name: str
+    photo: PreparedPhoto | None = None
+    probabilities: np.ndarray | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def top(self, display_names: list[str], k: int) -> list[tuple[str, float]]:
+        """The k most likely classes as (display name, probability), most likely first."""
+        if self.probabilities is None:
+            return []
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(display_names[i], float(self.probabilities[i])) for i in order]
+
+    def record(self, display_names: list[str], k: int) -> dict[str, Any]:
+        """A JSON-ready record: {"file", "top": [[name, p], ...]} or {"file", "error"}."""
+        if not self.ok:
+            return {"file": self.name, "error": self.error}
+        return {"file": self.name, "top": [[n, round(p, 6)] for n, p in self.top(display_names, k)]}
+
+
+def predict_files(
+    run: Run, files: Iterable[tuple[str, bytes | str | Path]], options: PhotoOptions = PhotoOptions()
+) -> list[FileResult]:
+    """Prepare every (name, bytes or path) and predict the good ones in batches.
+
+    A file that cannot be read or decoded gets its error and never stops the others.
+    Raises ValueError if the run's config.json does not describe its input.
+    """
+    spec = InputSpec.from_config(run.config)
+    results = [_prepare(name, source, spec, options) for name, source in files]
+    ready = [r for r in results if r.ok]
+    if ready:
+        inputs = np.stack([r.photo.model_input for r in ready])  # type: ignore[union-attr]
+        for result, probabilities in zip(ready, predict_probabilities(run.model, inputs)):
+            result.probabilities = probabilities
+    return results
+
+
+def _prepare(name: str, source: bytes | str | Path, spec: InputSpec, options: PhotoOptions) -> FileResult:
+    try:
+        return FileResult(name, photo=prepare_photo(source, spec, options))
+    except ImageError as error:
+        return FileResult(name, error=str(error))
+    except OSError as error:
+        return FileResult(name, error=f"the file cannot be read ({error.strerror or error})")
+
+
+def predict_probabilities(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
+    """Class probabilities (N, classes) for float32 inputs; a 1-unit sigmoid output becomes [1-p, p]."""
+    batches = [
+        np.asarray(model(inputs[i : i + BATCH_SIZE], training=False), dtype=np.float64)
+        for i in range(0, len(inputs), BATCH_SIZE)
+    ]
+    probabilities = np.concatenate(batches)
+    if probabilities.shape[1] == 1:
+        probabilities = np.concatenate([1 - probabilities, probabilities], axis=1)
+    return probabilities
+
+
+def results_csv(results: Iterable[FileResult], display_names: list[str], k: int) -> str:
+    """One row per file: file, then class/probability pairs for the top k, then any error."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["file", *(f"{kind}_{rank}" for rank in range(1, k + 1) for kind in ("class", "probability")), "error"]
+    )
+    for result in results:
+        pairs = [value for name, p in result.top(display_names, k) for value in (name, f"{p:.6f}")]
+        pairs += [""] * (2 * k - len(pairs))
+        writer.writerow([result.name, *pairs, result.error or ""])
+    return buffer.getvalue()
+
+
+def top_k_figure(top: list[tuple[str, float]]) -> go.Figure:
+    """A horizontal Plotly bar chart of the top classes, the most likely at the top."""
+    import plotly.graph_objects as go
+
+    names = [name for name, _ in reversed(top)]
+    values = [p for _, p in reversed(top)]
+    figure = go.Figure(
+        go.Bar(x=values, y=names, orientation="h", text=[f"{p:.1%}" for p in values], textposition="auto")
+    )
+    figure.update_layout(
+        xaxis={"range": [0, 1], "tickformat": ".0%", "title": "probability"},
+        height=60 + 28 * len(top),
+        margin={"l": 10, "r": 10, "t": 10, "b": 40},
+    )
+    return figure
