@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from cnnviz.augmentation import AugmentConfig
 from cnnviz.dataset import Dataset
 from cnnviz.images import IMAGE_EXTENSIONS, ImageError, fit_to_shape, load_image_array
 from cnnviz.registry import DatasetSpec, DatasetUnavailable, load_dataset
@@ -116,3 +117,18 @@ def pick_image(input_shape: tuple[int, int, int], key: str) -> tuple[np.ndarray,
     index = right.number_input("Image number", 0, len(members) - 1, 0, key=f"{key}_index")
     image = dataset.test.x[members[int(index)]]
     return fit_to_shape(image, input_shape), f"test image of '{dataset.display_names[label]}' #{int(index)}"
+
+
+AUGMENTATION_KEY = "cnnviz_augmentation"
+
+
+def current_augmentation() -> AugmentConfig:
+    """The augmentation set on the Augment page; all transforms off until the user picks some.
+
+    The Train page's "augmentation on" applies exactly this config to the train split.
+    """
+    return st.session_state.get(AUGMENTATION_KEY, AugmentConfig())
+
+
+def set_current_augmentation(config: AugmentConfig) -> None:
+    st.session_state[AUGMENTATION_KEY] = config
