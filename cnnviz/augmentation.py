@@ -279,11 +279,10 @@ def _strip_label(name: str, value: float) -> str:
         return "flipped" if value else "as is"
     if name in ("brightness", "contrast"):
         return f"×{value:.3g}"
-    if name == "rotation":
-        return f"{value:+.3g}°"
-    if name == "zoom":
-        return f"{value:+.3g} ({'out' if value > 0 else 'in'})" if value else "0"
-    return f"{value:+.3g}" if value else "0"
+    if not value:
+        return "0"
+    unit = {"rotation": "°", "zoom": f" ({'out' if value > 0 else 'in'})"}.get(name, "")
+    return f"{value:+.3g}{unit}"
 
 
 def _fixed_transform(name: str, value: float, config: AugmentConfig, batch: Any) -> Any:
