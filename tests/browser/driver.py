@@ -1,0 +1,244 @@
+"""Driving the running cnnviz app in Chromium the way a student does: clicks, typing, file drops."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+APP = "[data-testid='stApp']"
+# An unhandled exception shows a Python exception name followed by a colon, or a traceback.
+UNHANDLED = re.compile(r"Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception): |has encountered an error")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppServer:
+    """`python -m streamlit run streamlit_app.py` in its own process group, on a free port."""
+
+    def __init__(self, repo: Path, state: Path) -> None:
+        self.repo = repo
+        self.state = state
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        self.log_path = state / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.state / "runs"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ, "CNNVIZ_RUNS_DIR": str(self.runs_dir), "CNNVIZ_CACHE": str(self.state / "cache"),
+            "KERAS_HOME": str(self.state / "keras"), "CNNVIZ_MAX_TRAININGS": "2", "TF_CPP_MIN_LOG_LEVEL": "2",
+        }  # fmt: skip
+
+    def start(self, timeout: float = 90) -> None:
+        """Start the server and wait until /_stcore/health answers "ok"."""
+        self.port = free_port()
+        command = [
+            sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(self.port),
+            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none", "--client.showErrorDetails", "full",
+        ]  # fmt: skip
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                command, cwd=self.repo, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.log_tail()}")
+            if self._healthy():
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"streamlit not healthy after {timeout}s:\n{self.log_tail()}")
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}_stcore/health", timeout=2) as response:
+                return response.read().decode().strip() == "ok"
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """Terminate the whole process group; kill it if it does not exit in 10 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.process.pid, sig)
+                self.process.wait(grace)
+                return
+            except ProcessLookupError:
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Screenshots:
+    """Numbered screenshots of each step, and a FAILED one when a step fails."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    def save(self, page: Page, name: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{re.sub(r'[^A-Za-z0-9_-]+', '-', name)}.png"
+        try:
+            page.screenshot(path=path, full_page=True, timeout=20_000)
+        except Exception as error:  # a screenshot must never hide the real failure
+            print(f"screenshot {path} failed: {error}")
+        return path
+
+    @contextmanager
+    def step(self, name: str, *pages: Page) -> Iterator[None]:
+        """Run one step; afterwards each page must be clean and is photographed (even on failure)."""
+        try:
+            yield
+            for page in pages:
+                assert_clean(page)
+        except BaseException:
+            for number, page in enumerate(pages):
+                self.save(page, f"FAILED-{name}-{number}")
+            raise
+        for number, page in enumerate(pages):
+            self.save(page, name if len(pages) == 1 else f"{name}-{number}")
+
+
+def wait_idle(page: Page, timeout: float = 90_000) -> None:
+    """Wait until the app is connected and its script has finished running."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector(f"{APP}[data-test-connection-state='CONNECTED']", state="attached", timeout=timeout)
+    page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", state="attached", timeout=timeout)
+    page.wait_for_timeout(200)
+
+
+def assert_clean(page: Page) -> None:
+    """No Streamlit exception box and no text from an unhandled exception anywhere on the page."""
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, f"exception on the page: {exceptions.first.inner_text()[:2000]}"
+    text = page.locator(APP).inner_text()
+    match = UNHANDLED.search(text)
+    assert match is None, f"unhandled error text on the page: ...{text[max(0, match.start() - 200):match.end() + 300]}"
+
+
+def main(page: Page) -> Locator:
+    return page.get_by_test_id("stMain")
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_idle(page)
+
+
+def go_to(page: Page, title: str) -> None:
+    """Click the page's link in the sidebar navigation (keeps the session's state)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    expect(page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    wait_idle(page)
+
+
+def widget(page: Page, test_id: str, label: str) -> Locator:
+    """The main-area widget of a kind (stSelectbox, stSlider ...) with this exact label."""
+    label_locator = page.get_by_test_id("stWidgetLabel").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    return main(page).get_by_test_id(test_id).filter(has=label_locator).first
+
+
+def select(page: Page, label: str, option: str) -> None:
+    widget(page, "stSelectbox", label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def select_options(page: Page, label: str) -> list[str]:
+    """The options a selectbox offers (the dropdown is opened and closed again)."""
+    widget(page, "stSelectbox", label).click()
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    names = [text.strip() for text in options.all_inner_texts()]
+    page.keyboard.press("Escape")
+    return names
+
+
+def set_number(page: Page, label: str, value: float) -> None:
+    box = widget(page, "stNumberInput", label).locator("input")
+    box.fill(str(value))
+    box.press("Enter")
+    wait_idle(page)
+    expect(box).to_have_value(str(value))
+
+
+def set_text(page: Page, label: str, value: str) -> None:
+    box = widget(page, "stTextInput", label).locator("input")
+    box.fill(value)
+    box.press("Enter")
+    wait_idle(page)
+
+
+def set_slider(page: Page, label: str, value: float) -> None:
+    """Move a single-value slider with the keyboard, one step at a time, to ``value``."""
+    thumb = widget(page, "stSlider", label).get_by_role("slider")
+    for _ in range(200):
+        current = float(thumb.get_attribute("value") or thumb.get_attribute("aria-valuenow"))
+        if current == value:
+            break
+        thumb.press("ArrowRight" if current < value else "ArrowLeft")
+    else:
+        raise AssertionError(f"slider {label!r} did not reach {value}")
+    wait_idle(page)
+
+
+def choose_radio(page: Page, label: str, option: str) -> None:
+    widget(page, "stRadio", label).get_by_text(option, exact=True).click()
+    wait_idle(page)
+
+
+def click(page: Page, name: str, wait: bool = True) -> None:
+    main(page).get_by_role("button", name=name, exact=True).click()
+    if wait:
+        wait_idle(page)
+
+
+def drop_files(page: Page, label: str, *paths: Path) -> None:
+    """Drop files on an uploader, as dragging them from the desktop does."""
+    widget(page, "stFileUploader", label).locator("input[type=file]").set_input_files([str(p) for p in paths])
+    wait_idle(page)
+
+
+def plotly_points(chart: Locator) -> list[int]:
+    """How many points each trace of a Plotly chart has, read from the chart's live data."""
+    return chart.locator(".js-plotly-plot").first.evaluate("el => el.data.map(t => (t.y || []).length)")
+
+
+def plotly_names(chart: Locator) -> list[str]:
+    return chart.locator(".js-plotly-plot").first.evaluate("el => el.data.map(t => t.name || '')")

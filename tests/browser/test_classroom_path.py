@@ -1,0 +1,28 @@
+"""The classroom path in a real browser, with nothing but clicks, typing and a file drop."""
+
+from __future__ import annotations
+
+from tests.browser.driver import click, go_to, open_app, set_number, set_slider, wait_idle
+from playwright.sync_api import Page, expect
+
+IMAGE_SIZE = 32
+IMAGE_COUNT = 400
+
+
+def load_small_shapes(page: Page) -> None:
+    """Data page: the generated Shapes set at 32 px with a few hundred images."""
+    go_to(page, "Data")
+    set_slider(page, "Image size (pixels, square)", IMAGE_SIZE)
+    set_number(page, "Number of images", IMAGE_COUNT)
+    click(page, "Load dataset")
+    metrics = page.get_by_test_id("stMain").get_by_test_id("stMetric")
+    expect(metrics.filter(has_text="Image size")).to_contain_text(f"{IMAGE_SIZE}×{IMAGE_SIZE}")
+    expect(metrics.filter(has_text="Images")).to_contain_text("280 / 60 / 60")
+    expect(page.get_by_test_id("stMain").get_by_test_id("stPlotlyChart").first).to_be_visible()
+
+
+def test_classroom_path(app_server, new_page, screenshots):
+    page = new_page()
+    with screenshots.step("data", page):
+        open_app(page, app_server.url)
+        load_small_shapes(page)
