@@ -1,0 +1,118 @@
+"""AppTest of the Predict page: uploads, bad files on their own cards, the webcam, no model."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from pages._session import MODEL_KEY
+from tests.conftest import REPO_ROOT
+from tests.test_photo import encode, png_header_only
+from tests.test_prediction import shoe_like, tiny_run
+
+PAGE = str(REPO_ROOT / "pages" / "predict.py")
+
+
+@pytest.fixture(scope="module")
+def run():
+    return tiny_run()
+
+
+@pytest.fixture
+def page(run, tmp_path, monkeypatch) -> AppTest:
+    """The page with the tiny run as the session's current model and an empty runs folder."""
+    monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state[MODEL_KEY] = run
+    at.run()
+    assert not at.exception
+    return at
+
+
+def image_captions(at: AppTest) -> list[str]:
+    return [caption for image in at.image for caption in image.captions]
+
+
+def animated_gif() -> bytes:
+    frames = [Image.fromarray(np.full((32, 32), value, np.uint8)) for value in (0, 128, 255)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=80)
+    return buffer.getvalue()
+
+
+def test_one_uploaded_photo_gets_steps_chart_and_gradcam(page):
+    assert any("Drop one or more photos" in info.value for info in page.info)
+    page.file_uploader[0].set_value(("shoe.png", shoe_like(0), "image/png")).run()
+    assert not page.exception and not page.error
+    assert len(page.get("plotly_chart")) == 1
+    assert not page.get("download_button")  # no gallery for a single file
+    captions = image_captions(page)
+    for step in ("original", "oriented", "cropped (object fit)", "grayscale", "inverted", "resized (28x28)"):
+        assert any(caption.startswith(step) for caption in captions), step
+    assert any(caption.startswith("model input") for caption in captions)
+    assert any(caption.startswith("Grad-CAM") for caption in captions)
+    assert any("shoe.png" in markdown.value for markdown in page.markdown)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_each_bad_file_gets_its_own_message_and_the_good_ones_still_show(page):
+    truncated = encode(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))[:3000]
+    files = [
+        ("good.png", shoe_like(1), "image/png"),
+        ("empty.jpg", b"", "image/jpeg"),
+        ("letter.jpg", b"Dear diary, not a photo.\n" * 20, "image/jpeg"),
+        ("cut.png", truncated, "image/png"),
+        ("dot.png", encode(np.zeros((1, 1, 3), np.uint8)), "image/png"),
+        ("bomb.png", png_header_only(8000, 8000), "image/png"),
+        ("moving.gif", animated_gif(), "image/gif"),
+        ("good2.png", shoe_like(2), "image/png"),
+    ]
+    page.file_uploader[0].set_value(files).run()
+    assert not page.exception
+    errors = [error.value for error in page.error]
+    expected = ["empty", "not an image", "truncated", "only 1x1 pixels", "too large"]
+    assert len(errors) == len(expected)
+    for phrase, message in zip(expected, errors):
+        assert phrase in message
+    assert any("3 frames" in warning.value for warning in page.warning)
+    assert len(page.get("plotly_chart")) == 3  # good.png, moving.gif, good2.png
+    assert page.get("download_button")[0].label.startswith("Download predictions")
+    names = " ".join(markdown.value for markdown in page.markdown)
+    assert all(name in names for name, _, _ in files)
+
+
+def test_real_photos_and_awkward_files_go_through_the_page(page, shared_data):
+    paths = sorted((shared_data / "photos").glob("shoe*")) + sorted((shared_data / "awkward").glob("*.webp"))
+    page.file_uploader[0].set_value([(p.name, p.read_bytes(), "image/jpeg") for p in paths]).run()
+    assert not page.exception and not page.error
+    assert len(page.get("plotly_chart")) == len(paths)
+
+
+def test_webcam_picture_is_predicted_like_an_upload(page):
+    page.toggle(key="predict_webcam").set_value(True).run()
+    jpeg = encode(np.full((48, 64, 3), 200, np.uint8), "JPEG")
+    page.camera_input[0].set_value(("shot.jpg", jpeg, "image/jpeg")).run()
+    assert not page.exception and not page.error
+    assert any("webcam.jpg" in markdown.value for markdown in page.markdown)
+    assert len(page.get("plotly_chart")) == 1
+
+
+def test_switching_options_rerenders_without_errors(page):
+    page.file_uploader[0].set_value(("shoe.png", shoe_like(3), "image/png")).run()
+    page.radio(key="predict_fit").set_value("pad").run()
+    page.checkbox(key="predict_cam").set_value(False).run()
+    assert not page.exception and not page.error
+    captions = image_captions(page)
+    assert "cropped (pad fit)" in captions and "background levelled" not in " ".join(captions)
+    assert not any(caption.startswith("Grad-CAM") for caption in captions)
+
+
+def test_without_a_model_the_page_explains_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "empty"))
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert at.info and not at.get("file_uploader")
