@@ -1,13 +1,44 @@
-"""Runs: a trained (or just built) model with the config that explains how to feed it."""
+"""Runs: a trained (or just built) model with the config that explains how to feed it.
+
+Every saved run is a folder under the runs directory holding ``model.keras``,
+``config.json``, ``history.csv`` and ``metrics.json``. The folder is assembled under a
+hidden staging name and renamed into place in one step, and every file is written to a
+temporary name first and then ``os.replace``-d, so a crash never leaves a half-written
+run that fails to load; ``list_runs`` ignores staging folders.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import csv
+import io
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import uuid
+import zipfile
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import keras
+
+    from cnnviz.dataset import Dataset
+
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.csv"
+METRICS_FILE = "metrics.json"
+CHECKPOINT_FILE = "best.keras"
+STAGING_PREFIX = ".staging-"
+
+
+class RunError(RuntimeError):
+    """A run or model file that cannot be used, with a message meant for the user."""
 
 
 @dataclass
@@ -19,6 +50,8 @@ class Run:
     "preprocessing" {"scale": 1/255, "color_mode": "rgb"|"grayscale", "light_on_dark": bool},
     "architecture" {"name": str, "options": dict}, "hyperparameters", "augmentation",
     "test_metrics".
+    Saved runs add "created" (ISO time), "status" ("completed", "stopped", "diverged"
+    or "uploaded"), "message", "epochs_run" and "callbacks" (the Keras callbacks used).
     """
 
     model: keras.Model
@@ -38,3 +71,299 @@ class Run:
     def label(self) -> str:
         """A short name for menus."""
         return self.config.get("name") or self.config["architecture"]["name"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One row of the runs list, read from config.json without loading the model."""
+
+    path: Path
+    name: str
+    created: str
+    architecture: str
+    dataset: str
+    epochs: int
+    test_accuracy: float | None
+    status: str
+
+    def row(self) -> dict[str, Any]:
+        """The row as the Runs page shows it."""
+        accuracy = None if self.test_accuracy is None else round(100 * self.test_accuracy, 1)
+        return {
+            "name": self.name, "date": self.created[:16].replace("T", " "),
+            "architecture": self.architecture, "dataset": self.dataset, "epochs": self.epochs,
+            "test accuracy %": accuracy, "status": self.status, "folder": self.path.name,
+        }
+
+
+def json_ready(value: Any) -> Any:
+    """NaN and infinity become None, NumPy scalars plain numbers, so JSON stays standard."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write a temp file in the same folder, then os.replace it over ``path``."""
+    mode = "w" if isinstance(data, str) else "wb"
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(handle, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_json(path: Path, data: dict) -> None:
+    atomic_write(path, json.dumps(json_ready(data), indent=2, allow_nan=False))
+
+
+def _save_model(model: keras.Model, path: Path) -> None:
+    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}{path.suffix}")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def history_csv(history: list[dict[str, float]]) -> str:
+    """Per-epoch history as CSV text, one row per epoch, keys sorted after "epoch"."""
+    keys = sorted({key for row in history for key in row} - {"epoch"})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, ["epoch", *keys], lineterminator="\n")
+    writer.writeheader()
+    for epoch, row in enumerate(history):
+        writer.writerow({"epoch": epoch, **row})
+    return out.getvalue()
+
+
+def read_history(path: Path) -> list[dict[str, float]]:
+    """history.csv back into a list of per-epoch dicts (the epoch column dropped)."""
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [{k: float(v) for k, v in row.items() if k != "epoch" and v not in ("", None)} for row in rows]
+
+
+def slug(name: str) -> str:
+    """A file-system-safe version of a run name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:60] or "run"
+
+
+def stage_run(runs_dir: Path) -> Path:
+    """A fresh hidden staging folder where a run is assembled (training writes here)."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    staging = runs_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+    staging.mkdir()
+    return staging
+
+
+def save_run(run: Run, runs_dir: Path, *, staging: Path | None = None, metrics: dict | None = None) -> Run:
+    """Write the run's files into a staging folder and rename it into place; returns the saved Run."""
+    staging = staging or stage_run(runs_dir)
+    try:
+        config = json_ready({"created": datetime.now().isoformat(timespec="seconds"), **run.config})
+        _save_model(run.model, staging / MODEL_FILE)
+        if not (staging / HISTORY_FILE).exists():  # training's CSVLogger may have written it
+            atomic_write(staging / HISTORY_FILE, history_csv(run.history))
+        _write_json(staging / METRICS_FILE, (config.get("test_metrics") or {}) if metrics is None else metrics)
+        _write_json(staging / CONFIG_FILE, config)
+        stem = f"{config['created'][:19].replace(':', '')}-{slug(run.label)}"
+        final = _rename_into_place(staging, runs_dir, stem)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return replace(run, config=config, path=final)
+
+
+def _rename_into_place(staging: Path, runs_dir: Path, stem: str) -> Path:
+    for attempt in range(1, 100):
+        final = runs_dir / (stem if attempt == 1 else f"{stem}-{attempt}")
+        if final.exists():
+            continue
+        try:
+            os.rename(staging, final)
+            return final
+        except OSError:
+            continue
+    raise RunError(f"Could not find a free folder name for {stem!r} in {runs_dir}.")
+
+
+def is_complete(path: Path) -> bool:
+    """A finished run folder: not staging, with its model and config in place."""
+    return (
+        path.is_dir() and not path.name.startswith(".")
+        and (path / MODEL_FILE).is_file() and (path / CONFIG_FILE).is_file()
+    )
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RunError(f"The run in {path} has no readable {CONFIG_FILE}: {error}") from error
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    """metrics.json of a saved run ({} when absent)."""
+    try:
+        return json.loads((path / METRICS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def summarize(path: Path) -> RunSummary:
+    config = read_config(path)
+    dataset = config.get("dataset") or {}
+    return RunSummary(
+        path=path,
+        name=config.get("name") or path.name,
+        created=config.get("created", ""),
+        architecture=(config.get("architecture") or {}).get("name", "?"),
+        dataset=dataset.get("name", "?"),
+        epochs=int(config.get("epochs_run") or 0),
+        test_accuracy=(config.get("test_metrics") or {}).get("accuracy"),
+        status=config.get("status", "?"),
+    )
+
+
+def list_runs(runs_dir: Path) -> list[RunSummary]:
+    """Saved runs, newest first; staging and unreadable folders are skipped."""
+    if not runs_dir.is_dir():
+        return []
+    summaries = []
+    for path in runs_dir.iterdir():
+        if is_complete(path):
+            try:
+                summaries.append(summarize(path))
+            except RunError:
+                continue
+    return sorted(summaries, key=lambda s: (s.created, s.path.name), reverse=True)
+
+
+def load_run(path: Path) -> Run:
+    """A saved run with its model (loaded in Keras' safe mode) and history."""
+    path = Path(path)
+    if not is_complete(path):
+        raise RunError(f"{path} is not a complete saved run.")
+    model = load_model_file(path / MODEL_FILE)
+    return Run(model, read_config(path), read_history(path / HISTORY_FILE), path)
+
+
+def rename_run(path: Path, new_name: str) -> None:
+    """Change a run's display name (config.json is rewritten atomically; the folder stays)."""
+    new_name = new_name.strip()
+    if not new_name:
+        raise RunError("A run name cannot be empty.")
+    config = read_config(path)
+    config["name"] = new_name
+    _write_json(path / CONFIG_FILE, config)
+
+
+def delete_run(path: Path) -> None:
+    """Remove a run folder: renamed to a staging name first, so a half-deleted run never lists."""
+    if not is_complete(path):
+        raise RunError(f"{path} is not a saved run.")
+    doomed = path.parent / f"{STAGING_PREFIX}deleted-{uuid.uuid4().hex}"
+    os.rename(path, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _lambda_layers(archive: zipfile.ZipFile) -> bool:
+    try:
+        config = archive.read("config.json").decode("utf-8")
+    except KeyError as error:
+        raise RunError("This file is not a Keras 3 .keras model (no config.json inside).") from error
+    return re.search(r'"class_name":\s*"Lambda"', config) is not None
+
+
+def load_model_file(path: Path) -> keras.Model:
+    """keras.models.load_model in safe mode, refusing Lambda layers with a clear message."""
+    import keras
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            has_lambda = _lambda_layers(archive)
+    except zipfile.BadZipFile as error:
+        raise RunError("This file is not a .keras model (it is not a zip archive).") from error
+    if has_lambda:
+        raise RunError(
+            "This model contains a Lambda layer (arbitrary Python code). cnnviz loads models in "
+            "Keras' safe mode and refuses Lambda layers; rebuild the model with standard layers."
+        )
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a broken or foreign file
+        raise RunError(f"Keras could not load this model: {error}") from error
+
+
+def load_uploaded_model(data: bytes) -> keras.Model:
+    """A user's uploaded .keras file, loaded in safe mode (Lambda layers refused)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.keras"
+        path.write_bytes(data)
+        return load_model_file(path)
+
+
+def config_for_model(model: keras.Model, dataset: Dataset, name: str) -> dict[str, Any]:
+    """A config for a model that came without one (an upload), fed like the current dataset.
+
+    Raises RunError when the model's input or output does not fit the dataset.
+    """
+    shape = tuple(model.input_shape[1:])
+    classes = model.output_shape[-1]
+    if shape != dataset.image_shape or classes != dataset.num_classes:
+        raise RunError(
+            f"The model takes {shape} images and predicts {classes} classes, but the current "
+            f"dataset {dataset.name!r} has {dataset.image_shape} images and {dataset.num_classes} "
+            "classes. Pick a matching dataset on the Data page first."
+        )
+    return {
+        "name": name,
+        "dataset": dataset.describe(),
+        "class_names": list(dataset.class_names),
+        "display_names": list(dataset.display_names),
+        "input_shape": list(dataset.image_shape),
+        "preprocessing": {
+            "scale": 1 / 255,
+            "color_mode": "grayscale" if dataset.channels == 1 else "rgb",
+            "light_on_dark": dataset.light_on_dark,
+        },
+        "architecture": {"name": "uploaded", "options": {}},
+        "status": "uploaded",
+        "epochs_run": 0,
+    }
+
+
+def compare_table(runs: list[Run]) -> list[dict[str, Any]]:
+    """One row per run: its settings and test scores, for side-by-side comparison."""
+    rows = []
+    for run in runs:
+        hyper = run.config.get("hyperparameters") or {}
+        test = run.config.get("test_metrics") or {}
+        augmentation = run.config.get("augmentation")
+        rows.append({
+            "run": run.label,
+            "architecture": run.config.get("architecture", {}).get("name"),
+            "dataset": run.config.get("dataset", {}).get("name"),
+            "optimizer": hyper.get("optimizer"),
+            "learning rate": hyper.get("learning_rate"),
+            "batch size": hyper.get("batch_size"),
+            "epochs": run.config.get("epochs_run"),
+            "augmentation": "on" if augmentation else "off",
+            "seed": hyper.get("seed"),
+            "test loss": test.get("loss"),
+            "test accuracy": test.get("accuracy"),
+            "status": run.config.get("status"),
+        })
+    return rows

@@ -100,7 +100,8 @@ class ThreadWorker:
 
     def _forget_old(self, owner: str) -> None:
         finished = [e for e in self._entries.values() if e.info.owner == owner and e.info.state in FINISHED]
-        for entry in sorted(finished, key=lambda e: e.info.submitted)[: max(0, len(finished) - KEEP_FINISHED + 1)]:
+        surplus = max(0, len(finished) - KEEP_FINISHED + 1)
+        for entry in sorted(finished, key=lambda e: e.info.submitted)[:surplus]:
             del self._entries[entry.info.id]
 
     def _start_ready(self) -> None:
@@ -109,7 +110,8 @@ class ThreadWorker:
             entry = self._entries[self._queue.popleft()]
             entry.info.state = RUNNING
             self._running.add(entry.info.id)
-            entry.thread = threading.Thread(target=self._run, args=(entry,), daemon=True, name=f"cnnviz-job-{entry.info.id[:8]}")
+            name = f"cnnviz-job-{entry.info.id[:8]}"
+            entry.thread = threading.Thread(target=self._run, args=(entry,), daemon=True, name=name)
             entry.thread.start()
 
     def _run(self, entry: _Entry) -> None:

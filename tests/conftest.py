@@ -27,3 +27,13 @@ def small_shapes():
     from cnnviz.registry import DatasetSpec, load_dataset
 
     return load_dataset(DatasetSpec(source="shapes", image_size=32, count=400))
+
+
+@pytest.fixture
+def tiny_run(small_shapes):
+    """A fresh, untrained Run: the ``simple`` model built for ``small_shapes`` with its config."""
+    from cnnviz.architectures import build_model, model_config
+    from cnnviz.runs import Run
+
+    model = build_model("simple", small_shapes.image_shape, small_shapes.num_classes)
+    return Run(model, model_config("simple", {}, small_shapes))

@@ -1,0 +1,395 @@
+"""Training: compile, fit with Keras callbacks and a live-metrics callback, evaluate, save.
+
+``train_run`` is the one call the Train page (through the worker) and the CLI make. The
+live view is a single Keras callback writing into a thread-safe ``TrainingProgress``; it
+also checks a stop flag after every batch, so Stop ends training after the current batch
+and the model and history so far are still saved (status "stopped").
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from cnnviz.dataset import Dataset, Split
+from cnnviz.pipeline import make_pipeline
+from cnnviz.runs import CHECKPOINT_FILE, HISTORY_FILE, Run, save_run, stage_run
+
+if TYPE_CHECKING:
+    import keras
+
+    from cnnviz.registry import DatasetSpec
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+DIVERGED_MESSAGE = "Training diverged (loss became NaN): lower the learning rate."
+
+
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters and callback settings of one training (stored in config.json)."""
+
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.9  # SGD only
+    nesterov: bool = False  # SGD only
+    batch_size: int = 32
+    epochs: int = 5
+    seed: int = 42
+    augment: bool = False
+    early_stopping: bool = False
+    early_monitor: str = "val_loss"
+    early_patience: int = 3
+    restore_best_weights: bool = True
+    reduce_lr: bool = False
+    reduce_monitor: str = "val_loss"
+    reduce_factor: float = 0.1
+    reduce_patience: int = 5
+    reduce_cooldown: int = 0
+    reduce_min_lr: float = 0.0
+    checkpoint: bool = True
+    checkpoint_monitor: str = "val_loss"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if not self.learning_rate > 0:
+            problems.append("the learning rate must be above 0")
+        if self.batch_size < 1 or self.epochs < 1:
+            problems.append("batch size and epochs must be at least 1")
+        if not 0 < self.reduce_factor < 1:
+            problems.append("the ReduceLROnPlateau factor must be between 0 and 1")
+        for monitor in (self.early_monitor, self.reduce_monitor, self.checkpoint_monitor):
+            if monitor not in MONITORS:
+                problems.append(f"monitor {monitor!r} must be one of {', '.join(MONITORS)}")
+        if problems:
+            raise ValueError("Invalid training settings: " + "; ".join(problems) + ".")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class ProgressSnapshot:
+    """What the live view shows; a copy, safe to read while training goes on."""
+
+    phase: str = "waiting"  # waiting, training, evaluating, saving, done
+    epoch: int = 0  # 1-based epoch in progress
+    epochs: int = 0
+    batch: int = 0  # 1-based batch within the epoch
+    batches: int = 0  # batches per epoch
+    batch_position: list[float] = field(default_factory=list)  # fractional epochs
+    batch_loss: list[float] = field(default_factory=list)
+    batch_accuracy: list[float] = field(default_factory=list)
+    history: list[dict[str, float]] = field(default_factory=list)  # per-epoch logs + learning_rate
+    elapsed: float = 0.0
+    eta: float | None = None
+    diverged: bool = False
+
+    @property
+    def fraction(self) -> float:
+        """Share of all batches done, for a progress bar."""
+        total = self.epochs * self.batches
+        return 0.0 if not total else min(1.0, ((self.epoch - 1) * self.batches + self.batch) / total)
+
+
+class TrainingProgress:
+    """Thread-safe live state of one training: the callback writes, pages and the CLI read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = ProgressSnapshot()
+        self._started = 0.0
+
+    def start(self, epochs: int, batches: int) -> None:
+        with self._lock:
+            self._state = ProgressSnapshot(phase="training", epochs=epochs, batches=batches)
+            self._started = time.perf_counter()
+
+    def set_phase(self, phase: str) -> None:
+        with self._lock:
+            self._state.phase = phase
+
+    def begin_epoch(self, epoch: int) -> None:
+        with self._lock:
+            self._state.epoch, self._state.batch = epoch + 1, 0
+
+    def add_batch(self, batch: int, loss: float, accuracy: float) -> None:
+        """Per-batch update: a few floats, kept tiny so training speed is unaffected."""
+        with self._lock:
+            state = self._state
+            state.batch = batch + 1
+            state.batch_position.append(state.epoch - 1 + state.batch / max(state.batches, 1))
+            state.batch_loss.append(loss)
+            state.batch_accuracy.append(accuracy)
+            state.diverged = state.diverged or not math.isfinite(loss)
+            self._update_clock(state)
+
+    def add_epoch(self, logs: dict[str, float]) -> None:
+        with self._lock:
+            self._state.history.append(dict(logs))
+            self._update_clock(self._state)
+
+    def _update_clock(self, state: ProgressSnapshot) -> None:
+        state.elapsed = time.perf_counter() - self._started
+        done = (state.epoch - 1) * state.batches + state.batch
+        remaining = state.epochs * state.batches - done
+        state.eta = state.elapsed / done * remaining if done else None
+
+    def snapshot(self) -> ProgressSnapshot:
+        with self._lock:
+            state = self._state
+            return replace(
+                state,
+                batch_position=list(state.batch_position),
+                batch_loss=list(state.batch_loss),
+                batch_accuracy=list(state.batch_accuracy),
+                history=[dict(row) for row in state.history],
+            )
+
+
+@functools.cache
+def _live_metrics_class() -> type:
+    """The LiveMetrics Keras callback class (built on first use: Keras is imported lazily)."""
+    import keras
+
+    class LiveMetrics(keras.callbacks.Callback):
+        """Writes progress after every batch and epoch, and stops when the flag is set."""
+
+        def __init__(self, progress: TrainingProgress, stop: StopFlag | None) -> None:
+            super().__init__()
+            self.progress, self.stop = progress, stop
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.progress.begin_epoch(epoch)
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            self.progress.add_batch(batch, logs.get("loss", math.nan), logs.get("accuracy", math.nan))
+            if self.stop is not None and self.stop.is_set():
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs if logs is not None else {}
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            self.progress.add_epoch(logs)
+
+    return LiveMetrics
+
+
+def live_metrics(progress: TrainingProgress, stop: StopFlag | None = None) -> keras.callbacks.Callback:
+    """The live-view callback: progress after each batch/epoch, Stop after the current batch."""
+    return _live_metrics_class()(progress, stop)
+
+
+def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+    import keras
+
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(config.learning_rate, momentum=config.momentum, nesterov=config.nesterov)
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(config.learning_rate)
+    return keras.optimizers.Adam(config.learning_rate)
+
+
+def _monitor(name: str, has_validation: bool) -> str:
+    """Validation monitors fall back to training metrics when there is no validation split."""
+    return name if has_validation else name.removeprefix("val_")
+
+
+def callback_specs(config: TrainConfig, has_validation: bool = True) -> list[dict[str, Any]]:
+    """The optional Keras callbacks as {"name": class name, **arguments}; stored in config.json."""
+    specs: list[dict[str, Any]] = [{"name": "TerminateOnNaN"}]
+    if config.early_stopping:
+        specs.append({
+            "name": "EarlyStopping", "monitor": _monitor(config.early_monitor, has_validation),
+            "patience": config.early_patience, "restore_best_weights": config.restore_best_weights,
+        })
+    if config.reduce_lr:
+        specs.append({
+            "name": "ReduceLROnPlateau", "monitor": _monitor(config.reduce_monitor, has_validation),
+            "factor": config.reduce_factor, "patience": config.reduce_patience,
+            "cooldown": config.reduce_cooldown, "min_lr": config.reduce_min_lr,
+        })
+    if config.checkpoint:
+        specs.append({
+            "name": "ModelCheckpoint", "monitor": _monitor(config.checkpoint_monitor, has_validation),
+            "save_best_only": True, "filepath": CHECKPOINT_FILE,
+        })
+    specs.append({"name": "CSVLogger", "filename": HISTORY_FILE})
+    return specs
+
+
+def make_callbacks(specs: list[dict[str, Any]], folder: Path) -> list[keras.callbacks.Callback]:
+    """Instantiate Keras' own callbacks from their specs; file names land in ``folder``."""
+    import keras
+
+    callbacks = []
+    for spec in specs:
+        kwargs = {k: v for k, v in spec.items() if k != "name"}
+        for key in ("filepath", "filename"):
+            if key in kwargs:
+                kwargs[key] = str(folder / kwargs[key])
+        callbacks.append(getattr(keras.callbacks, spec["name"])(**kwargs))
+    return callbacks
+
+
+def fresh_copy(model: keras.Model) -> keras.Model:
+    """A new model with the same layers and weights, so a shared model is never mutated."""
+    import keras
+
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def compile_model(model: keras.Model, config: TrainConfig) -> None:
+    model.compile(make_optimizer(config), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+def fit(
+    model: keras.Model,
+    dataset: Dataset,
+    config: TrainConfig,
+    callbacks: list[keras.callbacks.Callback],
+    *,
+    progress: TrainingProgress,
+    augmenter: keras.Layer | None = None,
+) -> None:
+    """model.fit on the train split (augmented if given), validated on the val split."""
+    train = make_pipeline(
+        dataset.train, config.batch_size, training=True, seed=config.seed, augmenter=augmenter
+    )
+    val = make_pipeline(dataset.val, config.batch_size) if len(dataset.val) else None
+    progress.start(config.epochs, math.ceil(len(dataset.train) / config.batch_size))
+    # the pipeline already shuffles the train split each epoch
+    model.fit(train, validation_data=val, epochs=config.epochs, callbacks=callbacks, shuffle=False, verbose=0)
+
+
+def predict_probabilities(model: keras.Model, split: Split, batch_size: int = 64) -> np.ndarray:
+    """Softmax probabilities (N, classes) for a split."""
+    return model.predict(make_pipeline(split, batch_size), verbose=0)
+
+
+def evaluate(model: keras.Model, split: Split, num_classes: int, batch_size: int = 64) -> dict[str, Any]:
+    """Test loss and accuracy, the confusion matrix and every predicted label ({} for no data)."""
+    if not len(split):
+        return {}
+    probabilities = np.asarray(predict_probabilities(model, split, batch_size), dtype="float64")
+    predicted = probabilities.argmax(axis=1)
+    picked = np.clip(probabilities[np.arange(len(split)), split.y], 1e-7, 1.0)
+    return {
+        "loss": float(-np.log(picked).mean()),
+        "accuracy": float((predicted == split.y).mean()),
+        "confusion_matrix": confusion_matrix(split.y, predicted, num_classes).tolist(),
+        "predicted": predicted.tolist(),
+    }
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """Counts with true classes as rows and predicted classes as columns."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return matrix
+
+
+def misclassified(y_true: np.ndarray, y_pred: np.ndarray, limit: int = 24) -> list[tuple[int, int, int]]:
+    """(test index, true label, predicted label) of the first ``limit`` wrong predictions."""
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:limit]
+    return [(int(i), int(y_true[i]), int(y_pred[i])) for i in wrong]
+
+
+def _status(progress: ProgressSnapshot, stop: StopFlag | None, epochs: int) -> tuple[str, str]:
+    if progress.diverged:
+        return "diverged", DIVERGED_MESSAGE
+    if stop is not None and stop.is_set():
+        return "stopped", f"Stopped by the user during epoch {progress.epoch} of {epochs}."
+    if len(progress.history) < epochs:
+        return "completed", f"Early stopping ended training after {len(progress.history)} of {epochs} epochs."
+    return "completed", f"Trained for {epochs} epochs."
+
+
+def _augmenter_used(augmentation: Any, config: TrainConfig) -> bool:
+    return bool(config.augment and augmentation is not None and not augmentation.is_identity)
+
+
+def _augmenter(augmentation: Any, config: TrainConfig) -> keras.Layer | None:
+    if not _augmenter_used(augmentation, config):
+        return None
+    from cnnviz.augmentation import build_augmenter
+
+    return build_augmenter(augmentation, seed=config.seed)
+
+
+def train_run(
+    base: Run,
+    dataset: Dataset,
+    config: TrainConfig,
+    runs_dir: Path,
+    *,
+    dataset_spec: DatasetSpec | None = None,
+    augmentation: Any = None,
+    progress: TrainingProgress | None = None,
+    stop: StopFlag | None = None,
+    callbacks: list[keras.callbacks.Callback] | tuple = (),
+) -> Run:
+    """Train a fresh copy of ``base.model`` on ``dataset``, evaluate it and save it as a run.
+
+    ``augmentation`` is an AugmentConfig applied to the train split when ``config.augment``;
+    ``callbacks`` are extra Keras callbacks run before the built-in ones.
+    """
+    import keras
+
+    progress = progress or TrainingProgress()
+    keras.utils.set_random_seed(config.seed)
+    model = fresh_copy(base.model)
+    compile_model(model, config)
+    staging = stage_run(runs_dir)
+    specs = callback_specs(config, has_validation=len(dataset.val) > 0)
+    try:
+        augmenter = _augmenter(augmentation, config)
+        all_callbacks = [*callbacks, live_metrics(progress, stop), *make_callbacks(specs, staging)]
+        fit(model, dataset, config, all_callbacks, progress=progress, augmenter=augmenter)
+        progress.set_phase("evaluating")
+        metrics = evaluate(model, dataset.test, dataset.num_classes, config.batch_size)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    snapshot = progress.snapshot()
+    status, message = _status(snapshot, stop, config.epochs)
+    run_config = {
+        **base.config,
+        "name": config.name or f"{base.config['architecture']['name']} on {dataset.name}",
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "dataset": {**dataset.describe(), **({"spec": dataset_spec.to_dict()} if dataset_spec else {})},
+        "hyperparameters": config.to_dict(),
+        "callbacks": specs,
+        "augmentation": augmentation.to_dict() if _augmenter_used(augmentation, config) else None,
+        "status": status,
+        "message": message,
+        "epochs_run": len(snapshot.history),
+        "test_metrics": {k: metrics[k] for k in ("loss", "accuracy") if k in metrics},
+    }
+    progress.set_phase("saving")
+    run = save_run(Run(model, run_config, snapshot.history), runs_dir, staging=staging, metrics=metrics)
+    progress.set_phase("done")
+    return run

@@ -1,0 +1,150 @@
+"""Training: the Shapes target, Stop after one batch, divergence, Keras callbacks, evaluation."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from cnnviz.runs import load_run
+from cnnviz.training import (
+    DIVERGED_MESSAGE,
+    TrainConfig,
+    TrainingProgress,
+    callback_specs,
+    confusion_matrix,
+    evaluate,
+    misclassified,
+    train_run,
+)
+
+
+def test_shapes_reach_90_percent_validation_accuracy(tmp_path):
+    from cnnviz.architectures import build_model, model_config
+    from cnnviz.registry import DatasetSpec, load_dataset
+    from cnnviz.runs import Run
+
+    dataset = load_dataset(DatasetSpec(source="shapes", image_size=64, count=1200))
+    base = Run(build_model("simple", dataset.image_shape, 4), model_config("simple", {}, dataset))
+    run = train_run(base, dataset, TrainConfig(epochs=6, batch_size=32, learning_rate=3e-3), tmp_path)
+    best_val = max(row["val_accuracy"] for row in run.history)
+    assert best_val >= 0.90, run.history
+    assert run.config["status"] == "completed"
+
+
+class StopAt:
+    """A Keras callback that raises the stop flag at the end of batch ``k`` (counting batches)."""
+
+    def __new__(cls, k: int, flag: threading.Event):
+        import keras
+
+        class _StopAt(keras.callbacks.Callback):
+            batches = 0
+
+            def on_train_batch_end(self, batch, logs=None):
+                type(self).batches += 1
+                if type(self).batches == k + 1:
+                    flag.set()
+
+        return _StopAt()
+
+
+def test_stop_ends_training_after_the_current_batch_and_saves_a_stopped_run(small_shapes, tiny_run, tmp_path):
+    flag, progress = threading.Event(), TrainingProgress()
+    counter = StopAt(3, flag)
+    from cnnviz.augmentation import AugmentConfig
+
+    config = TrainConfig(epochs=5, batch_size=16, augment=False)
+    run = train_run(
+        tiny_run, small_shapes, config, tmp_path, progress=progress, stop=flag, callbacks=[counter],
+        augmentation=AugmentConfig(horizontal_flip=True),
+    )
+    assert counter.batches == 4  # batches 0..3 ran: the flag raised at batch 3 ended training there
+    snapshot = progress.snapshot()
+    assert len(snapshot.batch_loss) == 4 and snapshot.epoch == 1 and snapshot.phase == "done"
+    assert run.config["status"] == "stopped" and run.config["epochs_run"] == 1
+    assert run.config["augmentation"] is None  # an augmentation config, but switched off
+    assert load_run(run.path).config["status"] == "stopped"
+
+
+def test_a_diverging_training_is_terminated_and_marked(small_shapes, tiny_run, tmp_path):
+    config = TrainConfig(optimizer="sgd", learning_rate=1e12, momentum=0.0, epochs=3, batch_size=16)
+    progress = TrainingProgress()
+    run = train_run(tiny_run, small_shapes, config, tmp_path, progress=progress)
+    assert run.config["status"] == "diverged"
+    assert run.config["message"] == DIVERGED_MESSAGE
+    assert not np.isfinite(progress.snapshot().batch_loss[-1])
+    assert len(progress.snapshot().batch_loss) < 3 * 18  # stopped early, not all batches
+    json.loads((run.path / "config.json").read_text())  # still standard JSON (NaN -> null)
+
+
+def test_callbacks_reduce_lr_stop_early_checkpoint_and_log(small_shapes, tmp_path):
+    from cnnviz.architectures import build_model, model_config
+    from cnnviz.runs import Run
+
+    options = {"blocks": 1, "filters": 4, "batch_norm": False, "dense_units": 0}
+    model = build_model("custom", small_shapes.image_shape, 4, **options)
+    base = Run(model, model_config("custom", {}, small_shapes))
+    # A learning rate so small that val_accuracy cannot improve: both callbacks must fire.
+    config = TrainConfig(
+        learning_rate=1e-9, epochs=8, batch_size=64,
+        early_stopping=True, early_monitor="val_accuracy", early_patience=2,
+        reduce_lr=True, reduce_monitor="val_accuracy", reduce_factor=0.5, reduce_patience=0,
+    )
+    run = train_run(base, small_shapes, config, tmp_path)
+    rates = [row["learning_rate"] for row in run.history]
+    assert run.config["epochs_run"] == 3 and "Early stopping" in run.config["message"]
+    assert rates[0] == pytest.approx(1e-9) and rates[-1] == pytest.approx(5e-10)
+    assert {spec["name"] for spec in run.config["callbacks"]} == {
+        "TerminateOnNaN", "EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint", "CSVLogger"
+    }
+    assert (run.path / "best.keras").is_file()
+    with (run.path / "history.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 3 and {"loss", "val_accuracy", "learning_rate"} <= set(rows[0])
+
+
+def test_callback_monitors_fall_back_without_a_validation_split():
+    specs = callback_specs(TrainConfig(early_stopping=True, reduce_lr=True), has_validation=False)
+    assert {spec.get("monitor") for spec in specs} == {None, "loss"}
+
+
+def test_augmentation_is_applied_and_recorded_when_on(small_shapes, tiny_run, tmp_path):
+    from cnnviz.augmentation import AugmentConfig
+
+    augmentation = AugmentConfig(horizontal_flip=True, rotation_degrees=10)
+    config = TrainConfig(epochs=1, augment=True)
+    run = train_run(tiny_run, small_shapes, config, tmp_path, augmentation=augmentation)
+    assert run.config["augmentation"] == augmentation.to_dict()
+    assert json.loads((run.path / "config.json").read_text())["augmentation"] == augmentation.to_dict()
+
+
+def test_evaluate_matches_keras_and_counts_every_test_image(small_shapes, tiny_run):
+    model = tiny_run.model
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    report = evaluate(model, small_shapes.test, small_shapes.num_classes)
+    x = small_shapes.test.x.astype("float32") / 255
+    loss, accuracy = model.evaluate(x, small_shapes.test.y, verbose=0)
+    assert report["loss"] == pytest.approx(loss, rel=1e-4)
+    assert report["accuracy"] == pytest.approx(accuracy)
+    assert np.sum(report["confusion_matrix"]) == len(small_shapes.test)
+    assert len(report["predicted"]) == len(small_shapes.test)
+
+
+def test_confusion_matrix_and_misclassified():
+    truth, predicted = np.array([0, 1, 2, 2, 1]), np.array([0, 2, 2, 1, 1])
+    assert confusion_matrix(truth, predicted, 3).tolist() == [[1, 0, 0], [0, 1, 1], [0, 1, 1]]
+    assert misclassified(truth, predicted) == [(1, 1, 2), (3, 2, 1)]
+    assert misclassified(truth, predicted, limit=1) == [(1, 1, 2)]
+
+
+def test_train_config_round_trip_and_validation():
+    config = TrainConfig(optimizer="sgd", nesterov=True, learning_rate=0.05, reduce_lr=True)
+    assert TrainConfig.from_dict({**config.to_dict(), "unknown": 1}) == config
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        TrainConfig(optimizer="lbfgs")
+    with pytest.raises(ValueError, match="learning rate"):
+        TrainConfig(learning_rate=0)
