@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from tests.browser.driver import click, go_to, open_app, set_number, set_slider, wait_idle
+import re
+
 from playwright.sync_api import Page, expect
+
+from tests.browser.driver import click, go_to, main, open_app, set_number, set_slider
 
 IMAGE_SIZE = 32
 IMAGE_COUNT = 400
+GRID = 16
 
 
 def load_small_shapes(page: Page) -> None:
@@ -15,10 +19,21 @@ def load_small_shapes(page: Page) -> None:
     set_slider(page, "Image size (pixels, square)", IMAGE_SIZE)
     set_number(page, "Number of images", IMAGE_COUNT)
     click(page, "Load dataset")
-    metrics = page.get_by_test_id("stMain").get_by_test_id("stMetric")
+    metrics = main(page).get_by_test_id("stMetric")
     expect(metrics.filter(has_text="Image size")).to_contain_text(f"{IMAGE_SIZE}×{IMAGE_SIZE}")
     expect(metrics.filter(has_text="Images")).to_contain_text("280 / 60 / 60")
-    expect(page.get_by_test_id("stMain").get_by_test_id("stPlotlyChart").first).to_be_visible()
+    expect(main(page).get_by_test_id("stPlotlyChart").first).to_be_visible()
+
+
+def preview_augmentation(page: Page) -> None:
+    """Augment page: a seed preset fills the grid; re-rolling draws a new one."""
+    go_to(page, "Augment")
+    click(page, "weather")
+    for seed in (0, 1):
+        grid = main(page).get_by_test_id("stImageCaption").filter(has_text=re.compile(rf"^seed {seed}, #\d+$"))
+        expect(grid).to_have_count(GRID)
+        if seed == 0:
+            click(page, "🎲 Re-roll")
 
 
 def test_classroom_path(app_server, new_page, screenshots):
@@ -26,3 +41,5 @@ def test_classroom_path(app_server, new_page, screenshots):
     with screenshots.step("data", page):
         open_app(page, app_server.url)
         load_small_shapes(page)
+    with screenshots.step("augment", page):
+        preview_augmentation(page)
