@@ -174,9 +174,10 @@ def widget(page: Page, test_id: str, label: str) -> Locator:
     return main(page).get_by_test_id(test_id).filter(has=label_locator).first
 
 
-def select(page: Page, label: str, option: str) -> None:
+def select(page: Page, label: str, option: str | re.Pattern) -> None:
+    """Open a selectbox and click an option (its exact text, or a pattern it matches)."""
     widget(page, "stSelectbox", label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    page.get_by_role("option", name=option, exact=isinstance(option, str)).click()
     wait_idle(page)
 
 
