@@ -116,3 +116,15 @@ def test_without_a_model_the_page_explains_what_to_do(tmp_path, monkeypatch):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert at.info and not at.get("file_uploader")
+
+
+def test_a_saved_run_can_be_picked_and_used(run, tmp_path, monkeypatch):
+    from cnnviz.runs import save_run
+
+    save_run(run, tmp_path / "runs")
+    monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception and "tiny" in at.selectbox(key="predict_model").options[0]
+    at.file_uploader[0].set_value(("shoe.png", shoe_like(4), "image/png")).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 1
