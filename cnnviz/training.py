@@ -11,9 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import shutil
-import threading
-import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,7 +20,9 @@ import numpy as np
 
 from cnnviz.dataset import Dataset, Split
 from cnnviz.pipeline import make_pipeline
-from cnnviz.runs import CHECKPOINT_FILE, HISTORY_FILE, Run, save_run, stage_run
+from cnnviz.progress import ProgressSnapshot, TrainingProgress
+from cnnviz.runs import CHECKPOINT_FILE, HISTORY_FILE, Run, read_metrics, save_run, stage_run
+from cnnviz.worker import Job
 
 if TYPE_CHECKING:
     import keras
@@ -86,85 +86,6 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-
-@dataclass
-class ProgressSnapshot:
-    """What the live view shows; a copy, safe to read while training goes on."""
-
-    phase: str = "waiting"  # waiting, training, evaluating, saving, done
-    epoch: int = 0  # 1-based epoch in progress
-    epochs: int = 0
-    batch: int = 0  # 1-based batch within the epoch
-    batches: int = 0  # batches per epoch
-    batch_position: list[float] = field(default_factory=list)  # fractional epochs
-    batch_loss: list[float] = field(default_factory=list)
-    batch_accuracy: list[float] = field(default_factory=list)
-    history: list[dict[str, float]] = field(default_factory=list)  # per-epoch logs + learning_rate
-    elapsed: float = 0.0
-    eta: float | None = None
-    diverged: bool = False
-
-    @property
-    def fraction(self) -> float:
-        """Share of all batches done, for a progress bar."""
-        total = self.epochs * self.batches
-        return 0.0 if not total else min(1.0, ((self.epoch - 1) * self.batches + self.batch) / total)
-
-
-class TrainingProgress:
-    """Thread-safe live state of one training: the callback writes, pages and the CLI read."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._state = ProgressSnapshot()
-        self._started = 0.0
-
-    def start(self, epochs: int, batches: int) -> None:
-        with self._lock:
-            self._state = ProgressSnapshot(phase="training", epochs=epochs, batches=batches)
-            self._started = time.perf_counter()
-
-    def set_phase(self, phase: str) -> None:
-        with self._lock:
-            self._state.phase = phase
-
-    def begin_epoch(self, epoch: int) -> None:
-        with self._lock:
-            self._state.epoch, self._state.batch = epoch + 1, 0
-
-    def add_batch(self, batch: int, loss: float, accuracy: float) -> None:
-        """Per-batch update: a few floats, kept tiny so training speed is unaffected."""
-        with self._lock:
-            state = self._state
-            state.batch = batch + 1
-            state.batch_position.append(state.epoch - 1 + state.batch / max(state.batches, 1))
-            state.batch_loss.append(loss)
-            state.batch_accuracy.append(accuracy)
-            state.diverged = state.diverged or not math.isfinite(loss)
-            self._update_clock(state)
-
-    def add_epoch(self, logs: dict[str, float]) -> None:
-        with self._lock:
-            self._state.history.append(dict(logs))
-            self._update_clock(self._state)
-
-    def _update_clock(self, state: ProgressSnapshot) -> None:
-        state.elapsed = time.perf_counter() - self._started
-        done = (state.epoch - 1) * state.batches + state.batch
-        remaining = state.epochs * state.batches - done
-        state.eta = state.elapsed / done * remaining if done else None
-
-    def snapshot(self) -> ProgressSnapshot:
-        with self._lock:
-            state = self._state
-            return replace(
-                state,
-                batch_position=list(state.batch_position),
-                batch_loss=list(state.batch_loss),
-                batch_accuracy=list(state.batch_accuracy),
-                history=[dict(row) for row in state.history],
-            )
 
 
 @functools.cache
@@ -312,10 +233,18 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     return matrix
 
 
-def misclassified(y_true: np.ndarray, y_pred: np.ndarray, limit: int = 24) -> list[tuple[int, int, int]]:
-    """(test index, true label, predicted label) of the first ``limit`` wrong predictions."""
+def misclassified(y_true: np.ndarray, y_pred: np.ndarray, limit: int | None = None) -> list[tuple[int, int, int]]:
+    """(test index, true label, predicted label) of every wrong prediction, or the first ``limit``."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:limit]
     return [(int(i), int(y_true[i]), int(y_pred[i])) for i in wrong]
+
+
+def saved_test_predictions(run: Run, dataset: Dataset) -> list[int] | None:
+    """The run's saved test predictions, if it was evaluated on this dataset's test split."""
+    if run.path is None or (run.config.get("dataset") or {}).get("name") != dataset.name:
+        return None
+    predicted = read_metrics(run.path).get("predicted", [])
+    return predicted if len(predicted) == len(dataset.test) else None
 
 
 def _status(progress: ProgressSnapshot, stop: StopFlag | None, epochs: int) -> tuple[str, str]:
@@ -338,6 +267,10 @@ def _augmenter(augmentation: Any, config: TrainConfig) -> keras.Layer | None:
     from cnnviz.augmentation import build_augmenter
 
     return build_augmenter(augmentation, seed=config.seed)
+
+
+def default_name(architecture: str, dataset: Dataset) -> str:
+    return f"{architecture} on {dataset.name}"
 
 
 def train_run(
@@ -378,7 +311,7 @@ def train_run(
     status, message = _status(snapshot, stop, config.epochs)
     run_config = {
         **base.config,
-        "name": config.name or f"{base.config['architecture']['name']} on {dataset.name}",
+        "name": config.name or default_name(base.config["architecture"]["name"], dataset),
         "created": datetime.now().isoformat(timespec="seconds"),
         "dataset": {**dataset.describe(), **({"spec": dataset_spec.to_dict()} if dataset_spec else {})},
         "hyperparameters": config.to_dict(),
@@ -393,3 +326,48 @@ def train_run(
     run = save_run(Run(model, run_config, snapshot.history), runs_dir, staging=staging, metrics=metrics)
     progress.set_phase("done")
     return run
+
+
+def incompatibility(run: Run, dataset: Dataset) -> str | None:
+    """Why ``run``'s model cannot train on ``dataset`` (input shape or class count), else None."""
+    if tuple(run.input_shape) != dataset.image_shape:
+        return (
+            f"The current model '{run.label}' takes {run.input_shape[0]}x{run.input_shape[1]}x"
+            f"{run.input_shape[2]} images but the dataset '{dataset.name}' has "
+            f"{dataset.image_shape[0]}x{dataset.image_shape[1]}x{dataset.image_shape[2]} images."
+        )
+    if len(run.display_names) != dataset.num_classes:
+        return (
+            f"The current model '{run.label}' predicts {len(run.display_names)} classes but the "
+            f"dataset '{dataset.name}' has {dataset.num_classes}."
+        )
+    return None
+
+
+def default_base(dataset: Dataset, spec: DatasetSpec | None = None) -> Run:
+    """The ``simple`` architecture built for the dataset: what trains when no model was chosen."""
+    from cnnviz.architectures import build_model, model_config
+
+    model = build_model("simple", dataset.image_shape, dataset.num_classes)
+    return Run(model, model_config("simple", {}, dataset, spec))
+
+
+def training_job(
+    base: Run | None,
+    dataset: Dataset,
+    config: TrainConfig,
+    runs_dir: Path,
+    *,
+    dataset_spec: DatasetSpec | None = None,
+    augmentation: Any = None,
+) -> Job:
+    """A worker Job running ``train_run`` (on the ``simple`` model when ``base`` is None)."""
+    def run(progress: TrainingProgress, stop: StopFlag) -> Run:
+        model = base or default_base(dataset, dataset_spec)
+        return train_run(
+            model, dataset, config, runs_dir, dataset_spec=dataset_spec,
+            augmentation=augmentation, progress=progress, stop=stop,
+        )
+
+    label = config.name or default_name(base.config["architecture"]["name"] if base else "simple", dataset)
+    return Job(run, progress=TrainingProgress(), label=label)

@@ -7,6 +7,7 @@ one place. Heavy objects come from the cnnviz library through Streamlit's caches
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,9 @@ from cnnviz.augmentation import AugmentConfig
 from cnnviz.dataset import Dataset
 from cnnviz.images import IMAGE_EXTENSIONS, ImageError, fit_to_shape, load_image_array
 from cnnviz.registry import DatasetSpec, DatasetUnavailable, load_dataset
-from cnnviz.runs import Run
+from cnnviz.runs import Run, RunError, list_runs, load_run
+from cnnviz.progress import status_line
+from cnnviz.worker import get_worker
 
 DATASET_KEY = "cnnviz_dataset"
 DATASET_SPEC_KEY = "cnnviz_dataset_spec"
@@ -74,6 +77,10 @@ def render_sidebar() -> None:
             )
         else:
             st.markdown("**Shapes** (default, generated offline)")
+        training = training_status()
+        if training:
+            st.caption("Training")
+            st.markdown(training)
 
 
 MODEL_KEY = "cnnviz_model"
@@ -132,3 +139,51 @@ def current_augmentation() -> AugmentConfig:
 
 def set_current_augmentation(config: AugmentConfig) -> None:
     st.session_state[AUGMENTATION_KEY] = config
+
+
+OWNER_KEY = "cnnviz_owner"
+
+
+def session_owner() -> str:
+    """This browser session's id: the background worker shows each session only its own jobs."""
+    if OWNER_KEY not in st.session_state:
+        st.session_state[OWNER_KEY] = uuid.uuid4().hex
+    return st.session_state[OWNER_KEY]
+
+
+def training_status() -> str | None:
+    """One line about this session's latest training, for the sidebar (None when there is none)."""
+    jobs = get_worker().jobs_for(session_owner())
+    if not jobs:
+        return None
+    job = jobs[-1]
+    return status_line(job, get_worker().progress(job.id).snapshot(), get_worker().result(job.id))
+
+
+@st.cache_resource(show_spinner="Loading the saved model...", max_entries=8)
+def cached_run(path: str, mtime: float) -> Run:
+    """A saved run, loaded once per folder and config version (``mtime`` keys the cache)."""
+    return load_run(Path(path))
+
+
+def pick_model(key: str) -> Run | None:
+    """A selectbox of the session's current model and every saved run; the chosen Run or None."""
+    current = current_model()
+    saved = list_runs(runs_dir())
+    options: list[object] = ([current] if current is not None else []) + saved
+    if not options:
+        st.info("No model yet: build one on the Model page or train one on the Train page.")
+        return None
+    choice = st.selectbox(
+        "Model", range(len(options)), key=key,
+        format_func=lambda i: f"Current model: {options[i].label}" if options[i] is current
+        else f"{options[i].name} ({options[i].created[:16].replace('T', ' ')}, {options[i].status})",
+    )
+    picked = options[choice]
+    if picked is current:
+        return current
+    try:
+        return cached_run(str(picked.path), (picked.path / "config.json").stat().st_mtime)
+    except (RunError, OSError) as error:
+        st.error(f"Could not open the run {picked.name!r}: {error}")
+        return None

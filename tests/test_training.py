@@ -9,11 +9,11 @@ import threading
 import numpy as np
 import pytest
 
+from cnnviz.progress import TrainingProgress
 from cnnviz.runs import load_run
 from cnnviz.training import (
     DIVERGED_MESSAGE,
     TrainConfig,
-    TrainingProgress,
     callback_specs,
     confusion_matrix,
     evaluate,
@@ -138,6 +138,7 @@ def test_confusion_matrix_and_misclassified():
     truth, predicted = np.array([0, 1, 2, 2, 1]), np.array([0, 2, 2, 1, 1])
     assert confusion_matrix(truth, predicted, 3).tolist() == [[1, 0, 0], [0, 1, 1], [0, 1, 1]]
     assert misclassified(truth, predicted) == [(1, 1, 2), (3, 2, 1)]
+    assert misclassified(truth, truth) == []
     assert misclassified(truth, predicted, limit=1) == [(1, 1, 2)]
 
 

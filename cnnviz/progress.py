@@ -1,0 +1,130 @@
+"""The live state of one training: written by the training callback, read by pages and the CLI.
+
+``TrainingProgress`` is thread-safe: the training thread adds a few floats per batch and
+the Train page, the sidebar or the terminal take consistent snapshots whenever they like.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cnnviz.runs import Run
+    from cnnviz.worker import JobInfo
+
+
+@dataclass
+class ProgressSnapshot:
+    """What the live view shows; a copy, safe to read while training goes on."""
+
+    phase: str = "waiting"  # waiting, training, evaluating, saving, done
+    epoch: int = 0  # 1-based epoch in progress
+    epochs: int = 0
+    batch: int = 0  # 1-based batch within the epoch
+    batches: int = 0  # batches per epoch
+    batch_position: list[float] = field(default_factory=list)  # fractional epochs
+    batch_loss: list[float] = field(default_factory=list)
+    batch_accuracy: list[float] = field(default_factory=list)
+    history: list[dict[str, float]] = field(default_factory=list)  # per-epoch logs + learning_rate
+    elapsed: float = 0.0
+    eta: float | None = None
+    diverged: bool = False
+
+    @property
+    def fraction(self) -> float:
+        """Share of all batches done, for a progress bar."""
+        total = self.epochs * self.batches
+        return 0.0 if not total else min(1.0, ((self.epoch - 1) * self.batches + self.batch) / total)
+
+
+class TrainingProgress:
+    """Thread-safe live state of one training: the callback writes, pages and the CLI read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = ProgressSnapshot()
+        self._started = 0.0
+
+    def start(self, epochs: int, batches: int) -> None:
+        with self._lock:
+            self._state = ProgressSnapshot(phase="training", epochs=epochs, batches=batches)
+            self._started = time.perf_counter()
+
+    def set_phase(self, phase: str) -> None:
+        with self._lock:
+            self._state.phase = phase
+
+    def begin_epoch(self, epoch: int) -> None:
+        with self._lock:
+            self._state.epoch, self._state.batch = epoch + 1, 0
+
+    def add_batch(self, batch: int, loss: float, accuracy: float) -> None:
+        """Per-batch update: a few floats, kept tiny so training speed is unaffected."""
+        with self._lock:
+            state = self._state
+            state.batch = batch + 1
+            state.batch_position.append(state.epoch - 1 + state.batch / max(state.batches, 1))
+            state.batch_loss.append(loss)
+            state.batch_accuracy.append(accuracy)
+            state.diverged = state.diverged or not math.isfinite(loss)
+            self._update_clock(state)
+
+    def add_epoch(self, logs: dict[str, float]) -> None:
+        with self._lock:
+            self._state.history.append(dict(logs))
+            self._update_clock(self._state)
+
+    def _update_clock(self, state: ProgressSnapshot) -> None:
+        state.elapsed = time.perf_counter() - self._started
+        done = (state.epoch - 1) * state.batches + state.batch
+        remaining = state.epochs * state.batches - done
+        state.eta = state.elapsed / done * remaining if done else None
+
+    def snapshot(self) -> ProgressSnapshot:
+        with self._lock:
+            state = self._state
+            return replace(
+                state,
+                batch_position=list(state.batch_position),
+                batch_loss=list(state.batch_loss),
+                batch_accuracy=list(state.batch_accuracy),
+                history=[dict(row) for row in state.history],
+            )
+
+
+def format_seconds(seconds: float | None) -> str:
+    """12.3 -> "0:12", 3725 -> "1:02:05"; "?" when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_text(snapshot: ProgressSnapshot) -> str:
+    """ "epoch 2/5 · batch 10/30 · 0:12 elapsed · ETA 0:40" (or the phase after training)."""
+    if snapshot.phase in ("evaluating", "saving"):
+        return f"{snapshot.phase} ({format_seconds(snapshot.elapsed)} of training)"
+    return (
+        f"epoch {snapshot.epoch}/{snapshot.epochs} · batch {snapshot.batch}/{snapshot.batches} · "
+        f"{format_seconds(snapshot.elapsed)} elapsed · ETA {format_seconds(snapshot.eta)}"
+    )
+
+
+def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None) -> str:
+    """One line about a training job: waiting, its progress, or how it ended."""
+    if job.state == "queued":
+        return f"{job.label}: waiting, number {job.queue_position} in the queue"
+    if job.state == "running":
+        return f"{job.label}: {progress_text(snapshot) if snapshot.phase != 'waiting' else 'starting'}"
+    if job.state == "failed":
+        return f"{job.label}: failed: {job.error}"
+    if run is None:
+        return f"{job.label}: {job.state}"
+    accuracy = (run.config.get("test_metrics") or {}).get("accuracy")
+    score = "" if accuracy is None else f", test accuracy {100 * accuracy:.1f}%"
+    return f"{job.label}: {run.config['status']}{score}"

@@ -1,0 +1,191 @@
+"""Train page: settings, Start and Stop, live curves, then test scores, confusion matrix, mistakes."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz import charts
+from cnnviz.progress import progress_text, status_line
+from cnnviz.runs import Run
+from cnnviz.training import (
+    MONITORS,
+    OPTIMIZERS,
+    TrainConfig,
+    confusion_matrix,
+    incompatibility,
+    misclassified,
+    saved_test_predictions,
+    training_job,
+)
+from cnnviz.worker import FAILED, FINISHED, QUEUED, get_worker
+from pages import _session
+
+JOB_KEY = "cnnviz_train_job"
+ADOPTED_KEY = "cnnviz_train_adopted"
+GALLERY_SIZE = 24
+
+st.title("📈 Train")
+dataset = _session.current_dataset()
+current = _session.current_model()
+augmentation = _session.current_augmentation()
+worker = get_worker()
+
+
+def settings_form() -> TrainConfig | None:
+    """The settings form; a TrainConfig when Start was pressed with valid settings."""
+    with st.form("train_settings"):
+        left, middle, right = st.columns(3)
+        optimizer = left.selectbox("Optimizer", OPTIMIZERS, format_func=_optimizer_name)
+        learning_rate = middle.number_input("Learning rate", 1e-6, 10.0, 1e-3, format="%g", step=1e-4)
+        epochs = right.number_input("Epochs", 1, 500, 5)
+        batch_size = left.number_input("Batch size", 1, 2048, 32)
+        seed = middle.number_input("Seed", 0, 2**31 - 1, 42)
+        momentum = right.number_input("Momentum (SGD)", 0.0, 0.999, 0.9)
+        nesterov = right.checkbox("Nesterov (SGD)")
+        augment = left.checkbox(
+            "Augmentation on", value=not augmentation.is_identity,
+            help="Applies the Augment page's settings to the training split only.",
+            disabled=augmentation.is_identity,
+        )
+        name = middle.text_input("Run name", placeholder="(architecture on dataset)")
+        with st.expander("Callbacks"):
+            callbacks = callback_settings()
+        if not st.form_submit_button("▶ Start training", type="primary"):
+            return None
+    try:
+        return TrainConfig(
+            optimizer=optimizer, learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
+            batch_size=int(batch_size), epochs=int(epochs), seed=int(seed), augment=augment,
+            name=name.strip(), **callbacks,
+        )
+    except ValueError as error:
+        st.error(str(error))
+        return None
+
+
+def _optimizer_name(name: str) -> str:
+    return {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}[name]
+
+
+def callback_settings() -> dict:
+    """EarlyStopping, ReduceLROnPlateau and ModelCheckpoint settings, as TrainConfig fields."""
+    early, reduce, checkpoint = st.columns(3)
+    settings = {
+        "early_stopping": early.checkbox("EarlyStopping"),
+        "early_monitor": early.selectbox("Monitor", MONITORS, key="early_monitor"),
+        "early_patience": early.number_input("Patience", 0, 100, 3, key="early_patience"),
+        "restore_best_weights": early.checkbox("Restore best weights", value=True),
+        "reduce_lr": reduce.checkbox("ReduceLROnPlateau"),
+        "reduce_monitor": reduce.selectbox("Monitor", MONITORS, key="reduce_monitor"),
+        "reduce_factor": reduce.number_input("Factor", 0.01, 0.99, 0.1),
+        "reduce_patience": reduce.number_input("Patience", 0, 100, 5, key="reduce_patience"),
+        "reduce_cooldown": reduce.number_input("Cooldown", 0, 100, 0),
+        "reduce_min_lr": reduce.number_input("Minimum LR", 0.0, 1.0, 0.0, format="%g"),
+        "checkpoint": checkpoint.checkbox("ModelCheckpoint (best only)", value=True),
+        "checkpoint_monitor": checkpoint.selectbox("Monitor", MONITORS, key="checkpoint_monitor"),
+    }
+    checkpoint.caption("TerminateOnNaN and CSVLogger (history.csv) always run.")
+    return settings
+
+
+def render_results(run: Run) -> None:
+    """Final scores, curves, confusion matrix and misclassified test images of a finished run."""
+    status, message = run.config.get("status"), run.config.get("message", "")
+    (st.error if status == "diverged" else st.warning if status == "stopped" else st.success)(message)
+    test = run.config.get("test_metrics") or {}
+    cols = st.columns(3)
+    cols[0].metric("Test accuracy", f"{100 * test['accuracy']:.1f}%" if test.get("accuracy") is not None else "-")
+    cols[1].metric("Test loss", f"{test['loss']:.4f}" if test.get("loss") is not None else "-")
+    cols[2].metric("Epochs run", run.config.get("epochs_run", 0))
+    st.plotly_chart(charts.training_curves(run.history), key="final_curves")
+    st.plotly_chart(charts.learning_rate_chart(run.history), key="final_lr")
+    predicted = saved_test_predictions(run, dataset)
+    if predicted is not None:
+        counts = confusion_matrix(dataset.test.y, predicted, dataset.num_classes)
+        st.plotly_chart(charts.confusion_figure(counts, run.display_names), key="confusion")
+        render_mistakes(predicted, run.display_names)
+    st.caption(f"Saved in `{run.path}`; it is now the current model for the other pages.")
+
+
+def render_mistakes(predicted: list[int], names: list[str]) -> None:
+    wrong = misclassified(dataset.test.y, predicted)
+    st.subheader(f"Misclassified test images ({len(wrong)} of {len(predicted)})")
+    if not wrong:
+        st.info("Every test image was classified correctly.")
+        return
+    columns = st.columns(6)
+    for slot, (index, true, guess) in enumerate(wrong[:GALLERY_SIZE]):
+        columns[slot % 6].image(dataset.test.x[index], caption=f"true: {names[true]} · predicted: {names[guess]}")
+
+
+def render_live(job_id: str) -> None:
+    """Progress bar, live curves and the Stop button of a waiting or running job."""
+    info = worker.info(job_id)
+    snapshot = worker.progress(job_id).snapshot()
+    if info.state == QUEUED:
+        st.info(f"Waiting for a free training slot: number {info.queue_position} in the queue.")
+    else:
+        st.progress(snapshot.fraction, text=progress_text(snapshot) if snapshot.phase != "waiting" else "starting")
+        st.plotly_chart(
+            charts.training_curves(
+                snapshot.history, snapshot.batch_position, snapshot.batch_loss, snapshot.batch_accuracy
+            ),
+            key="live_curves",
+        )
+        if snapshot.history:
+            st.plotly_chart(charts.learning_rate_chart(snapshot.history), key="live_lr")
+    if st.button("⏹ Stop", help="Ends training after the current batch; the run is still saved."):
+        worker.stop(job_id)
+
+
+def job_is_active(job_id: str) -> bool:
+    return worker.info(job_id).state not in FINISHED
+
+
+def job_panel(job_id: str, was_active: bool) -> None:
+    """Refreshes every second while the job runs; one full rerun when it has just finished."""
+    info = worker.info(job_id)
+    if info.state not in FINISHED:
+        render_live(job_id)
+    elif was_active:
+        st.rerun()
+    elif info.state == FAILED:
+        st.error(f"Training failed: {info.error}")
+    elif worker.result(job_id) is not None:
+        render_results(worker.result(job_id))
+    else:
+        st.info("The training was cancelled before it started.")
+
+
+problem = incompatibility(current, dataset) if current is not None else None
+if current is None:
+    st.caption(f"No model chosen on the Model page: the `simple` architecture will be built for **{dataset.name}**.")
+else:
+    st.caption(f"Training a fresh copy of **{current.label}** on **{dataset.name}**.")
+if problem:
+    st.error(f"{problem} Build a model for this dataset on the Model page, or pick another dataset.")
+else:
+    config = settings_form()
+    if config is not None:
+        job = training_job(
+            current, dataset, config, _session.runs_dir(),
+            dataset_spec=_session.current_dataset_spec(), augmentation=augmentation,
+        )
+        st.session_state[JOB_KEY] = worker.submit(_session.session_owner(), job)
+
+job_id = st.session_state.get(JOB_KEY)
+if job_id not in {info.id for info in worker.jobs_for(_session.session_owner())}:
+    job_id = None  # forgotten by the worker (e.g. after a server restart)
+if job_id is not None:
+    finished_run = worker.result(job_id)
+    if finished_run is not None and st.session_state.get(ADOPTED_KEY) != job_id:
+        _session.set_current_model(finished_run)
+        st.session_state[ADOPTED_KEY] = job_id
+    st.subheader(worker.info(job_id).label)
+    active = job_is_active(job_id)
+    st.fragment(job_panel, run_every=1.0 if active else None)(job_id, active)
+    others = [info for info in worker.jobs_for(_session.session_owner()) if info.id != job_id]
+    if others:
+        with st.expander(f"Your other trainings ({len(others)})"):
+            for info in others:
+                st.write(status_line(info, worker.progress(info.id).snapshot(), worker.result(info.id)))
