@@ -126,12 +126,11 @@ def _finish(
         steps.append(Step("inverted", image, "dark object on a light background"))
     if fit == "object":
         image = level_background(image, background_level(rgb if spec.channels == 3 else gray, inverted))
-        steps.append(Step("background levelled", image, "background set to black"))
+        steps.append(Step("background levelled", image))
     image = resize(image, spec.height, spec.width)
     steps.append(Step("resized", image, f"{spec.height}x{spec.width}"))
     model_input = image.astype(np.float32) * np.float32(spec.scale)
-    value_range = f"[{model_input.min():.2f}, {model_input.max():.2f}]"
-    steps.append(Step("model input", image, f"x {spec.scale:.4g} -> {value_range}"))
+    steps.append(Step("model input", image, f"float32 in [{model_input.min():.2f}, {model_input.max():.2f}]"))
     return PreparedPhoto(steps, image, model_input, inverted, notes)
 
 

@@ -75,8 +75,10 @@ def card(index: int, result: FileResult, run: Run, top_k: int, show_cam: bool) -
         for note in result.photo.notes:
             st.warning(note)
         steps = result.photo.steps
-        st.image([thumbnail(s.image, STEP_HEIGHT) for s in steps],
-                 caption=[f"{s.title} ({s.note})" if s.note else s.title for s in steps])  # fmt: skip
+        for column, step in zip(st.columns(len(steps)), steps):
+            column.image(thumbnail(step.image, STEP_HEIGHT), caption=step.title)
+            if step.note:
+                column.caption(step.note)
         chart, overlay = st.columns(2)
         top = result.top(run.display_names, top_k)
         chart.plotly_chart(top_k_figure(top), key=f"predict_chart_{index}")
