@@ -25,6 +25,7 @@ import numpy as np
 if TYPE_CHECKING:
     import keras
 
+BRIGHTNESS_LAYER = "RandomBrightnessScale"  # the one layer here, not in keras.layers
 FILL_MODES = ("nearest", "reflect", "constant", "wrap")
 TRANSFORMS = (
     "rotation",
@@ -97,27 +98,19 @@ def _problems(config: AugmentConfig) -> list[str]:
     return problems
 
 
+# What both seeds' ImageDataGenerator set-ups share; they differ in rotation and brightness.
+_SEED_GEOMETRY: dict[str, Any] = {
+    "width_shift": 0.2,
+    "height_shift": 0.2,
+    "shear": 0.2,
+    "zoom": 0.2,
+    "horizontal_flip": True,
+    "fill_mode": "nearest",
+}
 PRESETS: dict[str, AugmentConfig] = {
     "none": AugmentConfig(),
-    "weather": AugmentConfig(
-        rotation_degrees=20,
-        width_shift=0.2,
-        height_shift=0.2,
-        shear=0.2,
-        zoom=0.2,
-        horizontal_flip=True,
-        brightness=(0.5, 1.5),
-        fill_mode="nearest",
-    ),
-    "Deep Learning with Python": AugmentConfig(
-        rotation_degrees=40,
-        width_shift=0.2,
-        height_shift=0.2,
-        shear=0.2,
-        zoom=0.2,
-        horizontal_flip=True,
-        fill_mode="nearest",
-    ),
+    "weather": AugmentConfig(rotation_degrees=20, brightness=(0.5, 1.5), **_SEED_GEOMETRY),
+    "Deep Learning with Python": AugmentConfig(rotation_degrees=40, **_SEED_GEOMETRY),
 }
 
 
@@ -133,22 +126,17 @@ class _Code(float):
         return self.text
 
 
-def _num(value: float) -> str:
-    return f"{value:g}"
-
-
 def _layer_specs(config: AugmentConfig) -> list[tuple[str, dict[str, Any]]]:
     """(layer class name, keyword arguments) for each transform that is on, in order."""
     fill = {"fill_mode": config.fill_mode}
     if config.fill_mode == "constant":
         fill["fill_value"] = config.fill_value
-    flip = "_and_".join(
-        mode for mode, on in (("horizontal", config.horizontal_flip), ("vertical", config.vertical_flip)) if on
-    )
+    flips = (("horizontal", config.horizontal_flip), ("vertical", config.vertical_flip))
+    flip = "_and_".join(mode for mode, on in flips if on)
     degrees = config.rotation_degrees
     candidates = [
         (flip, "RandomFlip", {"mode": flip}),
-        (degrees, "RandomRotation", {"factor": _Code(degrees / 360, f"{_num(degrees)} / 360"), **fill}),
+        (degrees, "RandomRotation", {"factor": _Code(degrees / 360, f"{degrees:g} / 360"), **fill}),
         (
             config.width_shift or config.height_shift,
             "RandomTranslation",
@@ -156,7 +144,7 @@ def _layer_specs(config: AugmentConfig) -> list[tuple[str, dict[str, Any]]]:
         ),
         (config.shear, "RandomShear", {"x_factor": config.shear, **fill}),
         (config.zoom, "RandomZoom", {"height_factor": config.zoom, "width_factor": config.zoom, **fill}),
-        (config.brightness != (1.0, 1.0), "RandomBrightnessScale", {"factor": config.brightness}),
+        (config.brightness != (1.0, 1.0), BRIGHTNESS_LAYER, {"factor": config.brightness}),
         (config.contrast, "RandomContrast", {"factor": config.contrast, "value_range": (0, 1)}),
     ]
     return [(name, kwargs) for on, name, kwargs in candidates if on]
@@ -164,15 +152,16 @@ def _layer_specs(config: AugmentConfig) -> list[tuple[str, dict[str, Any]]]:
 
 def to_code(config: AugmentConfig) -> str:
     """The Keras code that builds this augmentation, as a person would write it."""
+    specs = _layer_specs(config)
     lines = [
-        f"    {'' if name == 'RandomBrightnessScale' else 'keras.layers.'}{name}("
+        f"    {'' if name == BRIGHTNESS_LAYER else 'keras.layers.'}{name}("
         + ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
         + "),"
-        for name, kwargs in _layer_specs(config)
+        for name, kwargs in specs
     ]
     header = ["import keras"]
-    if any(name == "RandomBrightnessScale" for name, _ in _layer_specs(config)):
-        header.append("from cnnviz.augmentation import RandomBrightnessScale  # multiplies, like brightness_range")
+    if any(name == BRIGHTNESS_LAYER for name, _ in specs):
+        header.append(f"from cnnviz.augmentation import {BRIGHTNESS_LAYER}  # like brightness_range")
     body = "\n".join(lines) if lines else "    keras.layers.Identity(),  # all transforms off"
     return "\n".join(header) + "\n\naugment = keras.Sequential([\n" + body + "\n])\n"
 
@@ -206,7 +195,7 @@ def _brightness_scale_class() -> type:
 
 def __getattr__(name: str) -> Any:
     """``from cnnviz.augmentation import RandomBrightnessScale`` imports Keras only then."""
-    if name == "RandomBrightnessScale":
+    if name == BRIGHTNESS_LAYER:
         return _brightness_scale_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -214,7 +203,7 @@ def __getattr__(name: str) -> Any:
 def _make_layer(name: str, kwargs: dict[str, Any], seed: int | None) -> keras.Layer:
     import keras
 
-    layer_class = _brightness_scale_class() if name == "RandomBrightnessScale" else getattr(keras.layers, name)
+    layer_class = _brightness_scale_class() if name == BRIGHTNESS_LAYER else getattr(keras.layers, name)
     return layer_class(**kwargs, seed=seed)
 
 

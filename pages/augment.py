@@ -23,13 +23,18 @@ def reroll() -> None:
     st.session_state[SEED_KEY] = st.session_state.get(SEED_KEY, 0) + 1
 
 
-def option_widgets() -> AugmentConfig:
-    """One widget per option, each bound to the session's augmentation config."""
+def preset_buttons() -> None:
+    """The seeds' set-ups, one click each."""
     if any(key not in st.session_state for key in KEYS.values()):
         load_widgets(_session.current_augmentation())
-    st.write("Presets from the seeds")
-    for column, name in zip(st.columns(len(PRESETS)), PRESETS):
-        column.button(name, on_click=load_widgets, args=(PRESETS[name],), key=f"augment_preset_{name}")
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.write("Presets from the seeds:")
+        for name, preset in PRESETS.items():
+            st.button(name, on_click=load_widgets, args=(preset,), key=f"augment_preset_{name}")
+
+
+def option_widgets() -> AugmentConfig:
+    """One widget per option, each bound to the session's augmentation config."""
     st.slider("Rotation range (degrees, ±)", 0.0, 180.0, step=1.0, key=KEYS["rotation_degrees"])
     st.slider("Width shift (fraction of the width, ±)", 0.0, 1.0, step=0.05, key=KEYS["width_shift"])
     st.slider("Height shift (fraction of the height, ±)", 0.0, 1.0, step=0.05, key=KEYS["height_shift"])
@@ -74,6 +79,7 @@ st.caption(
     "variant every epoch. Training applies these settings to the train split only."
 )
 dataset = _session.current_dataset()
+preset_buttons()
 settings, preview = st.columns([1, 2], gap="large")
 with settings:
     config = option_widgets()
@@ -94,6 +100,7 @@ with preview:
     st.image([shown(g) for g in grid], width=110, caption=[f"seed {seed}, #{i}" for i in range(n)])
     st.subheader("Each transform alone")
     for name, row in cached_strips(image, config):
-        st.image([shown(picture) for _, picture in row], width=90, caption=[f"{name} {label}" for label, _ in row])
+        st.caption(name.capitalize())
+        st.image([shown(picture) for _, picture in row], width=90, caption=[label for label, _ in row])
     st.subheader("As Keras code")
     st.code(to_code(config), language="python")

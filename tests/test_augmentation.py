@@ -140,6 +140,11 @@ def test_dict_round_trip_through_json_and_bad_values():
         AugmentConfig(fill_mode="mirror")
 
 
+def layers_described(model) -> list[tuple[str, dict]]:
+    """Each layer's class and settings, leaving out its generated name and its seed."""
+    return [(type(layer).__name__, layer.get_config() | {"name": "", "seed": None}) for layer in model.layers]
+
+
 def test_code_builds_the_same_layers_as_the_augmenter():
     for config in [*PRESETS.values(), EVERYTHING_ON]:
         code = to_code(config)
@@ -147,10 +152,7 @@ def test_code_builds_the_same_layers_as_the_augmenter():
         exec(code, namespace)  # the snippet the page shows must run as written
         shown = namespace["augment"]
         built = build_augmenter(config)
-        assert [type(layer).__name__ for layer in shown.layers] == [type(layer).__name__ for layer in built.layers]
-        assert [layer.get_config() | {"name": "", "seed": None} for layer in shown.layers] == [
-            layer.get_config() | {"name": "", "seed": None} for layer in built.layers
-        ]
+        assert layers_described(shown) == layers_described(built)
     assert "RandomRotation(factor=20 / 360" in to_code(PRESETS["weather"])
 
 
