@@ -115,8 +115,9 @@ def _finish(
 ) -> PreparedPhoto:
     fit = options.resolved_fit(spec)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
-    inverted = _should_invert(options.invert, gray[..., 0], spec)
-    region = _region(gray, fit, inverted, spec, options.margin)
+    dark_on_light = is_dark_on_light(gray[..., 0])
+    inverted = _should_invert(options.invert, dark_on_light, spec)
+    region = _region(gray, dark_on_light, fit, spec, options.margin)
     cropped = crop_padded(rgb, region, border_colour(rgb))
     steps.append(Step("cropped", cropped, f"{fit} fit"))
     image = cropped if spec.channels == 3 else cv2.cvtColor(cropped, cv2.COLOR_RGB2GRAY)[..., None]
@@ -124,7 +125,7 @@ def _finish(
     if inverted:
         image = 255 - image
         steps.append(Step("inverted", image, "dark object on a light background"))
-    if fit == "object":
+    if fit == "object" and spec.light_on_dark and inverted == dark_on_light:  # now light on dark
         image = level_background(image, background_level(rgb if spec.channels == 3 else gray, inverted))
         steps.append(Step("background levelled", image))
     image = resize(image, spec.height, spec.width)
@@ -139,20 +140,20 @@ def _frame_notes(data: bytes) -> list[str]:
     return [f"animated image with {frames} frames: only the first frame is used"] if frames > 1 else []
 
 
-def _should_invert(choice: str, gray: np.ndarray, spec: InputSpec) -> bool:
+def _should_invert(choice: str, dark_on_light: bool, spec: InputSpec) -> bool:
     if choice not in INVERT_CHOICES:
         raise ValueError(f"invert must be one of {INVERT_CHOICES}")
     if choice == "auto":
-        return spec.light_on_dark and is_dark_on_light(gray)
+        return spec.light_on_dark and dark_on_light
     return choice == "always"
 
 
-def _region(gray: np.ndarray, fit: str, inverted: bool, spec: InputSpec, margin: float) -> Box:
+def _region(gray: np.ndarray, dark_on_light: bool, fit: str, spec: InputSpec, margin: float) -> Box:
     height, width = gray.shape[:2]
     if fit != "object":
         return aspect_box((0, 0, width, height), spec.aspect, contain=fit == "pad")
-    light = 255 - gray if inverted else gray
-    box = object_box(level_background(light, background_level(gray, inverted))[..., 0])
+    light = 255 - gray if dark_on_light else gray
+    box = object_box(level_background(light, background_level(gray, dark_on_light))[..., 0])
     return aspect_box(box, spec.aspect, contain=True, margin=margin)
 
 

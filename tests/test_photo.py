@@ -130,8 +130,11 @@ def test_polarity_check_on_plain_scenes():
 
 
 def test_invert_option_overrides_detection():
-    data = scene(100, 100, (30, 30, 70, 70), object_value=20, background=230)
-    assert not prepare_photo(data, FASHION_LIKE, PhotoOptions(invert="never")).inverted
+    data = scene(100, 100, (5, 50, 45, 90), object_value=20, background=230)  # bottom left
+    kept = prepare_photo(data, FASHION_LIKE, PhotoOptions(invert="never"))
+    assert not kept.inverted and "background levelled" not in [step.title for step in kept.steps]
+    x0, y0, x1, y1 = lit_box(255 - kept.image)  # still found and centred, though left dark on light
+    assert abs((x0 + x1) / 2 - 14) <= 1 and abs((y0 + y1) / 2 - 14) <= 1 and x1 - x0 >= 24
     light = scene(100, 100, (30, 30, 70, 70), object_value=230, background=20)
     assert prepare_photo(light, FASHION_LIKE, PhotoOptions(invert="always")).inverted
     with pytest.raises(ValueError):
@@ -151,10 +154,11 @@ def test_colour_model_crop_keeps_the_centre_and_pad_keeps_everything():
     assert not np.array_equal(padded[0, 0], padded[16, 0])
 
 
-def test_colour_model_object_fit_does_not_invert_by_default():
-    photo = prepare_photo(scene(80, 120, (10, 10, 40, 40), 20, 230), COLOUR)
-    assert not photo.inverted and "cropped" in [s.title for s in photo.steps]
-    assert "background levelled" not in [s.title for s in photo.steps]
+def test_colour_model_can_frame_the_object_without_inverting_or_levelling():
+    photo = prepare_photo(scene(80, 120, (10, 10, 40, 40), 20, 230), COLOUR, PhotoOptions(fit="object", margin=0))
+    assert not photo.inverted
+    assert [s.title for s in photo.steps][2:] == ["cropped", "colour", "resized", "model input"]
+    assert photo.image[2:-2, 2:-2].max() < 40 and photo.image.min() < 40  # the dark square fills the frame
 
 
 def test_exif_orientation_is_honoured_and_shown_as_its_own_step():
