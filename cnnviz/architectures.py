@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.transfer import build_transfer
@@ -26,6 +25,33 @@ Shape = tuple[int, int, int]
 
 class InputTooSmall(ValueError):
     """The images are too small for a layer of the architecture (the message says which)."""
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A registry entry: what it is, the shape its seed used, and how to build it."""
+
+    name: str
+    description: str
+    input_shape: Shape
+    num_classes: int
+    builder: Callable[..., keras.Model]
+    family: str  # "simple", "custom", "seed" or "transfer"
+
+
+ARCHITECTURES: dict[str, Architecture] = {}
+
+
+def _register(family: str, input_shape: Shape, num_classes: int):
+    """Add a builder to ARCHITECTURES under its function name; its docstring describes it."""
+
+    def add(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+        description = (builder.__doc__ or "").strip().splitlines()[0]
+        entry = Architecture(builder.__name__, description, input_shape, num_classes, builder, family)
+        ARCHITECTURES[entry.name] = entry
+        return builder
+
+    return add
 
 
 # ---------------------------------------------------------------- building blocks
@@ -90,128 +116,6 @@ def _input(input_shape: Shape):
     return keras.Input(shape=tuple(input_shape), name="image")
 
 
-# ---------------------------------------------------------------- the seed reports' models
-
-
-def animals10(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Five Conv(3x3 same) -> MaxPool -> BatchNorm blocks, 256 down to 16 filters."""
-    from keras import layers
-
-    inputs = x = _input(input_shape)
-    for block, filters in enumerate((256, 128, 64, 32, 16), start=1):
-        x = _conv(x, filters, 3, f"block{block}_conv")
-        x = _pool(x, f"block{block}_pool")
-        x = layers.BatchNormalization(name=f"block{block}_bn")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = dense_stack(x, [100], dropout=0.4)
-    return _finish(inputs, classifier(x, num_classes), "animals10")
-
-
-def weather_small(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Conv32 5x5 / Conv64 / Conv64 valid, Flatten, Dense 64: most weights sit in the Dense."""
-    from keras import layers
-
-    inputs = _input(input_shape)
-    x = _pool(_conv(inputs, 32, 5, "block1_conv"), "block1_pool")
-    x = _pool(_conv(x, 64, 3, "block2_conv"), "block2_pool")
-    x = _conv(x, 64, 3, "block3_conv", padding="valid")
-    x = dense_stack(layers.Flatten(name="flatten")(x), [64])
-    return _finish(inputs, classifier(x, num_classes), "weather_small")
-
-
-def weather_deep(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Conv 32 (5x5) / 64 / 128 / 256 / 512 each pooled, Conv512 valid, Dense 512/256/128."""
-    from keras import layers
-
-    inputs = x = _input(input_shape)
-    for block, filters in enumerate((32, 64, 128, 256, 512), start=1):
-        x = _conv(x, filters, 5 if block == 1 else 3, f"block{block}_conv")
-        x = _pool(x, f"block{block}_pool")
-    x = _conv(x, 512, 3, "block6_conv", padding="valid")
-    x = dense_stack(layers.Flatten(name="flatten")(x), [512, 256, 128])
-    return _finish(inputs, classifier(x, num_classes), "weather_deep")
-
-
-def weather_bn(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Pairs of Conv+BatchNorm+ReLU at 32/64/128/256 (first conv 5x5), GAP, Dense 512/128."""
-    from keras import layers
-
-    inputs = x = _input(input_shape)
-    for block, filters in enumerate((32, 64, 128, 256), start=1):
-        for step in (1, 2):
-            kernel = 5 if (block, step) == (1, 1) else 3
-            x = _conv(x, filters, kernel, f"block{block}_conv{step}", activation=None)
-            x = layers.BatchNormalization(name=f"block{block}_bn{step}")(x)
-            x = layers.ReLU(name=f"block{block}_relu{step}")(x)
-        x = _pool(x, f"block{block}_pool")
-    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
-    x = dense_stack(x, [512, 128], dropout=0.5)
-    return _finish(inputs, classifier(x, num_classes), "weather_bn")
-
-
-def mnist_dlwp(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Deep Learning with Python: Conv32 / Conv64 / Conv64 (valid 3x3), Dense 64."""
-    from keras import layers
-
-    inputs = _input(input_shape)
-    x = _pool(_conv(inputs, 32, 3, "block1_conv", padding="valid"), "block1_pool")
-    x = _pool(_conv(x, 64, 3, "block2_conv", padding="valid"), "block2_pool")
-    x = _conv(x, 64, 3, "block3_conv", padding="valid")
-    x = dense_stack(layers.Flatten(name="flatten")(x), [64])
-    return _finish(inputs, classifier(x, num_classes), "mnist_dlwp")
-
-
-def mnist_basic(input_shape: Shape, num_classes: int) -> keras.Model:
-    """CNN basics: Conv16 5x5 same / Conv32 5x5 same, each pooled, Dense 128."""
-    from keras import layers
-
-    inputs = _input(input_shape)
-    x = _pool(_conv(inputs, 16, 5, "block1_conv"), "block1_pool")
-    x = _pool(_conv(x, 32, 5, "block2_conv"), "block2_pool")
-    x = dense_stack(layers.Flatten(name="flatten")(x), [128])
-    return _finish(inputs, classifier(x, num_classes), "mnist_basic")
-
-
-def cats_dogs(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Four valid Conv/MaxPool blocks 32/64/128/128, Dropout 0.5, Dense 512."""
-    from keras import layers
-
-    inputs = x = _input(input_shape)
-    for block, filters in enumerate((32, 64, 128, 128), start=1):
-        x = _pool(_conv(x, filters, 3, f"block{block}_conv", padding="valid"), f"block{block}_pool")
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(0.5, name="dropout0")(x)
-    x = dense_stack(x, [512])
-    return _finish(inputs, classifier(x, num_classes), "cats_dogs")
-
-
-def fashion(input_shape: Shape, num_classes: int, *, batch_norm: bool = False) -> keras.Model:
-    """Conv64 x2, pool, Conv128, Conv256 valid, pool, Dense 512/256 with Dropout 0.5.
-
-    ``batch_norm`` gives the report's other variant: He-uniform init, BatchNorm after each
-    conv and Dropout(0.25) after each pool.
-    """
-    from keras import layers
-
-    init = {"kernel_initializer": "he_uniform"} if batch_norm else {}
-    inputs = x = _input(input_shape)
-    plan = [(64, "same"), (64, "same"), "pool", (128, "same"), (256, "valid"), "pool"]
-    conv_index = pool_index = 0
-    for step in plan:
-        if step == "pool":
-            pool_index += 1
-            x = _pool(x, f"pool{pool_index}")
-            if batch_norm:
-                x = layers.Dropout(0.25, name=f"pool{pool_index}_dropout")(x)
-            continue
-        conv_index += 1
-        x = _conv(x, step[0], 3, f"conv{conv_index}", padding=step[1], **init)
-        if batch_norm:
-            x = layers.BatchNormalization(name=f"conv{conv_index}_bn")(x)
-    x = dense_stack(layers.Flatten(name="flatten")(x), [512, 256], dropout=0.5)
-    return _finish(inputs, classifier(x, num_classes), "fashion_bn" if batch_norm else "fashion")
-
-
 # ---------------------------------------------------------------- custom and simple
 
 CUSTOM_LIMITS = {"blocks": (1, 5), "filters": (1, 512), "kernel_size": (1, 11), "dense_units": (0, 4096)}
@@ -232,7 +136,7 @@ def validate_custom(input_shape: Shape, options: dict[str, Any]) -> None:
     if not 0.0 <= float(options["dropout"]) < 1.0:
         raise ValueError("dropout must be at least 0 and below 1.")
     if _block_filters(options)[-1] > MAX_LAST_FILTERS:
-        raise ValueError(f"the last block would have more than {MAX_LAST_FILTERS} filters; use fewer blocks or filters.")
+        raise ValueError(f"the last block would get over {MAX_LAST_FILTERS} filters; use fewer.")
     smallest = min(input_shape[:2])
     if smallest >> options["blocks"] < 1:
         most = smallest.bit_length() - 1
@@ -247,6 +151,25 @@ def _block_filters(options: dict[str, Any]) -> list[int]:
     return [int(options["filters"]) * growth**block for block in range(int(options["blocks"]))]
 
 
+SIMPLE_OPTIONS: dict[str, Any] = {
+    "filters": 16, "filter_growth": "double", "kernel_size": 3, "batch_norm": True,
+    "pooling": "max", "dropout": 0.0, "dense_units": 64, "global_pooling": True,
+}
+SIMPLE_MAX_BLOCKS = 5
+
+
+@_register("simple", (64, 64, 3), 4)
+def simple(input_shape: Shape, num_classes: int) -> keras.Model:
+    """The small, fast default: Conv + BatchNorm blocks (16, 32, 64... filters), GAP, Dense 64.
+
+    It uses 5 blocks (16 to 256 filters), fewer when the images are too small for 5 halvings
+    (4 blocks for 28x28), so it builds for any dataset.
+    """
+    blocks = min(SIMPLE_MAX_BLOCKS, max(1, min(input_shape[:2]).bit_length() - 1))
+    return _conv_blocks(input_shape, num_classes, {**SIMPLE_OPTIONS, "blocks": blocks}, "simple")
+
+
+@_register("custom", (64, 64, 3), 4)
 def custom(
     input_shape: Shape,
     num_classes: int,
@@ -261,7 +184,7 @@ def custom(
     dense_units: int = 64,
     global_pooling: bool = False,
 ) -> keras.Model:
-    """``blocks`` x (Conv same [+ BatchNorm] + ReLU + 2x2 pool), then GAP or Flatten, Dense."""
+    """Build your own: 1-5 blocks of Conv (+ BatchNorm) + ReLU + 2x2 pooling, then Dense layers."""
     options = dict(locals())
     del options["input_shape"], options["num_classes"]
     return _conv_blocks(input_shape, num_classes, options, "custom")
@@ -287,51 +210,152 @@ def _conv_blocks(input_shape: Shape, num_classes: int, options: dict[str, Any], 
     return _finish(inputs, classifier(x, num_classes), name)
 
 
-SIMPLE_OPTIONS: dict[str, Any] = {
-    "blocks": 3, "filters": 16, "filter_growth": "double", "kernel_size": 3, "batch_norm": True,
-    "pooling": "max", "dropout": 0.0, "dense_units": 64, "global_pooling": True,
-}
+# ---------------------------------------------------------------- the seed reports' models
 
 
-def simple(input_shape: Shape, num_classes: int) -> keras.Model:
-    """The default: Conv 16/32/64 with BatchNorm, each pooled, global average pool, Dense 64."""
-    return _conv_blocks(input_shape, num_classes, SIMPLE_OPTIONS, "simple")
+@_register("seed", (150, 150, 3), 10)
+def animals10(input_shape: Shape, num_classes: int) -> keras.Model:
+    """Animals-10 report: five Conv(3x3) -> MaxPool -> BatchNorm blocks, 256 down to 16 filters."""
+    from keras import layers
+
+    inputs = x = _input(input_shape)
+    for block, filters in enumerate((256, 128, 64, 32, 16), start=1):
+        x = _conv(x, filters, 3, f"block{block}_conv")
+        x = _pool(x, f"block{block}_pool")
+        x = layers.BatchNormalization(name=f"block{block}_bn")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = dense_stack(x, [100], dropout=0.4)
+    return _finish(inputs, classifier(x, num_classes), "animals10")
 
 
-# ---------------------------------------------------------------- the registry
+@_register("seed", (250, 250, 3), 4)
+def weather_small(input_shape: Shape, num_classes: int) -> keras.Model:
+    """Weather report, small: Conv 32 (5x5) / 64 / 64, Flatten, Dense 64 (holds most weights)."""
+    from keras import layers
+
+    inputs = _input(input_shape)
+    x = _pool(_conv(inputs, 32, 5, "block1_conv"), "block1_pool")
+    x = _pool(_conv(x, 64, 3, "block2_conv"), "block2_pool")
+    x = _conv(x, 64, 3, "block3_conv", padding="valid")
+    x = dense_stack(layers.Flatten(name="flatten")(x), [64])
+    return _finish(inputs, classifier(x, num_classes), "weather_small")
 
 
-@dataclass(frozen=True)
-class Architecture:
-    """A registry entry: what it is, the shape the seed used, and how to build it."""
+@_register("seed", (250, 250, 3), 4)
+def weather_deep(input_shape: Shape, num_classes: int) -> keras.Model:
+    """Weather report, deep: Conv 32 (5x5) to 512, each pooled, Conv 512, Dense 512/256/128."""
+    from keras import layers
 
-    name: str
-    description: str
-    input_shape: Shape
-    num_classes: int
-    builder: Callable[..., keras.Model]
-    family: str  # "simple", "custom", "seed" or "transfer"
-
-
-def _entries() -> list[Architecture]:
-    return [
-        Architecture("simple", "Small and fast default: Conv 16/32/64 + BatchNorm, global pooling.", (64, 64, 3), 4, simple, "simple"),
-        Architecture("custom", "Build your own: 1-5 conv blocks, filters, kernel, BatchNorm, pooling, dropout.", (64, 64, 3), 4, custom, "custom"),
-        Architecture("animals10", "Animals-10 report: five Conv-Pool-BatchNorm blocks 256->16, Dense 100.", (150, 150, 3), 10, animals10, "seed"),
-        Architecture("weather_small", "Weather report, small: three convs, one huge Dense after Flatten.", (250, 250, 3), 4, weather_small, "seed"),
-        Architecture("weather_deep", "Weather report, deep: five pooled convs 32->512, Dense 512/256/128.", (250, 250, 3), 4, weather_deep, "seed"),
-        Architecture("weather_bn", "Weather report, BatchNorm: Conv+BN+ReLU pairs, global pooling, Dropout.", (250, 250, 3), 4, weather_bn, "seed"),
-        Architecture("mnist_dlwp", "Deep Learning with Python MNIST convnet: Conv 32/64/64, Dense 64.", (28, 28, 1), 10, mnist_dlwp, "seed"),
-        Architecture("mnist_basic", "CNN basics MNIST: Conv16 5x5 and Conv32 5x5 (same), Dense 128.", (28, 28, 1), 10, mnist_basic, "seed"),
-        Architecture("cats_dogs", "Deep Learning with Python cats vs dogs: four conv blocks, Dropout, Dense 512.", (150, 150, 3), 1, cats_dogs, "seed"),
-        Architecture("fashion", "Fashion-MNIST report: Conv 64/64/128/256, Dense 512/256 with Dropout.", (28, 28, 1), 10, fashion, "seed"),
-        Architecture("fashion_bn", "Fashion-MNIST variant: He init, BatchNorm after convs, Dropout after pools.", (28, 28, 1), 10, partial(fashion, batch_norm=True), "seed"),
-        Architecture("mobilenetv2", "Transfer learning from MobileNetV2 (ImageNet), new Dense 256 head.", (224, 224, 3), 10, partial(build_transfer, "mobilenetv2"), "transfer"),
-        Architecture("vgg16", "Transfer learning from VGG16 (ImageNet), new Dense 256 head.", (224, 224, 3), 10, partial(build_transfer, "vgg16"), "transfer"),
-    ]
+    inputs = x = _input(input_shape)
+    for block, filters in enumerate((32, 64, 128, 256, 512), start=1):
+        x = _conv(x, filters, 5 if block == 1 else 3, f"block{block}_conv")
+        x = _pool(x, f"block{block}_pool")
+    x = _conv(x, 512, 3, "block6_conv", padding="valid")
+    x = dense_stack(layers.Flatten(name="flatten")(x), [512, 256, 128])
+    return _finish(inputs, classifier(x, num_classes), "weather_deep")
 
 
-ARCHITECTURES: dict[str, Architecture] = {entry.name: entry for entry in _entries()}
+@_register("seed", (250, 250, 3), 4)
+def weather_bn(input_shape: Shape, num_classes: int) -> keras.Model:
+    """Weather report, BatchNorm: Conv+BN+ReLU pairs at 32-256 filters, GAP, Dense 512/128."""
+    from keras import layers
+
+    inputs = x = _input(input_shape)
+    for block, filters in enumerate((32, 64, 128, 256), start=1):
+        for step in (1, 2):
+            kernel = 5 if (block, step) == (1, 1) else 3
+            x = _conv(x, filters, kernel, f"block{block}_conv{step}", activation=None)
+            x = layers.BatchNormalization(name=f"block{block}_bn{step}")(x)
+            x = layers.ReLU(name=f"block{block}_relu{step}")(x)
+        x = _pool(x, f"block{block}_pool")
+    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    x = dense_stack(x, [512, 128], dropout=0.5)
+    return _finish(inputs, classifier(x, num_classes), "weather_bn")
+
+
+@_register("seed", (28, 28, 1), 10)
+def mnist_dlwp(input_shape: Shape, num_classes: int) -> keras.Model:
+    """Deep Learning with Python MNIST convnet: Conv 32/64/64 (3x3 valid), Dense 64."""
+    from keras import layers
+
+    inputs = _input(input_shape)
+    x = _pool(_conv(inputs, 32, 3, "block1_conv", padding="valid"), "block1_pool")
+    x = _pool(_conv(x, 64, 3, "block2_conv", padding="valid"), "block2_pool")
+    x = _conv(x, 64, 3, "block3_conv", padding="valid")
+    x = dense_stack(layers.Flatten(name="flatten")(x), [64])
+    return _finish(inputs, classifier(x, num_classes), "mnist_dlwp")
+
+
+@_register("seed", (28, 28, 1), 10)
+def mnist_basic(input_shape: Shape, num_classes: int) -> keras.Model:
+    """CNN basics MNIST: Conv 16 and Conv 32 (5x5 same), each pooled, Dense 128."""
+    from keras import layers
+
+    inputs = _input(input_shape)
+    x = _pool(_conv(inputs, 16, 5, "block1_conv"), "block1_pool")
+    x = _pool(_conv(x, 32, 5, "block2_conv"), "block2_pool")
+    x = dense_stack(layers.Flatten(name="flatten")(x), [128])
+    return _finish(inputs, classifier(x, num_classes), "mnist_basic")
+
+
+@_register("seed", (150, 150, 3), 1)
+def cats_dogs(input_shape: Shape, num_classes: int) -> keras.Model:
+    """Deep Learning with Python cats vs dogs: Conv/MaxPool 32/64/128/128, Dropout, Dense 512."""
+    from keras import layers
+
+    inputs = x = _input(input_shape)
+    for block, filters in enumerate((32, 64, 128, 128), start=1):
+        x = _pool(_conv(x, filters, 3, f"block{block}_conv", padding="valid"), f"block{block}_pool")
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(0.5, name="dropout0")(x)
+    x = dense_stack(x, [512])
+    return _finish(inputs, classifier(x, num_classes), "cats_dogs")
+
+
+@_register("seed", (28, 28, 1), 10)
+def fashion(input_shape: Shape, num_classes: int, *, batch_norm: bool = False) -> keras.Model:
+    """Fashion-MNIST report: Conv 64/64/128/256 (last valid), Dense 512/256 with Dropout 0.5."""
+    from keras import layers
+
+    init = {"kernel_initializer": "he_uniform"} if batch_norm else {}
+
+    def conv(x, filters: int, name: str, padding: str = "same"):
+        x = _conv(x, filters, 3, name, padding=padding, **init)
+        return layers.BatchNormalization(name=f"{name}_bn")(x) if batch_norm else x
+
+    def pool(x, name: str):
+        x = _pool(x, name)
+        return layers.Dropout(0.25, name=f"{name}_dropout")(x) if batch_norm else x
+
+    inputs = _input(input_shape)
+    x = pool(conv(conv(inputs, 64, "conv1"), 64, "conv2"), "pool1")
+    x = pool(conv(conv(x, 128, "conv3"), 256, "conv4", padding="valid"), "pool2")
+    x = dense_stack(layers.Flatten(name="flatten")(x), [512, 256], dropout=0.5)
+    return _finish(inputs, classifier(x, num_classes), "fashion_bn" if batch_norm else "fashion")
+
+
+@_register("seed", (28, 28, 1), 10)
+def fashion_bn(input_shape: Shape, num_classes: int) -> keras.Model:
+    """Fashion-MNIST variant: He-uniform init, BatchNorm after each conv, Dropout after pools."""
+    return fashion(input_shape, num_classes, batch_norm=True)
+
+
+# ---------------------------------------------------------------- transfer learning
+
+
+@_register("transfer", (224, 224, 3), 10)
+def mobilenetv2(input_shape: Shape, num_classes: int, **options: Any) -> keras.Model:
+    """Transfer learning from MobileNetV2 (ImageNet weights) with a new Dense 256 head."""
+    return build_transfer("mobilenetv2", input_shape, num_classes, **options)
+
+
+@_register("transfer", (224, 224, 3), 10)
+def vgg16(input_shape: Shape, num_classes: int, **options: Any) -> keras.Model:
+    """Transfer learning from VGG16 (ImageNet weights) with a new Dense 256 head."""
+    return build_transfer("vgg16", input_shape, num_classes, **options)
+
+
+# ---------------------------------------------------------------- the registry's API
 
 
 def list_architectures() -> list[str]:

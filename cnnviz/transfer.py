@@ -122,7 +122,9 @@ def _load_imagenet(base: keras.Model, spec: Base) -> None:
     import keras
 
     try:
-        reference = getattr(keras.applications, spec.application)(include_top=False, weights="imagenet")
+        reference = getattr(keras.applications, spec.application)(
+            include_top=False, weights="imagenet", input_shape=(224, 224, 3)
+        )
     except Exception as error:  # Keras raises a bare Exception when the download fails
         raise WeightsUnavailable(
             f"Could not get the ImageNet weights for {spec.label} ({error}). Without network access, "
