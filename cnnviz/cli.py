@@ -16,6 +16,16 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archs(args: argparse.Namespace) -> int:
+    """List the architectures with their parameter count at the seed's own input shape."""
+    from cnnviz.architectures import ARCHITECTURES, build_model
+
+    for name, entry in ARCHITECTURES.items():
+        options = {"weights": None} if entry.family == "transfer" else {}
+        print(name, build_model(name, entry.input_shape, entry.num_classes, **options).count_params())
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict photos with a saved run: one JSON object per file; 0 if any file was predicted."""
     from cnnviz.prediction import predict_paths
@@ -53,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cnnviz", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("datasets", help="list the registered datasets").set_defaults(run=cmd_datasets)
+    archs = commands.add_parser("archs", help="list the architectures and their parameter counts")
+    archs.set_defaults(run=cmd_archs)
     _add_photo_commands(commands)
     return parser
 
