@@ -1,0 +1,105 @@
+"""Intermediate activations: every layer's feature maps for one image, from one forward pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from cnnviz.layers import LayerInfo, feature_model, inspectable_layers
+from cnnviz.pipeline import to_model_input
+
+if TYPE_CHECKING:
+    import keras
+
+COLORMAPS = {
+    "viridis": cv2.COLORMAP_VIRIDIS,
+    "jet": cv2.COLORMAP_JET,
+    "inferno": cv2.COLORMAP_INFERNO,
+    "magma": cv2.COLORMAP_MAGMA,
+    "turbo": cv2.COLORMAP_TURBO,
+    "gray": None,
+}
+DEAD_COLOUR = (255, 0, 0)
+LABEL_HEIGHT = 14
+
+
+def colorize(values: np.ndarray, colormap: str = "viridis") -> np.ndarray:
+    """A (H, W) float array in [0, 1] as a uint8 RGB image in an OpenCV colour map."""
+    if colormap not in COLORMAPS:
+        raise ValueError(f"colormap must be one of {', '.join(COLORMAPS)}")
+    grey = np.clip(np.nan_to_num(values) * 255.0, 0, 255).astype(np.uint8)
+    if COLORMAPS[colormap] is None:
+        return cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB)
+    return cv2.cvtColor(cv2.applyColorMap(grey, COLORMAPS[colormap]), cv2.COLOR_BGR2RGB)
+
+
+def feature_maps(model: keras.Model, image: np.ndarray) -> dict[str, np.ndarray]:
+    """Each inspectable layer's output (H, W, C) for one uint8 image, from a single forward pass."""
+    names = tuple(info.name for info in inspectable_layers(model))
+    outputs = feature_model(model, names)(to_model_input(np.asarray(image)[np.newaxis]), training=False)
+    return {name: np.asarray(output)[0] for name, output in zip(names, outputs)}
+
+
+@dataclass
+class ChannelGrid:
+    """One layer's feature maps as coloured tiles, one per channel, at the layer's size."""
+
+    tiles: np.ndarray  # uint8 (C, H, W, 3)
+    dead: np.ndarray  # bool (C,): the channel is zero everywhere
+
+    def mosaic(self, columns: int = 16, tile_size: int = 64) -> np.ndarray:
+        """All tiles in one RGB image, each labelled with its channel index; dead ones crossed."""
+        labelled = [_labelled_tile(tile, index, dead, tile_size) for index, (tile, dead) in
+                    enumerate(zip(self.tiles, self.dead))]
+        return _assemble(labelled, columns)
+
+
+def channel_grid(maps: np.ndarray, colormap: str = "viridis", per_channel: bool = True) -> ChannelGrid:
+    """Colour every channel of a (H, W, C) layer output, normalised per channel or per layer."""
+    maps = np.moveaxis(np.asarray(maps, dtype=np.float32), -1, 0)
+    dead = np.all(maps == 0.0, axis=(1, 2))
+    axes = (1, 2) if per_channel else None
+    low = maps.min(axis=axes, keepdims=per_channel)
+    span = maps.max(axis=axes, keepdims=per_channel) - low
+    scaled = (maps - low) / np.where(span > 0, span, 1.0)
+    return ChannelGrid(np.stack([colorize(channel, colormap) for channel in scaled]), dead)
+
+
+def depth_strip(
+    maps: dict[str, np.ndarray], layers: list[LayerInfo], per_layer: int = 4, tile_size: int = 48,
+    colormap: str = "viridis",
+) -> list[tuple[LayerInfo, np.ndarray]]:
+    """For every layer, its ``per_layer`` most active channels side by side, to walk the depth."""
+    strips = []
+    for info in layers:
+        layer_maps = maps[info.name]
+        strongest = np.sort(np.argsort(layer_maps.mean(axis=(0, 1)))[::-1][:per_layer])
+        grid = channel_grid(layer_maps[..., strongest], colormap)
+        tiles = [_labelled_tile(tile, int(i), dead, tile_size) for tile, i, dead in
+                 zip(grid.tiles, strongest, grid.dead)]
+        strips.append((info, _assemble(tiles, per_layer)))
+    return strips
+
+
+def _labelled_tile(tile: np.ndarray, index: int, dead: bool, size: int) -> np.ndarray:
+    """A tile scaled to ``size`` px (nearest neighbour) under a band with its channel index."""
+    body = cv2.resize(tile, (size, size), interpolation=cv2.INTER_NEAREST)
+    band = np.full((LABEL_HEIGHT, size, 3), 255, dtype=np.uint8)
+    cv2.putText(band, f"#{index}", (2, LABEL_HEIGHT - 3), cv2.FONT_HERSHEY_PLAIN, 0.9, (0, 0, 0), 1, cv2.LINE_AA)
+    if dead:
+        cv2.line(body, (0, 0), (size - 1, size - 1), DEAD_COLOUR, 2)
+        cv2.line(body, (0, size - 1), (size - 1, 0), DEAD_COLOUR, 2)
+        cv2.putText(band, "dead", (size - 30, LABEL_HEIGHT - 3), cv2.FONT_HERSHEY_PLAIN, 0.8, DEAD_COLOUR, 1)
+    return cv2.copyMakeBorder(np.vstack([band, body]), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+
+
+def _assemble(tiles: list[np.ndarray], columns: int) -> np.ndarray:
+    """Equal-sized tiles in rows of ``columns``, padding the last row with white."""
+    columns = max(1, min(columns, len(tiles)))
+    blank = np.full_like(tiles[0], 255)
+    padded = tiles + [blank] * (-len(tiles) % columns)
+    rows = [np.hstack(padded[start : start + columns]) for start in range(0, len(padded), columns)]
+    return np.vstack(rows)
