@@ -25,12 +25,14 @@ def photo_options(run: Run) -> tuple[PhotoOptions, int, bool]:
         light = run.config.get("preprocessing", {}).get("light_on_dark")
         st.caption(
             "This run was trained on light objects on a dark background: photos are checked for "
-            "polarity, cropped to the object and centred." if light else "This run takes photos as they are."
+            "polarity, cropped to the object and centred." if light
+            else "Photos are resized to this run's input keeping their aspect ratio (centre crop by default)."
         )
         fit = st.radio("Framing", list(FIT_LABELS), format_func=FIT_LABELS.get, key="predict_fit")
         invert = st.radio("Invert", list(INVERT_LABELS), format_func=INVERT_LABELS.get, key="predict_invert",
                           horizontal=True)  # fmt: skip
-        margin = st.slider("Margin around a found object (%)", 0, 40, 5, key="predict_margin") / 100
+        default_margin = round(PhotoOptions().margin * 100)
+        margin = st.slider("Margin around a found object (%)", 0, 40, default_margin, key="predict_margin") / 100
         classes = len(run.display_names)
         top_k = st.slider("Classes to show", 1, classes, min(3, classes), key="predict_top") if classes > 1 else 1
         show_cam = st.checkbox("Grad-CAM overlay for the top class", True, key="predict_cam")
