@@ -65,7 +65,8 @@ def test_fashion_convolutions_hold_the_reported_counts():
 
 @pytest.mark.parametrize("name", SMALL_MODELS)
 def test_every_architecture_builds_small_and_trains_one_step(name):
-    shape = TRAIN_SHAPES.get(name, (28, 28, 1) if ARCHITECTURES[name].input_shape[2] == 1 else (32, 32, 3))
+    grayscale = ARCHITECTURES[name].input_shape[2] == 1
+    shape = TRAIN_SHAPES.get(name, (28, 28, 1) if grayscale else (32, 32, 3))
     model = build_model(name, shape, 4)
     assert model.input_shape == (None, *shape) and model.output_shape == (None, 4)
     assert train_one_step(model, 4) > 0
@@ -76,7 +77,8 @@ def test_every_architecture_builds_small_and_trains_one_step(name):
 
 @pytest.mark.parametrize(("name", "shape"), [("cats_dogs", (32, 32, 3)), ("weather_deep", (28, 28, 1))])
 def test_seed_too_big_for_small_images_says_so(name, shape):
-    with pytest.raises(InputTooSmall, match=rf"{name} cannot take {shape[0]}x{shape[1]} images.*smaller than"):
+    expected = rf"{name} cannot take {shape[0]}x{shape[1]} images.*smaller than"
+    with pytest.raises(InputTooSmall, match=expected):
         build_model(name, shape, 4)
 
 
@@ -155,7 +157,8 @@ def test_mobilenetv2_is_flat_frozen_and_cuttable_inside():
     assert {layer.name for layer in model.layers if layer.trainable_weights} == set(head)
     assert totals(model)["trainable"] == sum(model.get_layer(name).count_params() for name in head)
     scaled = keras.Model(model.inputs, model.get_layer("to_minus1_1").output)
-    ends = scaled.predict(np.stack([np.zeros((32, 32, 3)), np.ones((32, 32, 3))]).astype(np.float32), verbose=0)
+    black_and_white = np.stack([np.zeros((32, 32, 3)), np.ones((32, 32, 3))]).astype(np.float32)
+    ends = scaled.predict(black_and_white, verbose=0)
     assert np.allclose(ends[0], -1) and np.allclose(ends[1], 1)
     assert train_one_step(model, 4) > 0
 
@@ -169,7 +172,9 @@ def test_vgg16_fine_tuning_unfreezes_from_the_chosen_layer_on_grayscale_small_in
     assert model.get_layer("block5_conv1").trainable and model.get_layer("block5_conv3").trainable
     assert not model.get_layer("block4_conv3").trainable and not model.get_layer("block1_conv1").trainable
     keras.Model(model.inputs, model.get_layer("block5_conv3").output)  # Grad-CAM's cut
-    later = build_model("vgg16", (32, 32, 3), 3, weights=None, mode="fine_tune", fine_tune_from="block5_conv3")
+    later = build_model(
+        "vgg16", (32, 32, 3), 3, weights=None, mode="fine_tune", fine_tune_from="block5_conv3"
+    )
     assert not later.get_layer("block5_conv2").trainable and later.get_layer("block5_conv3").trainable
     with pytest.raises(ValueError, match="no layer 'block9_conv1'"):
         build_model("vgg16", (32, 32, 3), 3, weights=None, mode="fine_tune", fine_tune_from="block9_conv1")
@@ -190,7 +195,8 @@ def test_vgg16_imagenet_weights_take_rgb_input_like_the_caffe_preprocessing(monk
     image = np.random.default_rng(0).random((1, 32, 32, 3), dtype=np.float32)
     ours = keras.Model(model.inputs, model.get_layer("block3_conv1").output).predict(image, verbose=0)
     caffe = keras.applications.vgg16.preprocess_input(image * 255.0)
-    theirs = keras.Model(reference.inputs, reference.get_layer("block3_conv1").output).predict(caffe, verbose=0)
+    theirs = keras.Model(reference.inputs, reference.get_layer("block3_conv1").output)
+    theirs = theirs.predict(caffe, verbose=0)
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-3)
 
 
@@ -213,7 +219,8 @@ def test_failed_imagenet_download_names_the_keras_cache(monkeypatch):
 
 def test_explanations_show_the_arithmetic():
     model = build_model("animals10", (150, 150, 3), 10)
-    assert explain_parameters(model.get_layer("block1_conv")).startswith("Conv2D: (3 x 3 x 3 + 1) x 256 = 7,168")
+    conv = explain_parameters(model.get_layer("block1_conv"))
+    assert conv.startswith("Conv2D: (3 x 3 x 3 + 1) x 256 = 7,168")
     assert explain_parameters(model.get_layer("dense1")).startswith("Dense: (256 + 1) x 100 = 25,700")
     batch_norm = explain_parameters(model.get_layer("block1_bn"))
     assert batch_norm.startswith("BatchNormalization: 4 x 256 = 1,024") and "(512)" in batch_norm
@@ -248,3 +255,12 @@ def test_summary_rows_are_flat_and_add_up_even_for_a_nested_base():
     conv = next(row for row in rows if row["layer"].endswith("/Conv_1"))
     assert conv["type"] == "Conv2D" and conv["output shape"] == "1 x 1 x 1280" and conv["trainable"] == 0
     assert rows[-1]["layer"] == "dense" and rows[-1]["output shape"] == "3"
+
+
+def test_archs_command_prints_each_architecture_with_its_seed_count(capsys):
+    from cnnviz.cli import main
+
+    assert main(["archs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list_architectures()
+    assert "animals10 427782" in lines and "weather_bn 1375396" in lines and "cats_dogs 3453121" in lines

@@ -1,0 +1,122 @@
+"""Model page: pick an architecture for the current dataset; see its layers and their parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from cnnviz.architectures import ARCHITECTURES, build_model, list_architectures, model_config
+from cnnviz.model_info import summary_rows, totals
+from cnnviz.runs import Run
+from cnnviz.transfer import BASES, WeightsUnavailable, base_layer_names
+from pages import _session
+
+WEIGHTS_KEY = "model_page_weights"
+WEIGHT_CHOICES = {"imagenet": "ImageNet (downloaded once by Keras)", "random": "Random initialisation"}
+FAMILIES = {"simple": "default", "custom": "your own", "seed": "course report", "transfer": "transfer"}
+
+
+@st.cache_data(show_spinner="Building the model...", max_entries=32)
+def layer_table(name: str, options: dict[str, Any], shape: tuple[int, int, int], classes: int):
+    """The summary rows and totals of one configuration (the model itself is not kept)."""
+    model = build_model(name, shape, classes, **options)
+    return summary_rows(model), totals(model)
+
+
+@st.cache_data(show_spinner=False)
+def fine_tune_choices(base: str) -> list[str]:
+    return base_layer_names(base)
+
+
+def custom_options() -> dict[str, Any]:
+    left, middle, right = st.columns(3)
+    return {
+        "blocks": left.slider("Conv blocks (each halves the image)", 1, 5, 3),
+        "filters": left.select_slider("Filters in the first block", [4, 8, 16, 32, 64], 16),
+        "filter_growth": left.radio("Filters per block", ["double", "constant"], horizontal=True),
+        "kernel_size": middle.select_slider("Kernel size", [1, 3, 5, 7], 3),
+        "pooling": middle.radio("Pooling", ["max", "avg"], horizontal=True),
+        "batch_norm": middle.checkbox("Batch normalisation", True),
+        "global_pooling": right.checkbox("Global average pooling instead of Flatten", False),
+        "dropout": right.slider("Dropout before the Dense layers", 0.0, 0.8, 0.0, step=0.05),
+        "dense_units": right.select_slider("Hidden Dense units (0 = none)", [0, 32, 64, 128, 256, 512], 64),
+    }
+
+
+def transfer_options(base: str) -> dict[str, Any]:
+    left, right = st.columns(2)
+    weights = left.radio("Weights", list(WEIGHT_CHOICES), format_func=WEIGHT_CHOICES.get, key=WEIGHTS_KEY)
+    fine_tune = right.radio("Mode", ["Feature extraction (frozen base)", "Fine-tuning"]) == "Fine-tuning"
+    options: dict[str, Any] = {
+        "weights": None if weights == "random" else weights,
+        "mode": "fine_tune" if fine_tune else "feature_extraction",
+    }
+    if fine_tune:
+        layers = fine_tune_choices(base)
+        options["fine_tune_from"] = right.selectbox(
+            "Train every base layer from", layers, index=layers.index(BASES[base].fine_tune_from)
+        )
+    return options
+
+
+def use_random_weights() -> None:
+    st.session_state[WEIGHTS_KEY] = "random"
+
+
+def show_model(name: str, options: dict[str, Any]) -> bool:
+    """The layer table and totals; False (with a message) when this model cannot be built."""
+    try:
+        rows, counts = layer_table(name, options, dataset.image_shape, dataset.num_classes)
+    except WeightsUnavailable as error:
+        st.error(str(error))
+        st.button("Use random initialisation instead", on_click=use_random_weights)
+        return False
+    except ValueError as error:
+        st.error(f"This model cannot be built: {error}")
+        return False
+    total, trainable, frozen = st.columns(3)
+    total.metric("Parameters", f"{counts['total']:,}")
+    trainable.metric("Trainable", f"{counts['trainable']:,}")
+    frozen.metric("Non-trainable", f"{counts['non_trainable']:,}")
+    st.dataframe(
+        rows, hide_index=True,
+        column_config={"explanation": st.column_config.TextColumn("where they come from", width="large")},
+    )
+    return True
+
+
+def use_model(name: str, options: dict[str, Any]) -> None:
+    model = build_model(name, dataset.image_shape, dataset.num_classes, **options)
+    config = model_config(name, options, dataset, _session.current_dataset_spec())
+    _session.set_current_model(Run(model, config, [], None))
+    st.success(f"**{name}** is now the current model (untrained). Train it on the Train page.")
+
+
+st.title("🧱 Model")
+dataset = _session.current_dataset()
+height, width, channels = dataset.image_shape
+st.caption(f"Built for the current dataset **{dataset.name}**: {height}×{width}×{channels} images, "
+           f"{dataset.num_classes} classes. Every model takes pixels scaled to [0, 1].")  # fmt: skip
+
+names = list_architectures()
+name = st.selectbox(
+    "Architecture", names, format_func=lambda n: f"{n} ({FAMILIES[ARCHITECTURES[n].family]})"
+)
+entry = ARCHITECTURES[name]
+st.markdown(entry.description)
+if entry.family in ("seed", "transfer"):
+    seed_h, seed_w, seed_c = entry.input_shape
+    st.caption(f"Designed for {seed_h}×{seed_w}×{seed_c} images and {entry.num_classes} classes; "
+               "the parameter counts below are for the current dataset's shape.")  # fmt: skip
+options: dict[str, Any] = {}
+if entry.family == "custom":
+    options = custom_options()
+elif entry.family == "transfer":
+    options = transfer_options(name)
+
+if show_model(name, options) and st.button("Use this model", type="primary"):
+    use_model(name, options)
+current = _session.current_model()
+if current is not None:
+    st.caption(f"Current model: {current.label}")
