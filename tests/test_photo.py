@@ -55,6 +55,11 @@ def lit_box(image: np.ndarray, level: int = 128) -> tuple[int, int, int, int]:
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
+def corrupted(data: bytes) -> bytes:
+    """The file with a run of its compressed pixel data overwritten by zeros."""
+    return data[:200] + bytes(60) + data[260:]
+
+
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that claims a size in its header but holds no pixel data: a decompression bomb's shape."""
 
@@ -191,12 +196,13 @@ def test_transparent_png_is_composited_on_white_and_palette_images_work():
         (b"", "empty"),
         (b"Dear diary, this is not a photo at all.\n" * 20, "not an image"),
         (encode(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))[:3000], "truncated"),
+        (corrupted(encode(np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8))), "corrupt"),
         (encode(np.zeros((1, 1, 3), np.uint8)), "only 1x1 pixels"),
         (encode(np.zeros((MIN_SIDE - 1, 200), np.uint8)), f"only 200x{MIN_SIDE - 1} pixels"),
         (png_header_only(8000, 8000), "too large"),
         (png_header_only(30000, 30000), "too large"),
     ],
-    ids=["empty", "text", "truncated", "1x1", "thin", "bomb-64M", "bomb-900M"],
+    ids=["empty", "text", "truncated", "corrupt", "1x1", "thin", "bomb-64M", "bomb-900M"],
 )
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_bad_files_raise_image_error_with_a_clear_message(data, message):
