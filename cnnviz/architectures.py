@@ -228,31 +228,44 @@ def animals10(input_shape: Shape, num_classes: int) -> keras.Model:
     return _finish(inputs, classifier(x, num_classes), "animals10")
 
 
+ConvStep = tuple[int, int, str, bool]  # filters, kernel size, padding, followed by a 2x2 MaxPool?
+
+
+def _plain_convnet(
+    input_shape: Shape,
+    num_classes: int,
+    name: str,
+    convs: list[ConvStep],
+    dense: list[int],
+    dropout: float = 0.0,
+) -> keras.Model:
+    """Conv(ReLU) layers, each maybe pooled, then Flatten, optional Dropout, Dense(ReLU) layers."""
+    from keras import layers
+
+    inputs = x = _input(input_shape)
+    for block, (filters, kernel, padding, pooled) in enumerate(convs, start=1):
+        x = _conv(x, filters, kernel, f"block{block}_conv", padding=padding)
+        if pooled:
+            x = _pool(x, f"block{block}_pool")
+    x = layers.Flatten(name="flatten")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout0")(x)
+    return _finish(inputs, classifier(dense_stack(x, dense), num_classes), name)
+
+
 @_register("seed", (250, 250, 3), 4)
 def weather_small(input_shape: Shape, num_classes: int) -> keras.Model:
     """Weather report, small: Conv 32 (5x5) / 64 / 64, Flatten, Dense 64 (holds most weights)."""
-    from keras import layers
-
-    inputs = _input(input_shape)
-    x = _pool(_conv(inputs, 32, 5, "block1_conv"), "block1_pool")
-    x = _pool(_conv(x, 64, 3, "block2_conv"), "block2_pool")
-    x = _conv(x, 64, 3, "block3_conv", padding="valid")
-    x = dense_stack(layers.Flatten(name="flatten")(x), [64])
-    return _finish(inputs, classifier(x, num_classes), "weather_small")
+    convs = [(32, 5, "same", True), (64, 3, "same", True), (64, 3, "valid", False)]
+    return _plain_convnet(input_shape, num_classes, "weather_small", convs, [64])
 
 
 @_register("seed", (250, 250, 3), 4)
 def weather_deep(input_shape: Shape, num_classes: int) -> keras.Model:
     """Weather report, deep: Conv 32 (5x5) to 512, each pooled, Conv 512, Dense 512/256/128."""
-    from keras import layers
-
-    inputs = x = _input(input_shape)
-    for block, filters in enumerate((32, 64, 128, 256, 512), start=1):
-        x = _conv(x, filters, 5 if block == 1 else 3, f"block{block}_conv")
-        x = _pool(x, f"block{block}_pool")
-    x = _conv(x, 512, 3, "block6_conv", padding="valid")
-    x = dense_stack(layers.Flatten(name="flatten")(x), [512, 256, 128])
-    return _finish(inputs, classifier(x, num_classes), "weather_deep")
+    convs = [(32, 5, "same", True)] + [(filters, 3, "same", True) for filters in (64, 128, 256, 512)]
+    convs.append((512, 3, "valid", False))
+    return _plain_convnet(input_shape, num_classes, "weather_deep", convs, [512, 256, 128])
 
 
 @_register("seed", (250, 250, 3), 4)
@@ -276,40 +289,22 @@ def weather_bn(input_shape: Shape, num_classes: int) -> keras.Model:
 @_register("seed", (28, 28, 1), 10)
 def mnist_dlwp(input_shape: Shape, num_classes: int) -> keras.Model:
     """Deep Learning with Python MNIST convnet: Conv 32/64/64 (3x3 valid), Dense 64."""
-    from keras import layers
-
-    inputs = _input(input_shape)
-    x = _pool(_conv(inputs, 32, 3, "block1_conv", padding="valid"), "block1_pool")
-    x = _pool(_conv(x, 64, 3, "block2_conv", padding="valid"), "block2_pool")
-    x = _conv(x, 64, 3, "block3_conv", padding="valid")
-    x = dense_stack(layers.Flatten(name="flatten")(x), [64])
-    return _finish(inputs, classifier(x, num_classes), "mnist_dlwp")
+    convs = [(32, 3, "valid", True), (64, 3, "valid", True), (64, 3, "valid", False)]
+    return _plain_convnet(input_shape, num_classes, "mnist_dlwp", convs, [64])
 
 
 @_register("seed", (28, 28, 1), 10)
 def mnist_basic(input_shape: Shape, num_classes: int) -> keras.Model:
     """CNN basics MNIST: Conv 16 and Conv 32 (5x5 same), each pooled, Dense 128."""
-    from keras import layers
-
-    inputs = _input(input_shape)
-    x = _pool(_conv(inputs, 16, 5, "block1_conv"), "block1_pool")
-    x = _pool(_conv(x, 32, 5, "block2_conv"), "block2_pool")
-    x = dense_stack(layers.Flatten(name="flatten")(x), [128])
-    return _finish(inputs, classifier(x, num_classes), "mnist_basic")
+    convs = [(16, 5, "same", True), (32, 5, "same", True)]
+    return _plain_convnet(input_shape, num_classes, "mnist_basic", convs, [128])
 
 
 @_register("seed", (150, 150, 3), 1)
 def cats_dogs(input_shape: Shape, num_classes: int) -> keras.Model:
     """Deep Learning with Python cats vs dogs: Conv/MaxPool 32/64/128/128, Dropout, Dense 512."""
-    from keras import layers
-
-    inputs = x = _input(input_shape)
-    for block, filters in enumerate((32, 64, 128, 128), start=1):
-        x = _pool(_conv(x, filters, 3, f"block{block}_conv", padding="valid"), f"block{block}_pool")
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(0.5, name="dropout0")(x)
-    x = dense_stack(x, [512])
-    return _finish(inputs, classifier(x, num_classes), "cats_dogs")
+    convs = [(filters, 3, "valid", True) for filters in (32, 64, 128, 128)]
+    return _plain_convnet(input_shape, num_classes, "cats_dogs", convs, [512], dropout=0.5)
 
 
 @_register("seed", (28, 28, 1), 10)
