@@ -163,10 +163,13 @@ def test_mobilenetv2_is_flat_frozen_and_cuttable_inside():
     assert train_one_step(model, 4) > 0
 
 
-def test_vgg16_fine_tuning_unfreezes_from_the_chosen_layer_on_grayscale_small_input():
+def test_vgg16_fine_tuning_unfreezes_from_the_chosen_layer_on_grayscale_small_input(tmp_path):
     import keras
 
     model = build_model("vgg16", (28, 28, 1), 3, weights=None, mode="fine_tune")
+    model.save(tmp_path / "vgg16.keras")  # no Lambda layers: safe_mode loading accepts it
+    loaded = keras.models.load_model(tmp_path / "vgg16.keras", safe_mode=True)
+    assert [layer.trainable for layer in loaded.layers] == [layer.trainable for layer in model.layers]
     assert model.get_layer("gray_to_rgb").output.shape[-1] == 3
     assert tuple(model.get_layer("upsize").output.shape[1:]) == (32, 32, 3)
     assert model.get_layer("block5_conv1").trainable and model.get_layer("block5_conv3").trainable
