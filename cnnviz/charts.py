@@ -67,7 +67,7 @@ def training_curves(
 def learning_rate_chart(history: Sequence[dict[str, float]]) -> go.Figure:
     """The learning rate used in each epoch (log scale: ReduceLROnPlateau divides it)."""
     figure = go.Figure(go.Scatter(
-        x=_epoch_axis(history), y=_column(history, "learning_rate"), mode="lines+markers", name="learning rate",
+        x=_epoch_axis(history), y=_column(history, "learning_rate"), mode="lines+markers",
     ))
     figure.update_layout(
         height=260, margin={"t": 30, "b": 40}, title="Learning rate per epoch",

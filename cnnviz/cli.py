@@ -59,6 +59,58 @@ def _run_command(make_records) -> list[dict]:
     return records
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train with a terminal progress bar; the run folder is the last line printed."""
+    import sys
+
+    from cnnviz.augmentation import PRESETS
+    from cnnviz.progress import follow, status_line
+    from cnnviz.registry import DatasetUnavailable, load_dataset, spec_from_name_or_path
+    from cnnviz.training import TrainConfig, base_run, training_job
+    from cnnviz.worker import DONE, ThreadWorker
+
+    try:
+        spec = spec_from_name_or_path(args.dataset, args.image_size)
+        dataset = load_dataset(spec)
+        config = TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+            augment=args.augment is not None,
+        )
+        base = base_run(dataset, spec, args.arch)
+    except (DatasetUnavailable, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    augmentation = PRESETS[args.augment] if args.augment else None
+    worker = ThreadWorker(max_running=1)
+    job = training_job(base, dataset, config, args.runs_dir, dataset_spec=spec, augmentation=augmentation)
+    job_id = worker.submit("cli", job)
+    info = follow(worker, job_id, sys.stderr)
+    if info.state != DONE:
+        print(f"error: training failed: {info.error}", file=sys.stderr)
+        return 1
+    run = worker.result(job_id)
+    print(f"{status_line(info, worker.progress(job_id).snapshot(), run)}. {run.config['message']}")
+    print(run.path)
+    return 0
+
+
+def _add_train_command(commands) -> None:
+    from cnnviz.augmentation import PRESETS
+
+    train = commands.add_parser("train", help="train an architecture on a dataset; prints the run folder")
+    train.add_argument("--dataset", required=True, help="a dataset name (shapes, mnist...) or a path")
+    train.add_argument("--arch", default="simple", help="an architecture name (see `archs`)")
+    train.add_argument("--epochs", type=int, required=True)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--image-size", type=int, default=64, help="images are resized to this (default 64)")
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (Adam; default 0.001)")
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--augment", nargs="?", const="weather", choices=list(PRESETS),
+                       help="augment the training split with a preset (default: weather)")
+    train.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where runs go (default ./runs)")
+    train.set_defaults(run=cmd_train)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cnnviz", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     archs = commands.add_parser("archs", help="list the architectures and their parameter counts")
     archs.set_defaults(run=cmd_archs)
     _add_photo_commands(commands)
+    _add_train_command(commands)
     return parser
 
 

@@ -10,11 +10,12 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
+
+from cnnviz.worker import FINISHED, JobInfo, Worker
 
 if TYPE_CHECKING:
     from cnnviz.runs import Run
-    from cnnviz.worker import JobInfo
 
 
 @dataclass
@@ -107,7 +108,9 @@ def format_seconds(seconds: float | None) -> str:
 
 def progress_text(snapshot: ProgressSnapshot) -> str:
     """ "epoch 2/5 · batch 10/30 · 0:12 elapsed · ETA 0:40" (or the phase after training)."""
-    if snapshot.phase in ("evaluating", "saving"):
+    if snapshot.phase == "waiting":
+        return "starting"
+    if snapshot.phase in ("evaluating", "saving", "done"):
         return f"{snapshot.phase} ({format_seconds(snapshot.elapsed)} of training)"
     return (
         f"epoch {snapshot.epoch}/{snapshot.epochs} · batch {snapshot.batch}/{snapshot.batches} · "
@@ -120,7 +123,7 @@ def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None
     if job.state == "queued":
         return f"{job.label}: waiting, number {job.queue_position} in the queue"
     if job.state == "running":
-        return f"{job.label}: {progress_text(snapshot) if snapshot.phase != 'waiting' else 'starting'}"
+        return f"{job.label}: {progress_text(snapshot)}"
     if job.state == "failed":
         return f"{job.label}: failed: {job.error}"
     if run is None:
@@ -128,3 +131,47 @@ def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None
     accuracy = (run.config.get("test_metrics") or {}).get("accuracy")
     score = "" if accuracy is None else f", test accuracy {100 * accuracy:.1f}%"
     return f"{job.label}: {run.config['status']}{score}"
+
+
+LINE_WIDTH = 100  # progress lines are padded so a shorter line fully covers a longer one
+
+
+def progress_bar(snapshot: ProgressSnapshot, width: int = 24) -> str:
+    """A plain-text progress line for terminals: bar, position, times, last batch loss/accuracy."""
+    filled = round(snapshot.fraction * width)
+    line = f"[{'#' * filled}{'-' * (width - filled)}] {progress_text(snapshot)}"
+    if snapshot.batch_loss and snapshot.phase == "training":
+        line += f" · loss {snapshot.batch_loss[-1]:.4f} · acc {snapshot.batch_accuracy[-1]:.3f}"
+    return line
+
+
+def epoch_line(epoch: int, logs: dict[str, float]) -> str:
+    """ "epoch 3: loss 0.41 · accuracy 0.87 · val_loss 0.39 ..." for a finished epoch."""
+    shown = " · ".join(f"{key} {value:.4g}" for key, value in logs.items())
+    return f"epoch {epoch}: {shown}"
+
+
+def follow(worker: Worker, job_id: str, stream: TextIO, interval: float = 0.25) -> JobInfo:
+    """Redraw a progress line (with \\r) on ``stream`` until the job ends; Ctrl-C stops the job."""
+    printed = 0
+    try:
+        while (info := worker.info(job_id)).state not in FINISHED:
+            printed = _draw(worker.progress(job_id).snapshot(), printed, stream)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        stream.write("\nStopping after the current batch; the run will still be saved...\n")
+        worker.stop(job_id)
+        return follow(worker, job_id, stream, interval)
+    _draw(worker.progress(job_id).snapshot(), printed, stream)
+    stream.write("\n")
+    return info
+
+
+def _draw(snapshot: ProgressSnapshot, printed: int, stream: TextIO) -> int:
+    """Finished epochs on lines of their own, then the progress line; returns epochs printed."""
+    for epoch, logs in enumerate(snapshot.history[printed:], start=printed + 1):
+        stream.write("\r" + epoch_line(epoch, logs).ljust(LINE_WIDTH) + "\n")
+    if snapshot.phase != "waiting":
+        stream.write("\r" + progress_bar(snapshot).ljust(LINE_WIDTH))
+    stream.flush()
+    return len(snapshot.history)

@@ -86,6 +86,11 @@ class RunSummary:
     test_accuracy: float | None
     status: str
 
+    @property
+    def label(self) -> str:
+        """Name and date, for menus (names alone may repeat)."""
+        return f"{self.name} · {self.created[:16].replace('T', ' ')}"
+
     def row(self) -> dict[str, Any]:
         """The row as the Runs page shows it."""
         accuracy = None if self.test_accuracy is None else round(100 * self.test_accuracy, 1)
@@ -146,8 +151,9 @@ def history_csv(history: list[dict[str, float]]) -> str:
     return out.getvalue()
 
 
-def read_history(path: Path) -> list[dict[str, float]]:
-    """history.csv back into a list of per-epoch dicts (the epoch column dropped)."""
+def read_history(run_path: Path) -> list[dict[str, float]]:
+    """A saved run's history.csv as a list of per-epoch dicts (the epoch column dropped)."""
+    path = Path(run_path) / HISTORY_FILE
     if not path.exists():
         return []
     with path.open(encoding="utf-8") as handle:
@@ -176,7 +182,8 @@ def save_run(run: Run, runs_dir: Path, *, staging: Path | None = None, metrics: 
         _save_model(run.model, staging / MODEL_FILE)
         if not (staging / HISTORY_FILE).exists():  # training's CSVLogger may have written it
             atomic_write(staging / HISTORY_FILE, history_csv(run.history))
-        _write_json(staging / METRICS_FILE, (config.get("test_metrics") or {}) if metrics is None else metrics)
+        test_metrics = (config.get("test_metrics") or {}) if metrics is None else metrics
+        _write_json(staging / METRICS_FILE, test_metrics)
         _write_json(staging / CONFIG_FILE, config)
         stem = f"{config['created'][:19].replace(':', '')}-{slug(run.label)}"
         final = _rename_into_place(staging, runs_dir, stem)
@@ -257,7 +264,7 @@ def load_run(path: Path) -> Run:
     if not is_complete(path):
         raise RunError(f"{path} is not a complete saved run.")
     model = load_model_file(path / MODEL_FILE)
-    return Run(model, read_config(path), read_history(path / HISTORY_FILE), path)
+    return Run(model, read_config(path), read_history(path), path)
 
 
 def rename_run(path: Path, new_name: str) -> None:
@@ -345,25 +352,25 @@ def config_for_model(model: keras.Model, dataset: Dataset, name: str) -> dict[st
     }
 
 
-def compare_table(runs: list[Run]) -> list[dict[str, Any]]:
-    """One row per run: its settings and test scores, for side-by-side comparison."""
+def compare_table(paths: list[Path]) -> list[dict[str, Any]]:
+    """One row per saved run: its settings and test scores, for side-by-side comparison."""
     rows = []
-    for run in runs:
-        hyper = run.config.get("hyperparameters") or {}
-        test = run.config.get("test_metrics") or {}
-        augmentation = run.config.get("augmentation")
+    for path in paths:
+        config = read_config(path)
+        hyper = config.get("hyperparameters") or {}
+        test = config.get("test_metrics") or {}
         rows.append({
-            "run": run.label,
-            "architecture": run.config.get("architecture", {}).get("name"),
-            "dataset": run.config.get("dataset", {}).get("name"),
+            "run": summarize(path).label,
+            "architecture": config.get("architecture", {}).get("name"),
+            "dataset": config.get("dataset", {}).get("name"),
             "optimizer": hyper.get("optimizer"),
             "learning rate": hyper.get("learning_rate"),
             "batch size": hyper.get("batch_size"),
-            "epochs": run.config.get("epochs_run"),
-            "augmentation": "on" if augmentation else "off",
+            "epochs": config.get("epochs_run"),
+            "augmentation": "on" if config.get("augmentation") else "off",
             "seed": hyper.get("seed"),
             "test loss": test.get("loss"),
             "test accuracy": test.get("accuracy"),
-            "status": run.config.get("status"),
+            "status": config.get("status"),
         })
     return rows

@@ -233,7 +233,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     return matrix
 
 
-def misclassified(y_true: np.ndarray, y_pred: np.ndarray, limit: int | None = None) -> list[tuple[int, int, int]]:
+def misclassified(
+    y_true: np.ndarray, y_pred: np.ndarray, limit: int | None = None
+) -> list[tuple[int, int, int]]:
     """(test index, true label, predicted label) of every wrong prediction, or the first ``limit``."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:limit]
     return [(int(i), int(y_true[i]), int(y_pred[i])) for i in wrong]
@@ -254,7 +256,7 @@ def _status(progress: ProgressSnapshot, stop: StopFlag | None, epochs: int) -> t
         return "stopped", f"Stopped by the user during epoch {progress.epoch} of {epochs}."
     if len(progress.history) < epochs:
         return "completed", f"Early stopping ended training after {len(progress.history)} of {epochs} epochs."
-    return "completed", f"Trained for {epochs} epochs."
+    return "completed", f"Trained for {epochs} epoch{'s' if epochs > 1 else ''}."
 
 
 def _augmenter_used(augmentation: Any, config: TrainConfig) -> bool:
@@ -344,12 +346,12 @@ def incompatibility(run: Run, dataset: Dataset) -> str | None:
     return None
 
 
-def default_base(dataset: Dataset, spec: DatasetSpec | None = None) -> Run:
-    """The ``simple`` architecture built for the dataset: what trains when no model was chosen."""
+def base_run(dataset: Dataset, spec: DatasetSpec | None = None, architecture: str = "simple") -> Run:
+    """An untrained architecture built for the dataset (``simple`` is what trains by default)."""
     from cnnviz.architectures import build_model, model_config
 
-    model = build_model("simple", dataset.image_shape, dataset.num_classes)
-    return Run(model, model_config("simple", {}, dataset, spec))
+    model = build_model(architecture, dataset.image_shape, dataset.num_classes)
+    return Run(model, model_config(architecture, {}, dataset, spec))
 
 
 def training_job(
@@ -363,7 +365,7 @@ def training_job(
 ) -> Job:
     """A worker Job running ``train_run`` (on the ``simple`` model when ``base`` is None)."""
     def run(progress: TrainingProgress, stop: StopFlag) -> Run:
-        model = base or default_base(dataset, dataset_spec)
+        model = base or base_run(dataset, dataset_spec)
         return train_run(
             model, dataset, config, runs_dir, dataset_spec=dataset_spec,
             augmentation=augmentation, progress=progress, stop=stop,

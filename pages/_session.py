@@ -16,9 +16,9 @@ import streamlit as st
 from cnnviz.augmentation import AugmentConfig
 from cnnviz.dataset import Dataset
 from cnnviz.images import IMAGE_EXTENSIONS, ImageError, fit_to_shape, load_image_array
-from cnnviz.registry import DatasetSpec, DatasetUnavailable, load_dataset
-from cnnviz.runs import Run, RunError, list_runs, load_run
 from cnnviz.progress import status_line
+from cnnviz.registry import DatasetSpec, DatasetUnavailable, load_dataset
+from cnnviz.runs import Run, RunError, RunSummary, list_runs, load_run
 from cnnviz.worker import get_worker
 
 DATASET_KEY = "cnnviz_dataset"
@@ -166,24 +166,31 @@ def cached_run(path: str, mtime: float) -> Run:
     return load_run(Path(path))
 
 
+def _model_label(option: Run | RunSummary) -> str:
+    if isinstance(option, Run):
+        return f"Current model: {option.label}"
+    return f"{option.label} ({option.status})"
+
+
+def open_run(summary: RunSummary) -> Run | None:
+    """Load a saved run through the cache; an error message (and None) when it cannot be read."""
+    try:
+        return cached_run(str(summary.path), (summary.path / "config.json").stat().st_mtime)
+    except (RunError, OSError) as error:
+        st.error(f"Could not open the run {summary.name!r}: {error}")
+        return None
+
+
 def pick_model(key: str) -> Run | None:
     """A selectbox of the session's current model and every saved run; the chosen Run or None."""
     current = current_model()
     saved = list_runs(runs_dir())
-    options: list[object] = ([current] if current is not None else []) + saved
+    options: list[Run | RunSummary] = ([current] if current is not None else []) + saved
     if not options:
         st.info("No model yet: build one on the Model page or train one on the Train page.")
         return None
     choice = st.selectbox(
-        "Model", range(len(options)), key=key,
-        format_func=lambda i: f"Current model: {options[i].label}" if options[i] is current
-        else f"{options[i].name} ({options[i].created[:16].replace('T', ' ')}, {options[i].status})",
+        "Model", range(len(options)), key=key, format_func=lambda i: _model_label(options[i])
     )
     picked = options[choice]
-    if picked is current:
-        return current
-    try:
-        return cached_run(str(picked.path), (picked.path / "config.json").stat().st_mtime)
-    except (RunError, OSError) as error:
-        st.error(f"Could not open the run {picked.name!r}: {error}")
-        return None
+    return picked if isinstance(picked, Run) else open_run(picked)

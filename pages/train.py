@@ -94,8 +94,9 @@ def render_results(run: Run) -> None:
     (st.error if status == "diverged" else st.warning if status == "stopped" else st.success)(message)
     test = run.config.get("test_metrics") or {}
     cols = st.columns(3)
-    cols[0].metric("Test accuracy", f"{100 * test['accuracy']:.1f}%" if test.get("accuracy") is not None else "-")
-    cols[1].metric("Test loss", f"{test['loss']:.4f}" if test.get("loss") is not None else "-")
+    accuracy, loss = test.get("accuracy"), test.get("loss")
+    cols[0].metric("Test accuracy", "-" if accuracy is None else f"{100 * accuracy:.1f}%")
+    cols[1].metric("Test loss", "-" if loss is None else f"{loss:.4f}")
     cols[2].metric("Epochs run", run.config.get("epochs_run", 0))
     st.plotly_chart(charts.training_curves(run.history), key="final_curves")
     st.plotly_chart(charts.learning_rate_chart(run.history), key="final_lr")
@@ -115,7 +116,8 @@ def render_mistakes(predicted: list[int], names: list[str]) -> None:
         return
     columns = st.columns(6)
     for slot, (index, true, guess) in enumerate(wrong[:GALLERY_SIZE]):
-        columns[slot % 6].image(dataset.test.x[index], caption=f"true: {names[true]} · predicted: {names[guess]}")
+        caption = f"true: {names[true]} · predicted: {names[guess]}"
+        columns[slot % 6].image(dataset.test.x[index], caption=caption)
 
 
 def render_live(job_id: str) -> None:
@@ -125,7 +127,7 @@ def render_live(job_id: str) -> None:
     if info.state == QUEUED:
         st.info(f"Waiting for a free training slot: number {info.queue_position} in the queue.")
     else:
-        st.progress(snapshot.fraction, text=progress_text(snapshot) if snapshot.phase != "waiting" else "starting")
+        st.progress(snapshot.fraction, text=progress_text(snapshot))
         st.plotly_chart(
             charts.training_curves(
                 snapshot.history, snapshot.batch_position, snapshot.batch_loss, snapshot.batch_accuracy
@@ -159,7 +161,7 @@ def job_panel(job_id: str, was_active: bool) -> None:
 
 problem = incompatibility(current, dataset) if current is not None else None
 if current is None:
-    st.caption(f"No model chosen on the Model page: the `simple` architecture will be built for **{dataset.name}**.")
+    st.caption(f"No model chosen on the Model page: `simple` will be built for **{dataset.name}**.")
 else:
     st.caption(f"Training a fresh copy of **{current.label}** on **{dataset.name}**.")
 if problem:

@@ -29,11 +29,18 @@ def small_shapes():
     return load_dataset(DatasetSpec(source="shapes", image_size=32, count=400))
 
 
-@pytest.fixture
-def tiny_run(small_shapes):
-    """A fresh, untrained Run: the ``simple`` model built for ``small_shapes`` with its config."""
+TINY_OPTIONS = {"blocks": 2, "filters": 8, "dense_units": 16}
+
+
+def tiny_model_run(dataset):
+    """A fresh, untrained Run for ``dataset``: a 2-block custom model (quick to trace and train)."""
     from cnnviz.architectures import build_model, model_config
     from cnnviz.runs import Run
 
-    model = build_model("simple", small_shapes.image_shape, small_shapes.num_classes)
-    return Run(model, model_config("simple", {}, small_shapes))
+    model = build_model("custom", dataset.image_shape, dataset.num_classes, **TINY_OPTIONS)
+    return Run(model, model_config("custom", TINY_OPTIONS, dataset))
+
+
+@pytest.fixture
+def tiny_run(small_shapes):
+    return tiny_model_run(small_shapes)

@@ -35,7 +35,7 @@ def test_list_rename_delete(saved, tiny_run, tmp_path):
     summaries = list_runs(tmp_path)
     assert {s.path for s in summaries} == {saved.path, second.path}
     row = next(s for s in summaries if s.path == saved.path).row()
-    assert row["test accuracy %"] == 55.0 and row["architecture"] == "simple" and row["dataset"] == "Shapes"
+    assert row["test accuracy %"] == 55.0 and row["architecture"] == "custom" and row["dataset"] == "Shapes"
     runs.rename_run(saved.path, "  renamed  ")
     assert load_run(saved.path).label == "renamed"
     with pytest.raises(RunError, match="cannot be empty"):
@@ -96,11 +96,43 @@ def test_config_for_an_uploaded_model_checks_the_dataset(tiny_run, small_shapes)
     from cnnviz.architectures import build_model
 
     with pytest.raises(RunError, match="predicts 10 classes"):
-        runs.config_for_model(build_model("simple", (32, 32, 3), 10), small_shapes, "other.keras")
+        runs.config_for_model(build_model("mnist_basic", (32, 32, 3), 10), small_shapes, "other.keras")
 
 
 def test_compare_table_and_json_ready(saved):
-    (row,) = runs.compare_table([saved])
-    assert row["run"] == "first run" and row["test accuracy"] == 0.55 and row["augmentation"] == "off"
+    (row,) = runs.compare_table([saved.path])
+    assert row["run"].startswith("first run · ") and row["test accuracy"] == 0.55
+    assert row["augmentation"] == "off" and row["epochs"] == 1
     messy = {"a": float("nan"), "b": (np.float32(0.5), np.int64(3))}
     assert runs.json_ready(messy) == {"a": None, "b": [0.5, 3]}
+
+
+def test_runs_page_compares_opens_renames_and_deletes(saved, tiny_run, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO_ROOT
+
+    monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
+    second = save_run(Run(tiny_run.model, {**tiny_run.config, "name": "second"}, saved.history), tmp_path)
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / "runs.py"), default_timeout=60)
+    at.run()
+    assert not at.exception and len(at.dataframe) == 1
+    at.multiselect[0].select(at.multiselect[0].options[0]).select(at.multiselect[0].options[1])
+    at.run()
+    assert not at.exception and len(at.dataframe) == 2  # the runs list plus the comparison table
+    at.selectbox[0].select(next(o for o in at.selectbox[0].options if o.startswith("second")))
+    at.run()
+    next(b for b in at.button if b.label == "Open as the current model").click()
+    at.run()
+    assert at.session_state["cnnviz_model"].path == second.path
+    at.text_input[0].set_value("renamed")
+    next(b for b in at.button if b.label == "Rename").click()
+    at.run()
+    assert {s.name for s in list_runs(tmp_path)} == {"first run", "renamed"}
+    delete = next(b for b in at.button if b.label == "Delete run")
+    assert delete.disabled  # not before the confirmation box is ticked
+    at.checkbox[0].check()
+    at.run()
+    next(b for b in at.button if b.label == "Delete run").click()
+    at.run()
+    assert not at.exception and [s.name for s in list_runs(tmp_path)] == ["first run"]

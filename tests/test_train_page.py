@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.registry import DatasetSpec, load_dataset
 from cnnviz.runs import Run, list_runs
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, tiny_model_run
 
 PAGE = str(REPO_ROOT / "pages" / "train.py")
 
@@ -31,10 +31,11 @@ def page_with(dataset_and_spec, tmp_path, monkeypatch) -> AppTest:
 
 def test_a_tiny_training_runs_to_the_end(tiny_shapes, tmp_path, monkeypatch):
     at = page_with(tiny_shapes, tmp_path, monkeypatch)
+    at.session_state["cnnviz_model"] = tiny_model_run(tiny_shapes[1])
     at.run()
     assert not at.exception
     next(n for n in at.number_input if n.label == "Epochs").set_value(1)
-    next(n for n in at.number_input if n.label == "Batch size").set_value(16)
+    next(n for n in at.number_input if n.label == "Batch size").set_value(4)  # divides 56/12/12
     next(t for t in at.text_input if t.label == "Run name").set_value("page test")
     next(b for b in at.button if "Start training" in b.label).click()
     at.run()

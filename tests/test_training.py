@@ -1,4 +1,8 @@
-"""Training: the Shapes target, Stop after one batch, divergence, Keras callbacks, evaluation."""
+"""Training: the Shapes target, Stop after one batch, divergence, Keras callbacks, evaluation.
+
+Batch sizes divide the split sizes (small_shapes: 280/60/60), so Keras traces each step
+function once: a last partial batch would trace it a second time, which costs seconds.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +61,7 @@ def test_stop_ends_training_after_the_current_batch_and_saves_a_stopped_run(smal
     counter = StopAt(3, flag)
     from cnnviz.augmentation import AugmentConfig
 
-    config = TrainConfig(epochs=5, batch_size=16, augment=False)
+    config = TrainConfig(epochs=5, batch_size=20, augment=False)
     run = train_run(
         tiny_run, small_shapes, config, tmp_path, progress=progress, stop=flag, callbacks=[counter],
         augmentation=AugmentConfig(horizontal_flip=True),
@@ -71,13 +75,13 @@ def test_stop_ends_training_after_the_current_batch_and_saves_a_stopped_run(smal
 
 
 def test_a_diverging_training_is_terminated_and_marked(small_shapes, tiny_run, tmp_path):
-    config = TrainConfig(optimizer="sgd", learning_rate=1e12, momentum=0.0, epochs=3, batch_size=16)
+    config = TrainConfig(optimizer="sgd", learning_rate=1e12, momentum=0.0, epochs=3, batch_size=20)
     progress = TrainingProgress()
     run = train_run(tiny_run, small_shapes, config, tmp_path, progress=progress)
     assert run.config["status"] == "diverged"
     assert run.config["message"] == DIVERGED_MESSAGE
     assert not np.isfinite(progress.snapshot().batch_loss[-1])
-    assert len(progress.snapshot().batch_loss) < 3 * 18  # stopped early, not all batches
+    assert len(progress.snapshot().batch_loss) < 3 * 14  # stopped early, not all batches
     json.loads((run.path / "config.json").read_text())  # still standard JSON (NaN -> null)
 
 
@@ -90,7 +94,7 @@ def test_callbacks_reduce_lr_stop_early_checkpoint_and_log(small_shapes, tmp_pat
     base = Run(model, model_config("custom", {}, small_shapes))
     # A learning rate so small that val_accuracy cannot improve: both callbacks must fire.
     config = TrainConfig(
-        learning_rate=1e-9, epochs=8, batch_size=64,
+        learning_rate=1e-9, epochs=8, batch_size=20,
         early_stopping=True, early_monitor="val_accuracy", early_patience=2,
         reduce_lr=True, reduce_monitor="val_accuracy", reduce_factor=0.5, reduce_patience=0,
     )
@@ -116,7 +120,7 @@ def test_augmentation_is_applied_and_recorded_when_on(small_shapes, tiny_run, tm
     from cnnviz.augmentation import AugmentConfig
 
     augmentation = AugmentConfig(horizontal_flip=True, rotation_degrees=10)
-    config = TrainConfig(epochs=1, augment=True)
+    config = TrainConfig(epochs=1, batch_size=20, augment=True)
     run = train_run(tiny_run, small_shapes, config, tmp_path, augmentation=augmentation)
     assert run.config["augmentation"] == augmentation.to_dict()
     assert json.loads((run.path / "config.json").read_text())["augmentation"] == augmentation.to_dict()
@@ -125,7 +129,7 @@ def test_augmentation_is_applied_and_recorded_when_on(small_shapes, tiny_run, tm
 def test_evaluate_matches_keras_and_counts_every_test_image(small_shapes, tiny_run):
     model = tiny_run.model
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    report = evaluate(model, small_shapes.test, small_shapes.num_classes)
+    report = evaluate(model, small_shapes.test, small_shapes.num_classes, batch_size=20)
     x = small_shapes.test.x.astype("float32") / 255
     loss, accuracy = model.evaluate(x, small_shapes.test.y, verbose=0)
     assert report["loss"] == pytest.approx(loss, rel=1e-4)
@@ -149,3 +153,28 @@ def test_train_config_round_trip_and_validation():
         TrainConfig(optimizer="lbfgs")
     with pytest.raises(ValueError, match="learning rate"):
         TrainConfig(learning_rate=0)
+
+
+def test_cli_train_prints_progress_and_the_run_folder_last(small_shapes, tmp_path, capsys):
+    from cnnviz.cli import main
+
+    archive = tmp_path / "shapes.npz"
+    np.savez(archive, x=small_shapes.train.x[:120], y=small_shapes.train.y[:120])  # split 84/18/18
+    runs_dir = tmp_path / "runs"
+    code = main([
+        "train", "--dataset", str(archive), "--arch", "mnist_basic", "--epochs", "1",
+        "--batch-size", "6", "--runs-dir", str(runs_dir),
+    ])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    folder = out.strip().splitlines()[-1]
+    run = load_run(folder)
+    assert run.path.parent == runs_dir and run.config["dataset"]["spec"]["source"] == "npz"
+    assert "\r[" in err and "epoch 1: " in err and "val_accuracy" in err
+
+
+def test_cli_train_reports_a_bad_dataset_plainly(tmp_path, capsys):
+    from cnnviz.cli import main
+
+    assert main(["train", "--dataset", str(tmp_path / "missing"), "--epochs", "1"]) == 2
+    assert "neither a dataset name" in capsys.readouterr().err

@@ -1,0 +1,93 @@
+"""Runs page: saved trainings; open, rename, delete, download, upload, compare."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz import charts
+from cnnviz.runs import (
+    MODEL_FILE,
+    Run,
+    RunError,
+    RunSummary,
+    compare_table,
+    config_for_model,
+    delete_run,
+    list_runs,
+    load_uploaded_model,
+    read_history,
+    rename_run,
+    save_run,
+    slug,
+)
+from pages import _session
+
+st.title("🗃️ Runs")
+folder = _session.runs_dir()
+
+
+def manage(summary: RunSummary) -> None:
+    """Open, rename, download and delete one run."""
+    open_col, download_col = st.columns(2)
+    if open_col.button("Open as the current model", type="primary"):
+        run = _session.open_run(summary)
+        if run is not None:
+            _session.set_current_model(run)
+            st.success(f"'{run.label}' is now the current model.")
+    download_col.download_button(
+        "Download model.keras", data=lambda: (summary.path / MODEL_FILE).read_bytes(),
+        file_name=f"{slug(summary.name)}.keras", mime="application/octet-stream",
+    )
+    with st.form("rename_run"):
+        new_name = st.text_input("New name", value=summary.name)
+        if st.form_submit_button("Rename"):
+            try:
+                rename_run(summary.path, new_name)
+                st.rerun()
+            except RunError as error:
+                st.error(str(error))
+    sure = st.checkbox(f"Yes, delete '{summary.name}' and its files")
+    if st.button("Delete run", disabled=not sure):
+        delete_run(summary.path)
+        st.rerun()
+
+
+def compare(chosen: list[RunSummary]) -> None:
+    """Learning curves overlaid, plus a table of settings and test scores."""
+    histories = {summary.label: read_history(summary.path) for summary in chosen}
+    st.plotly_chart(charts.compare_curves(histories), key="compare_curves")
+    st.dataframe(compare_table([summary.path for summary in chosen]), hide_index=True)
+
+
+def upload() -> None:
+    """A user's .keras model, loaded in safe mode, saved as a run and made the current model."""
+    file = st.file_uploader("A Keras 3 .keras model", type=["keras"])
+    if file is None or not st.button("Add this model"):
+        return
+    dataset = _session.current_dataset()
+    try:
+        model = load_uploaded_model(file.getvalue())
+        run = save_run(Run(model, config_for_model(model, dataset, file.name)), folder)
+    except RunError as error:
+        st.error(str(error))
+        return
+    _session.set_current_model(run)
+    st.success(f"'{file.name}' was added to the runs and is now the current model.")
+
+
+summaries = list_runs(folder)
+st.caption(f"Runs are folders under `{folder}`; they survive restarts of the app.")
+if not summaries:
+    st.info("No saved runs yet: train a model on the Train page (or run `python -m cnnviz train`).")
+else:
+    st.dataframe([summary.row() for summary in summaries], hide_index=True)
+    labels = {summary.label: summary for summary in summaries}
+    chosen = st.selectbox("Run", list(labels))
+    manage(labels[chosen])
+    st.subheader("Compare runs")
+    picked = st.multiselect("Runs to compare (two or more)", list(labels))
+    if len(picked) >= 2:
+        compare([labels[label] for label in picked])
+
+st.subheader("Upload a model")
+upload()
