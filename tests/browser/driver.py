@@ -191,19 +191,13 @@ def select_options(page: Page, label: str) -> list[str]:
     return names
 
 
-def set_number(page: Page, label: str, value: float) -> None:
-    box = widget(page, "stNumberInput", label).locator("input")
+def type_into(page: Page, test_id: str, label: str, value: object) -> None:
+    """Type into a number or text input and leave it with Tab (which also works inside forms)."""
+    box = widget(page, test_id, label).locator("input")
     box.fill(str(value))
-    box.press("Enter")
+    box.press("Tab")
     wait_idle(page)
     expect(box).to_have_value(str(value))
-
-
-def set_text(page: Page, label: str, value: str) -> None:
-    box = widget(page, "stTextInput", label).locator("input")
-    box.fill(value)
-    box.press("Enter")
-    wait_idle(page)
 
 
 def set_slider(page: Page, label: str, value: float) -> None:
@@ -216,6 +210,19 @@ def set_slider(page: Page, label: str, value: float) -> None:
         thumb.press("ArrowRight" if current < value else "ArrowLeft")
     else:
         raise AssertionError(f"slider {label!r} did not reach {value}")
+    wait_idle(page)
+
+
+def set_select_slider(page: Page, label: str, option: str) -> None:
+    """Move a select_slider with the keyboard (Home, then right) until its thumb shows ``option``."""
+    thumb = widget(page, "stSlider", label).get_by_role("slider")
+    thumb.press("Home")
+    for _ in range(50):
+        if thumb.get_attribute("aria-valuetext") == option:
+            break
+        thumb.press("ArrowRight")
+    else:
+        raise AssertionError(f"select_slider {label!r} has no option {option!r}")
     wait_idle(page)
 
 

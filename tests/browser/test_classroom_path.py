@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from tests.browser.driver import (
-    click, drop_files, go_to, main, open_app, plotly_points, set_number, set_slider
+    choose_radio, click, drop_files, go_to, main, open_app, plotly_points, select, select_options,
+    set_select_slider, set_slider, type_into, wait_idle,
 )  # fmt: skip
 
 IMAGE_SIZE = 32
@@ -17,13 +20,18 @@ GRID = 16
 TOP_K = 3
 PLOT = ".js-plotly-plot"
 PHOTO = "cat.4501.jpg"
+EPOCHS = 2
+LONG_EPOCHS = 50
+BATCH_SIZE = 16
+FILTERS = 4
+RUN_NAME = "browser classroom"
 
 
 def load_small_shapes(page: Page) -> None:
     """Data page: the generated Shapes set at 32 px with a few hundred images."""
     go_to(page, "Data")
     set_slider(page, "Image size (pixels, square)", IMAGE_SIZE)
-    set_number(page, "Number of images", IMAGE_COUNT)
+    type_into(page, "stNumberInput", "Number of images", IMAGE_COUNT)
     click(page, "Load dataset")
     metrics = main(page).get_by_test_id("stMetric")
     expect(metrics.filter(has_text="Image size")).to_contain_text(f"{IMAGE_SIZE}×{IMAGE_SIZE}")
@@ -42,6 +50,100 @@ def preview_augmentation(page: Page) -> None:
             click(page, "🎲 Re-roll")
 
 
+def choose_small_model(page: Page) -> None:
+    """Model page: a custom convnet with 2 blocks of 8 filters becomes the current model."""
+    go_to(page, "Model")
+    select(page, "Architecture", "custom (your own)")
+    set_slider(page, "Conv blocks (each halves the image)", 2)
+    set_select_slider(page, "Filters in the first block", "8")
+    set_select_slider(page, "Hidden Dense units (0 = none)", "32")
+    click(page, "Use this model")
+    expect(main(page).get_by_test_id("stAlert").filter(has_text="is now the current model")).to_be_visible()
+
+
+def start_training(page: Page, epochs: int, name: str) -> None:
+    """Train page: fill the settings form and press Start."""
+    go_to(page, "Train")
+    type_into(page, "stNumberInput", "Epochs", epochs)
+    type_into(page, "stNumberInput", "Batch size", BATCH_SIZE)
+    type_into(page, "stTextInput", "Run name", name)
+    click(page, "▶ Start training")
+
+
+def watch_live_curves(page: Page, timeout_s: float = 240) -> list[int]:
+    """Point counts of the live loss/accuracy chart, sampled until the final results replace it."""
+    live, final = page.locator(".st-key-live_curves"), page.locator(".st-key-final_curves")
+    counts: list[int] = []
+    deadline = time.monotonic() + timeout_s
+    while final.count() == 0:
+        assert time.monotonic() < deadline, f"training did not finish in {timeout_s}s; live points seen: {counts}"
+        try:
+            if live.locator(PLOT).count():
+                counts.append(sum(plotly_points(live)))
+        except PlaywrightError:  # the chart was being replaced by the next refresh
+            pass
+        page.wait_for_timeout(200)
+    return counts
+
+
+def train_with_live_curves(page: Page) -> None:
+    """2 short epochs: the live chart grows while training runs; then the final scores."""
+    start_training(page, EPOCHS, RUN_NAME)
+    counts = watch_live_curves(page)
+    growing = sorted(set(c for c in counts if c > 0))
+    assert len(growing) >= 2, f"the live chart never changed during training (points seen: {counts})"
+    wait_idle(page)
+    results = main(page)
+    expect(results.get_by_test_id("stMetric").filter(has_text="Epochs run")).to_contain_text(str(EPOCHS))
+    expect(results.get_by_test_id("stAlert").first).to_contain_text(f"Trained for {EPOCHS} epochs")
+
+
+def stop_second_training(page: Page) -> None:
+    """A long second run: Stop ends it early, and it is kept as a stopped run."""
+    start_training(page, LONG_EPOCHS, "browser stopped")
+    live = page.locator(".st-key-live_curves")
+    expect(live.locator(PLOT)).to_have_count(1, timeout=120_000)
+    click(page, "⏹ Stop", wait=False)
+    final = page.locator(".st-key-final_curves")
+    expect(final).to_have_count(1, timeout=120_000)
+    wait_idle(page)
+    epochs = main(page).get_by_test_id("stMetric").filter(has_text="Epochs run").get_by_test_id("stMetricValue")
+    assert int(epochs.inner_text()) < LONG_EPOCHS
+    expect(main(page).get_by_test_id("stAlert").first).to_contain_text("Stopped by the user")
+
+
+def look_at_activations(page: Page) -> None:
+    """Activations page: the channel mosaic of the first layer, then of the deepest one."""
+    go_to(page, "Activations")
+    captions = main(page).get_by_test_id("stImageCaption")
+    expect(captions.filter(has_text=re.compile(r"^\d+ channels of \w+, \d+×\d+ each"))).to_have_count(1)
+    layers = select_options(page, "Layer")
+    select(page, "Layer", layers[-1])
+    deepest = layers[-1].split()[0]
+    expect(captions.filter(has_text=re.compile(rf"^\d+ channels of {re.escape(deepest)},"))).to_have_count(1)
+
+
+def generate_filter_patterns(page: Page) -> None:
+    """Filters page: gradient ascent draws the patterns of the first filters."""
+    go_to(page, "Filters")
+    set_slider(page, "Filters", FILTERS)
+    set_slider(page, "Steps", 10)
+    click(page, "Generate")
+    patterns = main(page).get_by_test_id("stImageCaption").filter(has_text=re.compile(r"^#\d+: \d+×"))
+    expect(patterns).to_have_count(FILTERS, timeout=120_000)
+
+
+def explain_with_gradcam(page: Page) -> None:
+    """Grad-CAM page: the overlay, the raw heatmap and the top 3 classes; then Grad-CAM++."""
+    go_to(page, "Grad-CAM")
+    captions = main(page).get_by_test_id("stImageCaption")
+    expect(captions.filter(has_text=re.compile(r"^Grad-CAM for .+ \(\d+%\)$"))).to_have_count(1)
+    expect(captions.filter(has_text="Raw heatmap from")).to_have_count(1)
+    expect(captions.filter(has_text=re.compile(r"^.+: \d+\.\d%$"))).to_have_count(3)
+    choose_radio(page, "Method", "Grad-CAM++")
+    expect(captions.filter(has_text=re.compile(r"^Grad-CAM\+\+ for "))).to_have_count(1)
+
+
 def predict_files(page: Page, photo: Path, corrupt: Path) -> None:
     """Predict page: the photo gets a top-k chart, the corrupt file a message of its own."""
     drop_files(page, "Drop photos here", photo, corrupt)
@@ -56,10 +158,43 @@ def predict_files(page: Page, photo: Path, corrupt: Path) -> None:
     expect(bad).to_have_count(1)
 
 
-def test_classroom_path(app_server, new_page, screenshots):
+def reopen_after_restart(page: Page, app_server, photo: Path, corrupt: Path) -> None:
+    """A restarted server on the same runs folder lists the run, and Predict opens it."""
+    app_server.stop()
+    app_server.start()
+    open_app(page, app_server.url)
+    go_to(page, "Runs")
+    assert any(option.startswith(RUN_NAME) for option in select_options(page, "Run"))
+    go_to(page, "Predict")
+    select(page, "Model", re.compile(rf"^{re.escape(RUN_NAME)}.*completed"))
+    predict_files(page, photo, corrupt)
+
+
+def test_classroom_path(app_server, new_page, screenshots, shared_data, tmp_path):
+    photo = shared_data / "photos" / PHOTO
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"this is not a JPEG, just text with the wrong extension\n" * 20)
     page = new_page()
     with screenshots.step("data", page):
         open_app(page, app_server.url)
         load_small_shapes(page)
+    with screenshots.step("model", page):
+        choose_small_model(page)
+    with screenshots.step("train", page):
+        train_with_live_curves(page)
+    with screenshots.step("train-stop", page):
+        stop_second_training(page)
     with screenshots.step("augment", page):
         preview_augmentation(page)
+    with screenshots.step("activations", page):
+        look_at_activations(page)
+    with screenshots.step("filters", page):
+        generate_filter_patterns(page)
+    with screenshots.step("gradcam", page):
+        explain_with_gradcam(page)
+    with screenshots.step("predict", page):
+        go_to(page, "Predict")
+        predict_files(page, photo, corrupt)
+    page = new_page()
+    with screenshots.step("restart-predict", page):
+        reopen_after_restart(page, app_server, photo, corrupt)
