@@ -4,8 +4,10 @@ Gradient ascent on the input maximises a filter's mean response over the central
 its feature map (borders are cropped, as they see the image padding). Many filters are
 optimised together as one batch (image i maximises filter i) inside one compiled
 ``tf.function``. The work per step is kept small: the model is cut at the target layer, and
-the image grows coarse-to-fine (octaves), so most steps run on a small image and only the
-last ones at full size. Normalised gradients, random jitter and optional blur regularise.
+most steps optimise a small canvas at the same pixel scale, which is then repeated (tiled)
+up to the full size for the last steps: a filter's MEAN response does not depend on the
+image size, so the full-size steps only have to mend the seams between the tiles.
+Normalised gradients, random jitter and optional blur regularise.
 
 The response is the filter's output BEFORE its activation function (for a Conv2D with a
 fused ReLU): a filter that is silent on noise (ReLU output 0 everywhere) still has a
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
 
 GROUP_SIZE = 16  # filters optimised per batch; bounds memory for wide layers
 BLUR_MIX = 0.3  # share of a 3x3 Gaussian blur mixed into the image after each step
-OCTAVE_SCALE = 0.6  # each octave's image side relative to the next one
+OCTAVE_SCALE = 0.4  # each canvas side relative to the next one
+FINAL_SHARE = 0.2  # share of the steps taken on the full-size image
 QUALITY_BAR = 10.0
 
 
@@ -36,10 +39,10 @@ QUALITY_BAR = 10.0
 class FilterSettings:
     """How to generate filter patterns; hashable, so results can be cached per settings."""
 
-    steps: int = 20  # gradient steps in all, spread over the octaves
-    step_size: float = 0.05  # root-mean-square change of a pixel per step (image in [0, 1])
+    steps: int = 24  # gradient steps in all, spread over the octaves
+    step_size: float = 1.0  # root-mean-square change of a pixel per step (image in [0, 1])
     image_size: int = 128
-    octaves: int = 3  # image sizes from coarse to image_size
+    octaves: int = 2  # canvas sizes from small to image_size (1: full size throughout)
     jitter: int = 2  # random shift in pixels before each step
     blur: bool = False
     seed: int = 0
@@ -56,8 +59,12 @@ class FilterPattern:
 
     @property
     def gain(self) -> float:
-        """The final response as a multiple of the starting response's magnitude."""
-        return self.final / (abs(self.start) + 1e-6)
+        return float(response_gain(self.final, self.start))
+
+
+def response_gain(final: float | np.ndarray, start: float | np.ndarray) -> float | np.ndarray:
+    """A response as a multiple of the starting response's magnitude (guarded near zero)."""
+    return final / (np.abs(start) + 1e-6)
 
 
 def filter_patterns(
@@ -94,12 +101,12 @@ def filter_response(model: keras.Model, layer_name: str, images: np.ndarray, fil
 
 
 def octave_plan(settings: FilterSettings, min_size: int) -> list[tuple[int, int]]:
-    """(image size, steps) from coarse to fine; coarse octaves get more of the steps."""
-    sizes = [max(min_size, round(settings.image_size * OCTAVE_SCALE**k)) for k in range(settings.octaves)][::-1]
-    weights = np.array([1.0 / OCTAVE_SCALE**i for i in range(len(sizes))])[::-1]
-    steps = np.floor(settings.steps * weights / weights.sum()).astype(int)
-    steps[-1] += settings.steps - steps.sum()
-    return [(size, int(n)) for size, n in zip(sizes, steps) if n > 0]
+    """(canvas side, steps) from the smallest canvas to the full image; small canvases get most steps."""
+    full = settings.image_size
+    sizes = sorted({min(full, max(min_size, round(full * OCTAVE_SCALE**k))) for k in range(settings.octaves)})
+    final = max(1, round(settings.steps * FINAL_SHARE)) if len(sizes) > 1 else settings.steps
+    early = np.diff(np.linspace(0, settings.steps - final, len(sizes)).round().astype(int))
+    return [(size, int(n)) for size, n in zip(sizes, [*early, final]) if n > 0]
 
 
 def deprocess(images: np.ndarray, border: float = 0.1) -> np.ndarray:
@@ -135,9 +142,9 @@ def _generate_group(
     noise = starting_noise(len(filters), settings, ascent.channels)
     plan = octave_plan(settings, ascent.min_size)
     rng = np.random.default_rng(settings.seed)
-    images, done = tf.constant(noise), 0
+    images, done = tf.constant(noise[:, : plan[0][0], : plan[0][0]]), 0
     for size, steps in plan:
-        images = tf.image.resize(images, (size, size), method="area" if done == 0 else "bilinear")
+        images = _tile(images, size)
         shifts = rng.integers(-settings.jitter, settings.jitter + 1, size=(steps, 2)).astype(np.int32)
         images = ascent.ascend(images, one_hot, shifts, np.float32(settings.step_size),
                                np.float32(BLUR_MIX if settings.blur else 0.0))
@@ -146,6 +153,14 @@ def _generate_group(
     start, final = ascent.response(noise, one_hot).numpy(), ascent.response(images, one_hot).numpy()
     pictures = deprocess(images.numpy())
     return [FilterPattern(f, pictures[i], float(start[i]), float(final[i])) for i, f in enumerate(filters)]
+
+
+def _tile(images: Any, size: int) -> Any:
+    """Repeat a canvas periodically up to ``size`` pixels a side (keeps the pattern's scale)."""
+    import tensorflow as tf
+
+    reps = -(-size // int(images.shape[1]))
+    return tf.tile(images, [1, reps, reps, 1])[:, :size, :size]
 
 
 def _sub_progress(

@@ -44,3 +44,27 @@ def tiny_model_run(dataset):
 @pytest.fixture
 def tiny_run(small_shapes):
     return tiny_model_run(small_shapes)
+
+
+LOOKING_OPTIONS = {"blocks": 3, "filters": 16, "global_pooling": True, "dense_units": 0}
+
+
+@pytest.fixture(scope="session")
+def trained_shapes():
+    """(Run, Dataset): a 3-block GAP model trained on 32x32 Shapes (~0.85 test accuracy).
+
+    Its last conv layer keeps an 8x8 map, fine enough for Grad-CAM to localise the shape.
+    """
+    import keras
+
+    from cnnviz.architectures import build_model, model_config
+    from cnnviz.pipeline import make_pipeline
+    from cnnviz.registry import DatasetSpec, load_dataset
+    from cnnviz.runs import Run
+
+    dataset = load_dataset(DatasetSpec(source="shapes", image_size=32, count=2000))
+    keras.utils.set_random_seed(1)
+    model = build_model("custom", dataset.image_shape, dataset.num_classes, **LOOKING_OPTIONS)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(make_pipeline(dataset.train, 32, training=True, seed=1), epochs=8, verbose=0)
+    return Run(model, model_config("custom", LOOKING_OPTIONS, dataset)), dataset

@@ -1,0 +1,47 @@
+"""Activations page: every channel of one layer for one image, and a strip through the depth."""
+
+import streamlit as st
+
+from cnnviz.activations import COLORMAPS, channel_grid, depth_strip, feature_maps
+from cnnviz.layers import inspectable_layers
+from pages import _session
+
+st.title("Intermediate activations")
+st.caption(
+    "What each layer passes on: one feature map per channel (filter) for the chosen image. "
+    "Early layers respond to edges and colours, deeper ones to larger, more abstract patterns."
+)
+run = _session.pick_model("activations_model")
+if run is None:
+    st.stop()
+try:
+    layers = inspectable_layers(run.model)
+except ValueError as error:
+    st.error(f"This model cannot be inspected: {error}")
+    st.stop()
+if not layers:
+    st.warning("This model has no convolution, pooling, batch-norm or activation layer with feature maps.")
+    st.stop()
+picked = _session.pick_image(run.input_shape, "activations_image")
+if picked is None:
+    st.stop()
+image, caption = picked
+
+left, right = st.columns([1, 3])
+left.image(image, caption=caption, width="stretch")
+layer = right.selectbox("Layer", layers, format_func=lambda info: info.label, key="activations_layer")
+colormap = right.selectbox("Colour map", list(COLORMAPS), key="activations_colormap")
+per_channel = right.checkbox("Normalise each channel on its own", True, key="activations_per_channel",
+                             help="Off: one scale for the whole layer, so weak channels look dark.")
+columns = right.slider("Maps per row", 4, 32, 16, key="activations_columns")
+
+maps = feature_maps(run.model, image)
+grid = channel_grid(maps[layer.name], colormap, per_channel)
+height, width, channels = layer.shape
+dead = int(grid.dead.sum())
+st.image(grid.mosaic(columns), caption=f"{channels} channels of {layer.name}, {height}×{width} each; "
+         f"{dead} dead (all zero, crossed out)")
+
+with st.expander("Through the depth: the 4 most active channels of every layer", expanded=True):
+    for info, strip in depth_strip(maps, layers, colormap=colormap):
+        st.image(strip, caption=info.label)

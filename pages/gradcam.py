@@ -1,0 +1,58 @@
+"""Grad-CAM page: which parts of the image made the model choose a class."""
+
+import streamlit as st
+
+from cnnviz.activations import COLORMAPS, colorize
+from cnnviz.gradcam import gradcam_overlay, top_classes
+from cnnviz.layers import conv_layers
+from pages import _session
+
+st.title("Grad-CAM")
+st.caption(
+    "The gradient of a class score with respect to a conv layer's feature maps weighs each map; "
+    "their weighted sum shows where the evidence for that class lies. Grad-CAM++ weighs "
+    "pixels too and often covers several instances of an object better."
+)
+run = _session.pick_model("gradcam_model")
+if run is None:
+    st.stop()
+try:
+    convs = conv_layers(run.model)
+except ValueError as error:
+    st.error(f"This model cannot be inspected: {error}")
+    st.stop()
+if not convs:
+    st.error("This model has no convolutional layer, so Grad-CAM has no feature maps to weigh. "
+             "Pick a model with Conv2D layers.")
+    st.stop()
+picked = _session.pick_image(run.input_shape, "gradcam_image")
+if picked is None:
+    st.stop()
+image, caption = picked
+names = run.display_names
+
+first, second, third = st.columns(3)
+layer = first.selectbox("Conv layer", convs, index=len(convs) - 1, format_func=lambda info: info.label,
+                        key="gradcam_layer", help="The last conv layer by default: the most semantic maps.")
+target = second.selectbox("Class", [None, *range(len(names))], key="gradcam_class",
+                          format_func=lambda i: "Predicted class" if i is None else names[i])
+method = third.radio("Method", ["Grad-CAM", "Grad-CAM++"], horizontal=True, key="gradcam_method")
+opacity = first.slider("Heatmap opacity", 0.0, 1.0, 0.4, 0.05, key="gradcam_opacity")
+colormap = second.selectbox("Colour map", list(COLORMAPS), index=list(COLORMAPS).index("jet"), key="gradcam_colormap")
+
+
+def explain(class_index: int | None):
+    return gradcam_overlay(run.model, image, class_index, layer_name=layer.name,
+                           plus_plus=method == "Grad-CAM++", opacity=opacity, colormap=colormap)
+
+
+result = explain(target)
+chosen = f"{names[result.class_index]} ({result.probabilities[result.class_index]:.0%})"
+columns = st.columns(3)
+columns[0].image(image, caption=caption, width="stretch")
+columns[1].image(result.overlay, caption=f"{method} for {chosen}", width="stretch")
+columns[2].image(colorize(result.heatmap, colormap), caption=f"Raw heatmap from {layer.name}", width="stretch")
+
+st.subheader("Top 3 classes")
+for column, (index, probability) in zip(st.columns(3), top_classes(result.probabilities)):
+    column.image(explain(index).overlay, caption=f"{names[index]}: {probability:.1%}", width="stretch")
