@@ -77,6 +77,9 @@ def render_sidebar() -> None:
             )
         else:
             st.markdown("**Shapes** (default, generated offline)")
+        st.caption("Current model")
+        model = current_model()
+        st.markdown(f"**{model.label}**" if model else "none yet: pick one on the Model page")
         training = training_status()
         if training:
             st.caption("Training")
