@@ -1,0 +1,79 @@
+"""AppTest of the Activations, Filters and Grad-CAM pages on a small trained model."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.registry import DatasetSpec
+from cnnviz.runs import Run
+from pages._session import DATASET_KEY, DATASET_SPEC_KEY, MODEL_KEY
+from tests.conftest import REPO_ROOT
+
+
+def open_page(name: str, run: Run | None, dataset, tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / f"{name}.py"), default_timeout=120)
+    at.session_state[DATASET_KEY] = dataset
+    at.session_state[DATASET_SPEC_KEY] = DatasetSpec(source="shapes", image_size=32, count=2000)
+    if run is not None:
+        at.session_state[MODEL_KEY] = run
+    at.run()
+    assert not at.exception
+    return at
+
+
+def captions(at: AppTest) -> list[str]:
+    return [caption for image in at.image for caption in image.captions]
+
+
+def test_activations_page_shows_every_channel_and_the_depth_strip(trained_shapes, tmp_path, monkeypatch):
+    run, dataset = trained_shapes
+    at = open_page("activations", run, dataset, tmp_path, monkeypatch)
+    assert not at.error
+    assert any(text.startswith("16 channels of block1_conv, 32×32 each") for text in captions(at))
+    assert sum(text.startswith("block") for text in captions(at)) == 12  # one strip per layer
+    at.selectbox(key="activations_layer").select_index(8).run()  # block3_conv
+    assert not at.exception
+    assert any(text.startswith("64 channels of block3_conv, 8×8 each") for text in captions(at))
+
+
+def test_gradcam_page_shows_overlay_heatmap_and_top_three(trained_shapes, tmp_path, monkeypatch):
+    run, dataset = trained_shapes
+    at = open_page("gradcam", run, dataset, tmp_path, monkeypatch)
+    assert not at.error
+    shown = captions(at)
+    assert any(text.startswith("Grad-CAM for") for text in shown)
+    assert "Raw heatmap from block3_conv" in shown
+    assert len(at.image) == 6  # image, overlay, heatmap, top 3
+    at.radio(key="gradcam_method").set_value("Grad-CAM++")
+    at.selectbox(key="gradcam_class").select_index(2).run()
+    assert not at.exception
+    assert any(text.startswith(f"Grad-CAM++ for {run.display_names[1]}") for text in captions(at))
+
+
+def test_filters_page_generates_patterns_with_their_gain(trained_shapes, tmp_path, monkeypatch):
+    run, dataset = trained_shapes
+    at = open_page("filters", run, dataset, tmp_path, monkeypatch)
+    assert any("Press Generate" in info.value for info in at.info)
+    at.slider(key="filters_count").set_value(4)
+    at.slider(key="filters_steps").set_value(8)
+    at.button(key="filters_go").click().run()
+    assert not at.exception and not at.error
+    shown = captions(at)
+    assert len(shown) == 4 and all(text.startswith(f"#{i}: ") and "×" in text for i, text in enumerate(shown))
+
+
+@pytest.mark.parametrize("name", ["activations", "filters", "gradcam"])
+def test_pages_without_a_model_say_so(name, trained_shapes, tmp_path, monkeypatch):
+    at = open_page(name, None, trained_shapes[1], tmp_path, monkeypatch)
+    assert any("No model yet" in info.value for info in at.info)
+
+
+@pytest.mark.parametrize("name", ["filters", "gradcam"])
+def test_a_model_without_conv_layers_gets_a_clear_message(name, trained_shapes, tmp_path, monkeypatch):
+    dense = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")])
+    run = Run(dense, {**trained_shapes[0].config, "name": "dense only"})
+    at = open_page(name, run, trained_shapes[1], tmp_path, monkeypatch)
+    assert any("no" in error.value.lower() and "conv" in error.value.lower() for error in at.error)
