@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -197,3 +199,19 @@ def pick_model(key: str) -> Run | None:
     )
     picked = options[choice]
     return picked if isinstance(picked, Run) else open_run(picked)
+
+
+def pick_model_layers(key: str, list_layers: Callable[[Any], list], missing: str) -> tuple[Run, list]:
+    """The picked model and ``list_layers(model)``; stops the page with a message when there are none."""
+    run = pick_model(key)
+    if run is None:
+        st.stop()
+    try:
+        layers = list_layers(run.model)
+    except ValueError as error:
+        st.error(f"This model cannot be inspected: {error}")
+        st.stop()
+    if not layers:
+        st.error(missing)
+        st.stop()
+    return run, layers

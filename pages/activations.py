@@ -11,17 +11,10 @@ st.caption(
     "What each layer passes on: one feature map per channel (filter) for the chosen image. "
     "Early layers respond to edges and colours, deeper ones to larger, more abstract patterns."
 )
-run = _session.pick_model("activations_model")
-if run is None:
-    st.stop()
-try:
-    layers = inspectable_layers(run.model)
-except ValueError as error:
-    st.error(f"This model cannot be inspected: {error}")
-    st.stop()
-if not layers:
-    st.warning("This model has no convolution, pooling, batch-norm or activation layer with feature maps.")
-    st.stop()
+run, layers = _session.pick_model_layers(
+    "activations_model", inspectable_layers,
+    "This model has no convolution, pooling, batch-norm or activation layer with feature maps.",
+)
 picked = _session.pick_image(run.input_shape, "activations_image")
 if picked is None:
     st.stop()

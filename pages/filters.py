@@ -14,17 +14,9 @@ st.caption(
     "layers textures. Under each image: how many times stronger the filter responds to it than "
     f"to the starting noise (aim: at least {QUALITY_BAR:.0f}×)."
 )
-run = _session.pick_model("filters_model")
-if run is None:
-    st.stop()
-try:
-    layers = pattern_layers(run.model)
-except ValueError as error:
-    st.error(f"This model cannot be inspected: {error}")
-    st.stop()
-if not layers:
-    st.error("This model has no Conv2D layer whose filters could be shown.")
-    st.stop()
+run, layers = _session.pick_model_layers(
+    "filters_model", pattern_layers, "This model has no Conv2D layer whose filters could be shown."
+)
 
 left, right = st.columns(2)
 layer = left.selectbox("Conv layer", layers, format_func=lambda info: info.label, key="filters_layer")

@@ -13,18 +13,10 @@ st.caption(
     "their weighted sum shows where the evidence for that class lies. Grad-CAM++ weighs "
     "pixels too and often covers several instances of an object better."
 )
-run = _session.pick_model("gradcam_model")
-if run is None:
-    st.stop()
-try:
-    convs = conv_layers(run.model)
-except ValueError as error:
-    st.error(f"This model cannot be inspected: {error}")
-    st.stop()
-if not convs:
-    st.error("This model has no convolutional layer, so Grad-CAM has no feature maps to weigh. "
-             "Pick a model with Conv2D layers.")
-    st.stop()
+run, convs = _session.pick_model_layers(
+    "gradcam_model", conv_layers,
+    "This model has no convolutional layer, so Grad-CAM has no feature maps to weigh. Pick a model with Conv2D layers.",
+)
 picked = _session.pick_image(run.input_shape, "gradcam_image")
 if picked is None:
     st.stop()
