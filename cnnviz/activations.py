@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,11 @@ def colorize(values: np.ndarray, colormap: str = "viridis") -> np.ndarray:
     return cv2.cvtColor(cv2.applyColorMap(grey, COLORMAPS[colormap]), cv2.COLOR_BGR2RGB)
 
 
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """A uint8 RGB image from an RGB or grayscale (H, W) / (H, W, 1) one."""
+    return image if image.ndim == 3 and image.shape[2] == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+
+
 def feature_maps(model: keras.Model, image: np.ndarray) -> dict[str, np.ndarray]:
     """Each inspectable layer's output (H, W, C) for one uint8 image, from a single forward pass."""
     names = tuple(info.name for info in inspectable_layers(model))
@@ -52,9 +58,8 @@ class ChannelGrid:
 
     def mosaic(self, columns: int = 16, tile_size: int = 64) -> np.ndarray:
         """All tiles in one RGB image, each labelled with its channel index; dead ones crossed."""
-        labelled = [_labelled_tile(tile, index, dead, tile_size) for index, (tile, dead) in
-                    enumerate(zip(self.tiles, self.dead))]
-        return _assemble(labelled, columns)
+        labels = [f"#{index}" for index in range(len(self.tiles))]
+        return labelled_mosaic(list(self.tiles), labels, columns, tile_size, self.dead)
 
 
 def channel_grid(maps: np.ndarray, colormap: str = "viridis", per_channel: bool = True) -> ChannelGrid:
@@ -78,17 +83,25 @@ def depth_strip(
         layer_maps = maps[info.name]
         strongest = np.sort(np.argsort(layer_maps.mean(axis=(0, 1)))[::-1][:per_layer])
         grid = channel_grid(layer_maps[..., strongest], colormap)
-        tiles = [_labelled_tile(tile, int(i), dead, tile_size) for tile, i, dead in
-                 zip(grid.tiles, strongest, grid.dead)]
-        strips.append((info, _assemble(tiles, per_layer)))
+        labels = [f"#{index}" for index in strongest]
+        strips.append((info, labelled_mosaic(list(grid.tiles), labels, per_layer, tile_size, grid.dead)))
     return strips
 
 
-def _labelled_tile(tile: np.ndarray, index: int, dead: bool, size: int) -> np.ndarray:
-    """A tile scaled to ``size`` px (nearest neighbour) under a band with its channel index."""
-    body = cv2.resize(tile, (size, size), interpolation=cv2.INTER_NEAREST)
+def labelled_mosaic(
+    tiles: list[np.ndarray], labels: list[str], columns: int, tile_size: int, crossed: Sequence[bool] | None = None,
+) -> np.ndarray:
+    """Tiles (RGB or grayscale) scaled to ``tile_size`` px under their labels, in rows of
+    ``columns``; the ``crossed`` ones (dead channels) get a red cross."""
+    crossed = crossed if crossed is not None else [False] * len(tiles)
+    return _assemble([_labelled_tile(*args, tile_size) for args in zip(tiles, labels, crossed)], columns)
+
+
+def _labelled_tile(tile: np.ndarray, label: str, dead: bool, size: int) -> np.ndarray:
+    """A tile scaled to ``size`` px (nearest neighbour) under a band with its label."""
+    body = cv2.resize(as_rgb(tile), (size, size), interpolation=cv2.INTER_NEAREST)
     band = np.full((LABEL_HEIGHT, size, 3), 255, dtype=np.uint8)
-    cv2.putText(band, f"#{index}", (2, LABEL_HEIGHT - 3), cv2.FONT_HERSHEY_PLAIN, 0.9, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(band, label, (2, LABEL_HEIGHT - 3), cv2.FONT_HERSHEY_PLAIN, 0.9, (0, 0, 0), 1, cv2.LINE_AA)
     if dead:
         cv2.line(body, (0, 0), (size - 1, size - 1), DEAD_COLOUR, 2)
         cv2.line(body, (0, size - 1), (size - 1, 0), DEAD_COLOUR, 2)

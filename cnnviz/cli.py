@@ -42,6 +42,20 @@ def cmd_gradcam(args: argparse.Namespace) -> int:
     return 0 if records and "overlay" in records[0] else 1
 
 
+def cmd_filters(args: argparse.Namespace) -> int:
+    """Write a saved run's filter patterns as one PNG; 0 if it was written."""
+    import sys
+
+    from cnnviz.filters import write_patterns
+
+    try:
+        records = _run_command(lambda: [write_patterns(args.run_dir, args.out, args.layer, args.count)])
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0 if records else 1
+
+
 def _run_command(make_records) -> list[dict]:
     """Print each record as a JSON line; a run that cannot be opened is reported on stderr."""
     import json
@@ -119,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     archs.set_defaults(run=cmd_archs)
     _add_photo_commands(commands)
     _add_train_command(commands)
+    filters = commands.add_parser("filters", help="write a saved run's filter patterns as one PNG")
+    filters.add_argument("--run", dest="run_dir", type=Path, required=True, help="a saved run folder")
+    filters.add_argument("--layer", help="a Conv2D layer (default: the last one)")
+    filters.add_argument("--count", type=int, default=16, help="how many filters, from filter 0 (default 16)")
+    filters.add_argument("--out", type=Path, required=True, help="the PNG to write")
+    filters.set_defaults(run=cmd_filters)
     return parser
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from cnnviz.activations import colorize
+from cnnviz.activations import as_rgb, colorize
 from cnnviz.layers import cached, last_conv_layer, trace
 from cnnviz.pipeline import to_model_input
 
@@ -80,8 +80,7 @@ def overlay_heatmap(
     """The heatmap resized to the image, and the image blended with it in a colour map."""
     height, width = image.shape[:2]
     heatmap = cv2.resize(cam.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    rgb = image if image.ndim == 3 and image.shape[2] == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-    overlay = cv2.addWeighted(rgb, 1.0 - opacity, colorize(heatmap, colormap), opacity, 0.0)
+    overlay = cv2.addWeighted(as_rgb(image), 1.0 - opacity, colorize(heatmap, colormap), opacity, 0.0)
     return heatmap, overlay
 
 

@@ -63,3 +63,18 @@ def test_only_conv2d_layers_and_existing_filters(trained_shapes):
         filter_patterns(run.model, "block1_conv", [16], SETTINGS)
     with pytest.raises(ValueError, match="not a Conv2D"):
         filter_patterns(run.model, "block1_bn", [0], SETTINGS)
+
+
+def test_cli_writes_the_patterns_png(trained_shapes, tmp_path, capsys):
+    from PIL import Image
+
+    from cnnviz.cli import main
+    from cnnviz.runs import save_run
+
+    saved = save_run(trained_shapes[0], tmp_path / "runs")
+    out = tmp_path / "filters.png"
+    assert main(["filters", "--run", str(saved.path), "--layer", "block2_conv", "--count", "4", "--out", str(out)]) == 0
+    assert '"filters": 4' in capsys.readouterr().out
+    assert Image.open(out).size == (4 * 98, 14 + 98)
+    assert main(["filters", "--run", str(saved.path), "--layer", "nope", "--out", str(out)]) == 1
+    assert "block1_conv, block2_conv, block3_conv" in capsys.readouterr().err
