@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import keras
 
 GROUP_SIZE = 16  # filters optimised per batch; bounds memory for wide layers
+CHUNK_STEPS = 4  # steps per call of the compiled ascent, between progress reports
 BLUR_MIX = 0.3  # share of a 3x3 Gaussian blur mixed into the image after each step
 OCTAVE_SCALE = 0.4  # each canvas side relative to the next one
 FINAL_SHARE = 0.2  # share of the steps taken on the full-size image
@@ -166,11 +167,12 @@ def _generate_group(
     images, done = tf.constant(noise[:, : plan[0][0], : plan[0][0]]), 0
     for size, steps in plan:
         images = _tile(images, size)
-        shifts = rng.integers(-settings.jitter, settings.jitter + 1, size=(steps, 2)).astype(np.int32)
-        images = ascent.ascend(images, one_hot, shifts, np.float32(settings.step_size),
-                               np.float32(BLUR_MIX if settings.blur else 0.0))
-        done += steps
-        progress(done / settings.steps)
+        for chunk in np.array_split(np.arange(steps), -(-steps // CHUNK_STEPS)):
+            shifts = rng.integers(-settings.jitter, settings.jitter + 1, size=(len(chunk), 2)).astype(np.int32)
+            images = ascent.ascend(images, one_hot, shifts, np.float32(settings.step_size),
+                                   np.float32(BLUR_MIX if settings.blur else 0.0))
+            done += len(chunk)
+            progress(done / settings.steps)
     start, final = ascent.response(noise, one_hot).numpy(), ascent.response(images, one_hot).numpy()
     pictures = deprocess(images.numpy())
     return [FilterPattern(f, pictures[i], float(start[i]), float(final[i])) for i, f in enumerate(filters)]

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cnnviz.activations import as_rgb
 from cnnviz.filters import QUALITY_BAR, FilterSettings, filter_patterns, pattern_layers
 from pages import _session
 
@@ -43,4 +44,4 @@ if key != shown_for:
 for row in range(0, len(patterns), PER_ROW):
     for column, pattern in zip(st.columns(PER_ROW), patterns[row : row + PER_ROW]):
         mark = "" if pattern.gain >= QUALITY_BAR else " ⚠️"
-        column.image(pattern.image, caption=f"#{pattern.index}: {pattern.gain:.0f}×{mark}", width="stretch")
+        column.image(as_rgb(pattern.image), caption=f"#{pattern.index}: {pattern.gain:.0f}×{mark}", width="stretch")
