@@ -52,7 +52,7 @@ class Trace:
 
 
 _CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_LOCK = threading.RLock()
+_LOCK = threading.Lock()
 
 
 def cached(model: keras.Model, key: tuple, build: Callable[[], Any]) -> Any:
