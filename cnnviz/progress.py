@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TextIO
 
-from cnnviz.worker import FINISHED, JobInfo, Worker
+from cnnviz.worker import FAILED, FINISHED, QUEUED, RUNNING, JobInfo, Worker
 
 if TYPE_CHECKING:
     from cnnviz.runs import Run
@@ -120,11 +120,11 @@ def progress_text(snapshot: ProgressSnapshot) -> str:
 
 def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None) -> str:
     """One line about a training job: waiting, its progress, or how it ended."""
-    if job.state == "queued":
+    if job.state == QUEUED:
         return f"{job.label}: waiting, number {job.queue_position} in the queue"
-    if job.state == "running":
+    if job.state == RUNNING:
         return f"{job.label}: {progress_text(snapshot)}"
-    if job.state == "failed":
+    if job.state == FAILED:
         return f"{job.label}: failed: {job.error}"
     if run is None:
         return f"{job.label}: {job.state}"

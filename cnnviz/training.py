@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from cnnviz.registry import DatasetSpec
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # config value: display name
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 DIVERGED_MESSAGE = "Training diverged (loss became NaN): lower the learning rate."
 

@@ -67,7 +67,6 @@ class _Entry:
     info: JobInfo
     stop: threading.Event = field(default_factory=threading.Event)
     result: Any = None
-    thread: threading.Thread | None = None
 
 
 def default_max_running() -> int:
@@ -111,8 +110,7 @@ class ThreadWorker:
             entry.info.state = RUNNING
             self._running.add(entry.info.id)
             name = f"cnnviz-job-{entry.info.id[:8]}"
-            entry.thread = threading.Thread(target=self._run, args=(entry,), daemon=True, name=name)
-            entry.thread.start()
+            threading.Thread(target=self._run, args=(entry,), daemon=True, name=name).start()
 
     def _run(self, entry: _Entry) -> None:
         try:

@@ -35,7 +35,7 @@ def settings_form() -> TrainConfig | None:
     """The settings form; a TrainConfig when Start was pressed with valid settings."""
     with st.form("train_settings"):
         left, middle, right = st.columns(3)
-        optimizer = left.selectbox("Optimizer", OPTIMIZERS, format_func=_optimizer_name)
+        optimizer = left.selectbox("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get)
         learning_rate = middle.number_input("Learning rate", 1e-6, 10.0, 1e-3, format="%g", step=1e-4)
         epochs = right.number_input("Epochs", 1, 500, 5)
         batch_size = left.number_input("Batch size", 1, 2048, 32)
@@ -44,7 +44,8 @@ def settings_form() -> TrainConfig | None:
         nesterov = right.checkbox("Nesterov (SGD)")
         augment = left.checkbox(
             "Augmentation on", value=not augmentation.is_identity,
-            help="Applies the Augment page's settings to the training split only.",
+            help="All transforms are off: choose some on the Augment page first." if augmentation.is_identity
+            else "Applies the Augment page's settings to the training split only.",
             disabled=augmentation.is_identity,
         )
         name = middle.text_input("Run name", placeholder="(architecture on dataset)")
@@ -61,10 +62,6 @@ def settings_form() -> TrainConfig | None:
     except ValueError as error:
         st.error(str(error))
         return None
-
-
-def _optimizer_name(name: str) -> str:
-    return {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}[name]
 
 
 def callback_settings() -> dict:
