@@ -252,7 +252,8 @@ def saved_test_predictions(run: Run, dataset: Dataset) -> list[int] | None:
 def _status(progress: ProgressSnapshot, stop: StopFlag | None, epochs: int) -> tuple[str, str]:
     if progress.diverged:
         return "diverged", DIVERGED_MESSAGE
-    if stop is not None and stop.is_set():
+    cut_short = len(progress.history) < epochs or progress.batch < progress.batches
+    if stop is not None and stop.is_set() and cut_short:  # not a Stop pressed during evaluation
         return "stopped", f"Stopped by the user during epoch {progress.epoch} of {epochs}."
     if len(progress.history) < epochs:
         return "completed", f"Early stopping ended training after {len(progress.history)} of {epochs} epochs."
