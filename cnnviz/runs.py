@@ -335,21 +335,10 @@ def config_for_model(model: keras.Model, dataset: Dataset, name: str) -> dict[st
             f"dataset {dataset.name!r} has {dataset.image_shape} images and {dataset.num_classes} "
             "classes. Pick a matching dataset on the Data page first."
         )
-    return {
-        "name": name,
-        "dataset": dataset.describe(),
-        "class_names": list(dataset.class_names),
-        "display_names": list(dataset.display_names),
-        "input_shape": list(dataset.image_shape),
-        "preprocessing": {
-            "scale": 1 / 255,
-            "color_mode": "grayscale" if dataset.channels == 1 else "rgb",
-            "light_on_dark": dataset.light_on_dark,
-        },
-        "architecture": {"name": "uploaded", "options": {}},
-        "status": "uploaded",
-        "epochs_run": 0,
-    }
+    from cnnviz.architectures import model_config
+
+    config = model_config(name, {}, dataset)
+    return {**config, "architecture": {"name": "uploaded", "options": {}}, "status": "uploaded", "epochs_run": 0}
 
 
 def compare_table(paths: list[Path]) -> list[dict[str, Any]]:
