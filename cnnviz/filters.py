@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 GROUP_SIZE = 16  # filters optimised per batch; bounds memory for wide layers
 CHUNK_STEPS = 4  # steps per call of the compiled ascent, between progress reports
 BLUR_MIX = 0.3  # share of a 3x3 Gaussian blur mixed into the image after each step
-OCTAVE_SCALE = 0.4  # each canvas side relative to the next one
-FINAL_SHARE = 0.2  # share of the steps taken on the full-size image
+OCTAVE_SCALE = 0.32  # each canvas side relative to the next one
+FINAL_SHARE = 0.15  # share of the steps taken on the full-size image
 QUALITY_BAR = 10.0
 
 

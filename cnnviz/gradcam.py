@@ -128,7 +128,8 @@ def _compile(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
 def _score_head(record: Any) -> tuple[Any, Any]:
     """The class scores before the softmax, as (function of a tensor, that tensor).
 
-    A final Dense layer with a softmax is applied by hand without it; a final Softmax
+    A final Dense layer with a softmax is applied by hand without it; a 1-unit sigmoid
+    becomes the two logits [-z/2, z/2], whose softmax is [1 - p, p]; a final Softmax
     activation is skipped. The model itself is never changed (it may be shared).
     """
     import keras
@@ -136,14 +137,16 @@ def _score_head(record: Any) -> tuple[Any, Any]:
 
     last_name = next(reversed(record.layers))
     last = record.layers[last_name]
-    is_softmax = getattr(getattr(last, "activation", None), "__name__", "") == "softmax"
-    if isinstance(last, keras.layers.Dense) and is_softmax:
+    activation = getattr(getattr(last, "activation", None), "__name__", "")
+    binary = activation == "sigmoid" and getattr(last, "units", 0) == 1
+    if isinstance(last, keras.layers.Dense) and (activation == "softmax" or binary):
         def logits(x: tf.Tensor) -> tf.Tensor:
             scores = keras.ops.matmul(x, last.kernel)
-            return scores + last.bias if last.use_bias else scores
+            scores = scores + last.bias if last.use_bias else scores
+            return tf.concat([-scores / 2, scores / 2], axis=-1) if binary else scores
 
         return logits, record.inputs[last_name]
-    if isinstance(last, keras.layers.Softmax) or (isinstance(last, keras.layers.Activation) and is_softmax):
+    if isinstance(last, keras.layers.Softmax) or (isinstance(last, keras.layers.Activation) and activation == "softmax"):
         return tf.identity, record.inputs[last_name]
     return (lambda x: tf.math.log(x + 1e-12)), record.output  # already probabilities
 

@@ -87,3 +87,13 @@ def test_model_without_conv_layer_gets_a_clear_message():
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
     with pytest.raises(NoConvLayerError, match="no convolutional layer"):
         gradcam_overlay(model, np.zeros((8, 8, 1), np.uint8))
+
+
+def test_one_sigmoid_unit_gives_two_classes():
+    model = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1, activation="sigmoid")])
+    image = np.random.default_rng(1).integers(0, 256, (16, 16, 1), dtype=np.uint8)
+    p = float(model(image[np.newaxis] / 255.0)[0, 0])
+    cam = gradcam_overlay(model, image)
+    np.testing.assert_allclose(cam.probabilities, [1 - p, p], atol=1e-5)
+    assert cam.overlay.shape == (16, 16, 3) and cam.class_index == int(p > 0.5)
