@@ -19,6 +19,7 @@ from tests.browser.driver import CHROMIUM, CHROMIUM_ARGS, AppServer, Screenshots
 from tests.conftest import REPO_ROOT
 
 SCREENSHOTS_ENV = "CNNVIZ_SCREENSHOTS"
+SHOTS = pytest.StashKey[Screenshots]()
 VIEWPORT = {"width": 1400, "height": 1800}
 
 
@@ -27,12 +28,13 @@ def _screenshot_folder() -> Path:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Screenshots:
+def screenshots(pytestconfig: pytest.Config) -> Screenshots:
     """Where every step's screenshot is saved; emptied at the start of the session."""
     folder = _screenshot_folder()
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    return Screenshots(folder)
+    pytestconfig.stash[SHOTS] = Screenshots(folder)
+    return pytestconfig.stash[SHOTS]
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +90,11 @@ def new_page(browser, request: pytest.FixtureRequest, screenshots: Screenshots) 
         context.close()
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
-    folder = _screenshot_folder()
-    if folder.is_dir() and any(folder.glob("*.png")):
-        terminalreporter.write_line(f"browser screenshots: {folder}")
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """The screenshot folder and how long each browser step took."""
+    shots = config.stash.get(SHOTS, None)
+    if shots is None:
+        return
+    steps = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in shots.timings)
+    terminalreporter.write_line(f"browser steps: {steps}")
+    terminalreporter.write_line(f"browser screenshots: {shots.folder}")

@@ -108,6 +108,7 @@ class Screenshots:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.count = 0
+        self.timings: list[tuple[str, float]] = []
 
     def save(self, page: Page, name: str) -> Path:
         self.count += 1
@@ -121,6 +122,7 @@ class Screenshots:
     @contextmanager
     def step(self, name: str, *pages: Page) -> Iterator[None]:
         """Run one step; afterwards each page must be clean and is photographed (even on failure)."""
+        started = time.monotonic()
         try:
             yield
             for page in pages:
@@ -129,6 +131,8 @@ class Screenshots:
             for number, page in enumerate(pages):
                 self.save(page, f"FAILED-{name}-{number}")
             raise
+        finally:
+            self.timings.append((name, time.monotonic() - started))
         for number, page in enumerate(pages):
             self.save(page, name if len(pages) == 1 else f"{name}-{number}")
 

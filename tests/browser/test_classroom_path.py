@@ -3,40 +3,26 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from tests.browser.driver import (
-    choose_radio, click, drop_files, go_to, main, open_app, plotly_points, select, select_options,
-    set_select_slider, set_slider, type_into, wait_idle,
+    choose_radio, click, drop_files, go_to, main, open_app, plotly_points, select, select_options, set_slider,
+    wait_idle,
+)  # fmt: skip
+from tests.browser.steps import (
+    FINAL_CURVES, LIVE_CURVES, PLOT, choose_small_model, epochs_run, load_small_shapes, start_training,
+    watch_live_curves,
 )  # fmt: skip
 
-IMAGE_SIZE = 32
-IMAGE_COUNT = 400
 GRID = 16
 TOP_K = 3
-PLOT = ".js-plotly-plot"
 PHOTO = "cat.4501.jpg"
 EPOCHS = 2
 LONG_EPOCHS = 50
-BATCH_SIZE = 16
 FILTERS = 4
 RUN_NAME = "browser classroom"
-
-
-def load_small_shapes(page: Page) -> None:
-    """Data page: the generated Shapes set at 32 px with a few hundred images."""
-    go_to(page, "Data")
-    set_slider(page, "Image size (pixels, square)", IMAGE_SIZE)
-    type_into(page, "stNumberInput", "Number of images", IMAGE_COUNT)
-    click(page, "Load dataset")
-    metrics = main(page).get_by_test_id("stMetric")
-    expect(metrics.filter(has_text="Image size")).to_contain_text(f"{IMAGE_SIZE}×{IMAGE_SIZE}")
-    expect(metrics.filter(has_text="Images")).to_contain_text("280 / 60 / 60")
-    expect(main(page).get_by_test_id("stPlotlyChart").first).to_be_visible()
 
 
 def preview_augmentation(page: Page) -> None:
@@ -50,42 +36,6 @@ def preview_augmentation(page: Page) -> None:
             click(page, "🎲 Re-roll")
 
 
-def choose_small_model(page: Page) -> None:
-    """Model page: a custom convnet with 2 blocks of 8 filters becomes the current model."""
-    go_to(page, "Model")
-    select(page, "Architecture", "custom (your own)")
-    set_slider(page, "Conv blocks (each halves the image)", 2)
-    set_select_slider(page, "Filters in the first block", "8")
-    set_select_slider(page, "Hidden Dense units (0 = none)", "32")
-    click(page, "Use this model")
-    expect(main(page).get_by_test_id("stAlert").filter(has_text="is now the current model")).to_be_visible()
-
-
-def start_training(page: Page, epochs: int, name: str) -> None:
-    """Train page: fill the settings form and press Start."""
-    go_to(page, "Train")
-    type_into(page, "stNumberInput", "Epochs", epochs)
-    type_into(page, "stNumberInput", "Batch size", BATCH_SIZE)
-    type_into(page, "stTextInput", "Run name", name)
-    click(page, "▶ Start training")
-
-
-def watch_live_curves(page: Page, timeout_s: float = 240) -> list[int]:
-    """Point counts of the live loss/accuracy chart, sampled until the final results replace it."""
-    live, final = page.locator(".st-key-live_curves"), page.locator(".st-key-final_curves")
-    counts: list[int] = []
-    deadline = time.monotonic() + timeout_s
-    while final.count() == 0:
-        assert time.monotonic() < deadline, f"training did not finish in {timeout_s}s; live points seen: {counts}"
-        try:
-            if live.locator(PLOT).count():
-                counts.append(sum(plotly_points(live)))
-        except PlaywrightError:  # the chart was being replaced by the next refresh
-            pass
-        page.wait_for_timeout(200)
-    return counts
-
-
 def train_with_live_curves(page: Page) -> None:
     """2 short epochs: the live chart grows while training runs; then the final scores."""
     start_training(page, EPOCHS, RUN_NAME)
@@ -93,22 +43,18 @@ def train_with_live_curves(page: Page) -> None:
     growing = sorted(set(c for c in counts if c > 0))
     assert len(growing) >= 2, f"the live chart never changed during training (points seen: {counts})"
     wait_idle(page)
-    results = main(page)
-    expect(results.get_by_test_id("stMetric").filter(has_text="Epochs run")).to_contain_text(str(EPOCHS))
-    expect(results.get_by_test_id("stAlert").first).to_contain_text(f"Trained for {EPOCHS} epochs")
+    assert epochs_run(page) == EPOCHS
+    expect(main(page).get_by_test_id("stAlert").first).to_contain_text(f"Trained for {EPOCHS} epochs")
 
 
 def stop_second_training(page: Page) -> None:
     """A long second run: Stop ends it early, and it is kept as a stopped run."""
     start_training(page, LONG_EPOCHS, "browser stopped")
-    live = page.locator(".st-key-live_curves")
-    expect(live.locator(PLOT)).to_have_count(1, timeout=120_000)
+    expect(page.locator(LIVE_CURVES).locator(PLOT)).to_have_count(1, timeout=120_000)
     click(page, "⏹ Stop", wait=False)
-    final = page.locator(".st-key-final_curves")
-    expect(final).to_have_count(1, timeout=120_000)
+    expect(page.locator(FINAL_CURVES)).to_have_count(1, timeout=120_000)
     wait_idle(page)
-    epochs = main(page).get_by_test_id("stMetric").filter(has_text="Epochs run").get_by_test_id("stMetricValue")
-    assert int(epochs.inner_text()) < LONG_EPOCHS
+    assert epochs_run(page) < LONG_EPOCHS
     expect(main(page).get_by_test_id("stAlert").first).to_contain_text("Stopped by the user")
 
 
