@@ -251,6 +251,3 @@ def plotly_points(chart: Locator) -> list[int]:
     """How many points each trace of a Plotly chart has, read from the chart's live data."""
     return chart.locator(".js-plotly-plot").first.evaluate("el => el.data.map(t => (t.y || []).length)")
 
-
-def plotly_names(chart: Locator) -> list[str]:
-    return chart.locator(".js-plotly-plot").first.evaluate("el => el.data.map(t => t.name || '')")
