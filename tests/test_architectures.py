@@ -253,14 +253,14 @@ def test_summary_rows_are_flat_and_add_up_even_for_a_nested_base():
     base = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(32, 32, 3))
     base.trainable = False
     nested = keras.Sequential(
-        [keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)]
+        [keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, name="head")]
     )
     rows = summary_rows(nested)
     assert sum(row["parameters"] for row in rows) == totals(nested)["total"] == nested.count_params()
     assert sum(row["trainable"] for row in rows) == totals(nested)["trainable"] == 1280 * 3 + 3
     conv = next(row for row in rows if row["layer"].endswith("/Conv_1"))
     assert conv["type"] == "Conv2D" and conv["output shape"] == "1 x 1 x 1280" and conv["trainable"] == 0
-    assert rows[-1]["layer"] == "dense" and rows[-1]["output shape"] == "3"
+    assert rows[-1]["layer"] == "head" and rows[-1]["output shape"] == "3"
 
 
 def test_archs_command_prints_each_architecture_with_its_seed_count(capsys):

@@ -38,7 +38,7 @@ def test_app_starts_on_the_data_page_with_shapes():
     assert not at.exception and not at.error
     assert at.title[0].value == "Data" and at.subheader[0].value == "Shapes"
     assert len(at.get("plotly_chart")) == 1
-    assert len(at.get("imgs")) == 4  # one row of samples per shape class
+    assert len(at.get("image")) == 4  # one row of samples per shape class
     assert any("Shapes" in m.value for m in at.sidebar.markdown)
 
 
