@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import math
 import shutil
-import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -89,11 +88,6 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-# Two threads tracing their first train step at once crawl for minutes inside one process
-# (seen with two classroom sessions pressing Start together): trainings take turns at it.
-FIRST_STEP_LOCK = threading.Lock()
-
-
 @functools.cache
 def _live_metrics_class() -> type:
     """The LiveMetrics Keras callback class (built on first use: Keras is imported lazily)."""
@@ -105,22 +99,11 @@ def _live_metrics_class() -> type:
         def __init__(self, progress: TrainingProgress, stop: StopFlag | None) -> None:
             super().__init__()
             self.progress, self.stop = progress, stop
-            self.holds_first_step_lock = False
-
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            FIRST_STEP_LOCK.acquire()
-            self.holds_first_step_lock = True
-
-        def release_first_step_lock(self) -> None:
-            if self.holds_first_step_lock:
-                self.holds_first_step_lock = False
-                FIRST_STEP_LOCK.release()
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self.progress.begin_epoch(epoch)
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            self.release_first_step_lock()
             logs = logs or {}
             self.progress.add_batch(batch, logs.get("loss", math.nan), logs.get("accuracy", math.nan))
             if self.stop is not None and self.stop.is_set():
@@ -220,12 +203,7 @@ def fit(
     val = make_pipeline(dataset.val, config.batch_size) if len(dataset.val) else None
     progress.start(config.epochs, math.ceil(len(dataset.train) / config.batch_size))
     # the pipeline already shuffles the train split each epoch
-    try:
-        model.fit(train, validation_data=val, epochs=config.epochs, callbacks=callbacks, shuffle=False, verbose=0)
-    finally:  # a training that failed before its first batch must not keep others waiting
-        for callback in callbacks:
-            if hasattr(callback, "release_first_step_lock"):
-                callback.release_first_step_lock()
+    model.fit(train, validation_data=val, epochs=config.epochs, callbacks=callbacks, shuffle=False, verbose=0)
 
 
 def predict_probabilities(model: keras.Model, split: Split, batch_size: int = 64) -> np.ndarray:
