@@ -1,7 +1,10 @@
 """cnnviz entry point: navigation over the pages and a sidebar with the current state."""
 
+import threading
+
 import streamlit as st
 
+from cnnviz.runtime import import_keras_and_freeze
 from pages import _session
 
 st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
@@ -26,6 +29,17 @@ PAGES = {
     ],
 }
 
+
+
+@st.cache_resource(show_spinner=False)
+def _preload_keras_once() -> threading.Thread:
+    """Once per server: start the import in the background, so the first page shows at once."""
+    thread = threading.Thread(target=import_keras_and_freeze, name="cnnviz-preload-keras", daemon=True)
+    thread.start()
+    return thread
+
+
+_preload_keras_once()
 navigation = st.navigation(PAGES)
 _session.render_sidebar()
 navigation.run()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.driver import click, open_app, plotly_points, wait_idle
@@ -13,11 +12,6 @@ from tests.browser.steps import (
 EPOCHS = {"alice run": 1, "bob run": 2}
 
 
-@pytest.mark.xfail(
-    reason="OPEN BUG (issues 4 and 8 stay open): two trainings in one Streamlit server crawl at "
-    "batch 0 for minutes; the same jobs finish in ~10 s outside Streamlit",
-    strict=False,
-)
 def test_two_sessions_train_at_once_and_see_only_their_own(app_server, new_page, screenshots):
     pages = {name: new_page() for name in EPOCHS}
     with screenshots.step("two-sessions-ready", *pages.values()):

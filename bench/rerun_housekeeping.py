@@ -1,0 +1,81 @@
+"""What Streamlit's housekeeping after every script run costs a training running beside it.
+
+Run from the repo root: ``python -m bench.rerun_housekeeping [rounds]``. After every script
+run, fragment refreshes included, Streamlit calls ``gc.collect(2)`` and
+``keras.backend.clear_session()`` (another full collection). Two sessions watching the Train
+page refresh once a second each, so this benchmark does that housekeeping twice a second in a
+thread while one small training (the whole ``fit``, first-step tracing included) runs, once
+with the heap as imported and once after ``cnnviz.runtime.import_keras_and_freeze`` (what the
+app does at start), alternately. The LAST line is the ratio of the median training times.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import sys
+import threading
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+
+from cnnviz.architectures import build_model  # noqa: E402
+from cnnviz.progress import TrainingProgress  # noqa: E402
+from cnnviz.registry import DatasetSpec, load_dataset  # noqa: E402
+from cnnviz.runtime import import_keras_and_freeze  # noqa: E402
+from cnnviz.training import TrainConfig, compile_model, fit  # noqa: E402
+
+RERUNS_PER_SECOND = 2
+
+
+def housekeeping() -> float:
+    """Streamlit's after-run clean-up; returns its milliseconds."""
+    start = time.perf_counter()
+    gc.collect(2)
+    keras.backend.clear_session()
+    return (time.perf_counter() - start) * 1000
+
+
+def rerun_loop(stop: threading.Event, costs: list[float]) -> None:
+    while not stop.wait(1 / RERUNS_PER_SECOND):
+        costs.append(housekeeping())
+
+
+def timed_training(dataset, config: TrainConfig) -> tuple[float, float]:
+    """Seconds of one training with reruns beside it, and the median housekeeping ms."""
+    model = build_model("simple", dataset.image_shape, dataset.num_classes)
+    compile_model(model, config)
+    stop, costs = threading.Event(), []
+    reruns = threading.Thread(target=rerun_loop, args=(stop, costs), daemon=True)
+    reruns.start()
+    start = time.perf_counter()
+    fit(model, dataset, config, [], progress=TrainingProgress())
+    seconds = time.perf_counter() - start
+    stop.set()
+    reruns.join()
+    return seconds, statistics.median(costs) if costs else housekeeping()
+
+
+def main(rounds: int = 3) -> None:
+    dataset = load_dataset(DatasetSpec(source="shapes", image_size=32, count=400))
+    config = TrainConfig(epochs=2, batch_size=16, checkpoint=False)
+    times: dict[str, list[float]] = {"as imported": [], "frozen": []}
+    for round_ in range(rounds):
+        for mode in ("as imported", "frozen") if round_ % 2 == 0 else ("frozen", "as imported"):
+            if mode == "frozen":
+                import_keras_and_freeze()
+            else:
+                gc.unfreeze()
+            seconds, cost = timed_training(dataset, config)
+            times[mode].append(seconds)
+            print(f"round {round_ + 1} {mode:11s}: training {seconds:6.1f} s, housekeeping {cost:6.1f} ms per rerun")
+    slow, fast = statistics.median(times["as imported"]), statistics.median(times["frozen"])
+    print(f"median training seconds: as imported {slow:.1f}, frozen {fast:.1f}")
+    print(f"training speedup with the frozen heap: {slow / fast:.2f}")
+
+
+if __name__ == "__main__":
+    main(*(int(arg) for arg in sys.argv[1:2]))
