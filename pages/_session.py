@@ -54,6 +54,7 @@ def current_dataset_spec() -> DatasetSpec:
 def set_current_dataset(spec: DatasetSpec, dataset: Dataset) -> None:
     st.session_state[DATASET_SPEC_KEY] = spec
     st.session_state[DATASET_KEY] = dataset
+    _refresh_sidebar()
 
 
 def try_load_dataset(spec: DatasetSpec) -> Dataset | None:
@@ -65,9 +66,24 @@ def try_load_dataset(spec: DatasetSpec) -> Dataset | None:
         return None
 
 
+SIDEBAR_SLOT_KEY = "cnnviz_sidebar_slot"
+
+
 def render_sidebar() -> None:
-    """Always-visible summary of what the session is working on."""
-    with st.sidebar:
+    """Always-visible summary of what the session is working on.
+
+    It is drawn before the page runs, into a slot that ``set_current_dataset`` and
+    ``set_current_model`` redraw, so it never shows the previous dataset or model.
+    """
+    st.session_state[SIDEBAR_SLOT_KEY] = st.sidebar.empty()
+    _refresh_sidebar()
+
+
+def _refresh_sidebar() -> None:
+    slot = st.session_state.get(SIDEBAR_SLOT_KEY)
+    if slot is None:
+        return
+    with slot.container():
         st.caption("Current dataset")
         if DATASET_KEY in st.session_state:
             dataset = st.session_state[DATASET_KEY]
@@ -98,6 +114,7 @@ def current_model() -> Run | None:
 
 def set_current_model(run: Run) -> None:
     st.session_state[MODEL_KEY] = run
+    _refresh_sidebar()
 
 
 def pick_image(input_shape: tuple[int, int, int], key: str) -> tuple[np.ndarray, str] | None:

@@ -52,6 +52,17 @@ def test_weather_flat_folder_loads_with_suggested_keywords(shared_data):
     assert at.subheader[0].value == "weather_small" and at.metric[0].value == "4"
 
 
+def test_sidebar_shows_the_loaded_dataset_at_once(shared_data):
+    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    choose_source(at, "flat_folder")
+    at.text_input[0].set_value(str(shared_data / "weather_small")).run()
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "weather_small" in sidebar and "Shapes" not in sidebar
+
+
 def test_zip_upload_loads_and_lists_a_corrupt_file():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
