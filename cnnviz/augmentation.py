@@ -1,13 +1,13 @@
 """Data augmentation: one config, built from Keras preprocessing layers, for preview and training.
 
-The seeds tuned ``ImageDataGenerator(...)`` by eye; here the same options map onto Keras 3
-layers that run on float [0, 1] batches (N, H, W, C) inside the tf.data training pipeline:
+The seeds tuned Keras 2's image-generator augmentation by eye; here the same options map
+onto Keras 3 layers that run on float [0, 1] batches (N, H, W, C) inside the tf.data training pipeline:
 
 - rotation range in degrees -> ``RandomRotation(degrees / 360)`` (a fraction of a full turn);
 - width/height shift (a fraction of the size) -> ``RandomTranslation``;
 - shear -> ``RandomShear(x_factor=...)``, a horizontal shear as the seeds had, the factor being
   the shear slope: 0.2 is about 11 degrees, what ``shear_range=0.2`` meant when Keras read it in
-  radians (as in the book). TF 2's ImageDataGenerator reads it in degrees, where 0.2 barely shows;
+  radians (as in the book). TF 2's image generator reads it in degrees, where 0.2 barely shows;
 - zoom -> ``RandomZoom(z, z)``: height and width each scaled in [1 - z, 1 + z];
 - brightness (low, high) multiplies each image by a factor in that range, the semantics of
   ``brightness_range=(0.5, 1.5)``. Keras' own RandomBrightness *adds* an offset, so a small
@@ -99,7 +99,7 @@ def _problems(config: AugmentConfig) -> list[str]:
     return problems
 
 
-# What both seeds' ImageDataGenerator set-ups share; they differ in rotation and brightness.
+# What both seeds' image-generator set-ups share; they differ in rotation and brightness.
 _SEED_GEOMETRY: dict[str, Any] = {
     "width_shift": 0.2,
     "height_shift": 0.2,

@@ -232,3 +232,14 @@ def pick_model_layers(key: str, list_layers: Callable[[Any], list], missing: str
         st.error(missing)
         st.stop()
     return run, layers
+
+
+def pick_model_layers_and_image(
+    key: str, list_layers: Callable[[Any], list], missing: str
+) -> tuple[Run, list, np.ndarray, str]:
+    """``pick_model_layers`` then ``pick_image`` for that model; stops the page until both are there."""
+    run, layers = pick_model_layers(f"{key}_model", list_layers, missing)
+    picked = pick_image(run.input_shape, f"{key}_image")
+    if picked is None:
+        st.stop()
+    return run, layers, *picked

@@ -11,14 +11,10 @@ st.caption(
     "What each layer passes on: one feature map per channel (filter) for the chosen image. "
     "Early layers respond to edges and colours, deeper ones to larger, more abstract patterns."
 )
-run, layers = _session.pick_model_layers(
-    "activations_model", inspectable_layers,
+run, layers, image, caption = _session.pick_model_layers_and_image(
+    "activations", inspectable_layers,
     "This model has no convolution, pooling, batch-norm or activation layer with feature maps.",
 )
-picked = _session.pick_image(run.input_shape, "activations_image")
-if picked is None:
-    st.stop()
-image, caption = picked
 
 left, right = st.columns([1, 3])
 left.image(image, caption=caption, width="stretch")

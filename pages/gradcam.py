@@ -13,14 +13,10 @@ st.caption(
     "their weighted sum shows where the evidence for that class lies. Grad-CAM++ weighs "
     "pixels too and often covers several instances of an object better."
 )
-run, convs = _session.pick_model_layers(
-    "gradcam_model", conv_layers,
+run, convs, image, caption = _session.pick_model_layers_and_image(
+    "gradcam", conv_layers,
     "This model has no convolutional layer, so Grad-CAM has no feature maps to weigh. Pick a model with Conv2D layers.",
 )
-picked = _session.pick_image(run.input_shape, "gradcam_image")
-if picked is None:
-    st.stop()
-image, caption = picked
 names = run.display_names
 
 first, second, third = st.columns(3)
