@@ -125,13 +125,22 @@ def _limited(x: np.ndarray, y: np.ndarray, spec: DatasetSpec) -> tuple[np.ndarra
 def _load_array_file(spec: DatasetSpec) -> Dataset:
     path = Path(spec.path)
     if spec.source == "idx":
-        (x, y), names = load_idx_pair(path), None
+        x, y = load_idx_pair(path)
+        names = _idx_class_names(path, y)
     else:
         x, y, names = load_npz(path)
     x, y = _limited(x, y, spec)
     class_names = names or [str(label) for label in range(int(y.max()) + 1)]
     check_classes(class_names, y)
     return split_arrays(path.name, class_names, x, y, spec, source=str(path), light_on_dark=detect_light_on_dark(x))
+
+
+def _idx_class_names(path: Path, y: np.ndarray) -> list[str] | None:
+    """Fashion-MNIST's names when the path says "fashion" (its IDX files are named like MNIST's)."""
+    _, fashion_names, _ = KERAS_DATASETS["fashion_mnist"]
+    if "fashion" in str(path).lower() and int(y.max()) + 1 == len(fashion_names):
+        return list(fashion_names)
+    return None
 
 
 def _load_folder(spec: DatasetSpec, root: Path | None = None) -> Dataset:

@@ -100,6 +100,12 @@ def test_mnist_idx_files_load_as_10000_digits(shared_data):
     labels = np.concatenate([s.y for s in dataset.splits().values()])
     assert sorted(set(labels.tolist())) == list(range(10))
     assert dataset.light_on_dark
+    assert dataset.class_names[:2] == ["0", "1"]
+
+
+def test_fashion_idx_files_get_fashion_names(shared_data):
+    dataset = load_dataset(spec_from_name_or_path(str(shared_data / "fashion")))
+    assert dataset.class_names[0] == "T-shirt/top" and dataset.class_names[9] == "Ankle boot"
 
 
 def test_npz_with_float_images_loads(tmp_path):
