@@ -30,7 +30,6 @@ PAGES = {
 }
 
 
-
 @st.cache_resource(show_spinner=False)
 def _preload_keras_once() -> threading.Thread:
     """Once per server: start the import in the background, so the first page shows at once."""
