@@ -24,7 +24,7 @@ SIZE, COUNT, REPEATS = 150, 16, 5
 
 
 def test_image() -> np.ndarray:
-    from cnnviz.images import load_image_array
+    from cnnviz.data.images import load_image_array
 
     photos = sorted(PHOTOS.glob("*/*.jpg"))
     if photos:
@@ -48,7 +48,7 @@ def main() -> None:
     start = time.perf_counter()
     import tensorflow  # noqa: F401  (the page's figure is "after TensorFlow is loaded")
 
-    from cnnviz.augmentation import PRESETS, augment_grid, transform_strips
+    from cnnviz.data.augmentation import PRESETS, augment_grid, transform_strips
 
     print(f"TensorFlow import: {time.perf_counter() - start:.1f} s")
     image, config = test_image(), PRESETS["weather"]

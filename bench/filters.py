@@ -24,8 +24,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from cnnviz.architectures import build_model  # noqa: E402
-from cnnviz.filters import (  # noqa: E402
+from cnnviz.models.architectures import build_model  # noqa: E402
+from cnnviz.explain.filters import (  # noqa: E402
     QUALITY_BAR, FilterSettings, filter_patterns, filter_response, pattern_layers, response_gain,
     starting_noise,
 )

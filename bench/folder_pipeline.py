@@ -43,9 +43,9 @@ def epoch_seconds(make_epoch, epochs: int) -> list[float]:
 
 
 def cnnviz_epochs(epochs: int) -> list[float]:
-    from cnnviz.dataset import Split
-    from cnnviz.pipeline import make_pipeline
-    from cnnviz.registry import DatasetSpec, load_dataset
+    from cnnviz.data.dataset import Split
+    from cnnviz.data.pipeline import make_pipeline
+    from cnnviz.data.registry import DatasetSpec, load_dataset
 
     start = time.perf_counter()
     dataset = load_dataset(DatasetSpec(source="folder", path=str(FOLDER), image_size=SIZE))

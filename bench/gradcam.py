@@ -20,9 +20,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from cnnviz.architectures import build_model  # noqa: E402
-from cnnviz.gradcam import gradcam_overlay  # noqa: E402
-from cnnviz.images import is_image_file, load_image_array  # noqa: E402
+from cnnviz.models.architectures import build_model  # noqa: E402
+from cnnviz.explain.gradcam import gradcam_overlay  # noqa: E402
+from cnnviz.data.images import is_image_file, load_image_array  # noqa: E402
 
 SIZE = 150
 PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "animals10_small"

@@ -42,7 +42,7 @@ def naive(photo: np.ndarray) -> np.ndarray:
 
 def cnnviz_pipeline(photo: np.ndarray) -> np.ndarray:
     """cnnviz's preprocessing for a light-on-dark 28x28 grayscale run, from encoded PNG bytes."""
-    from cnnviz.photo import InputSpec, prepare_photo
+    from cnnviz.photos.prepare import InputSpec, prepare_photo
 
     encoded = cv2.imencode(".png", cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))[1].tobytes()
     return prepare_photo(encoded, InputSpec(28, 28, 1, 1 / 255, True)).image
@@ -74,7 +74,7 @@ def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def main() -> None:
-    from cnnviz.formats import load_idx_pair
+    from cnnviz.data.formats import load_idx_pair
 
     x, y = load_idx_pair(FASHION)
     started = time.perf_counter()

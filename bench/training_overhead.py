@@ -3,7 +3,7 @@
 Run from the repo root: ``python -m bench.training_overhead [rounds] [epochs]``. The same
 model (``simple``) on the same data (Shapes 64x64, 1200 images) is trained, alternately:
 
-- through cnnviz: ``cnnviz.training.fit`` with the live-metrics callback (progress object and
+- through cnnviz: ``cnnviz.training.train.fit`` with the live-metrics callback (progress object and
   stop flag) and the standard Keras callbacks of a run (TerminateOnNaN, ModelCheckpoint best
   only, CSVLogger);
 - with plain ``model.fit`` on the same tf.data pipeline and no callbacks.
@@ -30,11 +30,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from cnnviz.architectures import build_model  # noqa: E402
-from cnnviz.pipeline import make_pipeline  # noqa: E402
-from cnnviz.progress import TrainingProgress  # noqa: E402
-from cnnviz.registry import DatasetSpec, load_dataset  # noqa: E402
-from cnnviz.training import (  # noqa: E402
+from cnnviz.models.architectures import build_model  # noqa: E402
+from cnnviz.data.pipeline import make_pipeline  # noqa: E402
+from cnnviz.training.progress import TrainingProgress  # noqa: E402
+from cnnviz.data.registry import DatasetSpec, load_dataset  # noqa: E402
+from cnnviz.training.train import (  # noqa: E402
     TrainConfig,
     callback_specs,
     compile_model,

@@ -2,6 +2,6 @@
 
 import sys
 
-from cnnviz.cli import main
+from cnnviz.cli.main import main
 
 sys.exit(main())

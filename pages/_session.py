@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cnnviz.augmentation import AugmentConfig
-from cnnviz.dataset import Dataset
-from cnnviz.images import IMAGE_EXTENSIONS, ImageError, fit_to_shape, load_image_array
-from cnnviz.progress import status_line
-from cnnviz.registry import DatasetSpec, DatasetUnavailable, load_dataset
-from cnnviz.runs import Run, RunError, RunSummary, list_runs, load_run
-from cnnviz.worker import get_worker
+from cnnviz.data.augmentation import AugmentConfig
+from cnnviz.data.dataset import Dataset
+from cnnviz.data.images import IMAGE_EXTENSIONS, ImageError, fit_to_shape, load_image_array
+from cnnviz.training.progress import status_line
+from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, load_dataset
+from cnnviz.runs.store import Run, RunError, RunSummary, list_runs, load_run
+from cnnviz.training.worker import get_worker
 
 DATASET_KEY = "cnnviz_dataset"
 DATASET_SPEC_KEY = "cnnviz_dataset_spec"

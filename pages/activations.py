@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from cnnviz.activations import COLORMAPS, channel_grid, depth_strip, feature_maps
-from cnnviz.layers import inspectable_layers
+from cnnviz.explain.activations import COLORMAPS, channel_grid, depth_strip, feature_maps
+from cnnviz.models.layers import inspectable_layers
 from pages import _session
 
 st.title("Intermediate activations")

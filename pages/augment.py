@@ -5,7 +5,7 @@ from dataclasses import fields
 import numpy as np
 import streamlit as st
 
-from cnnviz.augmentation import FILL_MODES, PRESETS, AugmentConfig, augment_grid, to_code, transform_strips
+from cnnviz.data.augmentation import FILL_MODES, PRESETS, AugmentConfig, augment_grid, to_code, transform_strips
 from pages import _session
 
 KEYS = {field.name: f"augment_{field.name}" for field in fields(AugmentConfig)}

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.data_report import class_counts_figure, imbalance_message, samples_per_class
-from cnnviz.keras_datasets import keras_cache_dir
-from cnnviz.registry import SOURCES, DatasetSpec, save_upload, suggest_flat_keywords
+from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
+from cnnviz.data.keras_datasets import keras_cache_dir
+from cnnviz.data.registry import SOURCES, DatasetSpec, save_upload, suggest_flat_keywords
 from pages import _session
 
 PATH_SOURCES = {"folder", "flat_folder", "idx", "npz"}

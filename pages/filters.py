@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from cnnviz.activations import as_rgb
-from cnnviz.filters import QUALITY_BAR, FilterSettings, filter_patterns, pattern_layers
+from cnnviz.explain.activations import as_rgb
+from cnnviz.explain.filters import QUALITY_BAR, FilterSettings, filter_patterns, pattern_layers
 from pages import _session
 
 PER_ROW = 8

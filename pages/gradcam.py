@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from cnnviz.activations import COLORMAPS, colorize
-from cnnviz.gradcam import gradcam_overlay, top_classes
-from cnnviz.layers import conv_layers
+from cnnviz.explain.activations import COLORMAPS, colorize
+from cnnviz.explain.gradcam import gradcam_overlay, top_classes
+from cnnviz.models.layers import conv_layers
 from pages import _session
 
 st.title("Grad-CAM")

@@ -6,10 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from cnnviz.architectures import ARCHITECTURES, build_model, list_architectures, model_config
-from cnnviz.model_info import summary_rows, totals
-from cnnviz.runs import Run
-from cnnviz.transfer import BASES, WeightsUnavailable, base_layer_names
+from cnnviz.models.architectures import ARCHITECTURES, build_model, list_architectures, model_config
+from cnnviz.models.info import summary_rows, totals
+from cnnviz.runs.store import Run
+from cnnviz.models.transfer import BASES, WeightsUnavailable, base_layer_names
 from pages import _session
 
 WEIGHTS_KEY = "model_page_weights"

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from cnnviz.images import IMAGE_EXTENSIONS
-from cnnviz.layers import NoConvLayerError
-from cnnviz.photo import PhotoOptions, thumbnail
-from cnnviz.prediction import FileResult, explain, predict_files, results_csv, top_k_figure
-from cnnviz.runs import Run
+from cnnviz.data.images import IMAGE_EXTENSIONS
+from cnnviz.models.layers import NoConvLayerError
+from cnnviz.photos.prepare import PhotoOptions, thumbnail
+from cnnviz.photos.predict import FileResult, explain, predict_files, results_csv, top_k_figure
+from cnnviz.runs.store import Run
 from pages import _session
 
 FIT_LABELS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import charts
-from cnnviz.runs import (
+from cnnviz.runs.store import (
     MODEL_FILE,
     Run,
     RunError,

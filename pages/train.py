@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import charts
-from cnnviz.progress import progress_text, status_line
-from cnnviz.runs import Run
-from cnnviz.training import (
+from cnnviz.training.progress import progress_text, status_line
+from cnnviz.runs.store import Run
+from cnnviz.training.train import (
     MONITORS,
     OPTIMIZERS,
     TrainConfig,
@@ -17,7 +17,7 @@ from cnnviz.training import (
     saved_test_predictions,
     training_job,
 )
-from cnnviz.worker import FAILED, FINISHED, QUEUED, get_worker
+from cnnviz.training.worker import FAILED, FINISHED, QUEUED, get_worker
 from pages import _session
 
 JOB_KEY = "cnnviz_train_job"

@@ -24,7 +24,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def small_shapes():
     """A small Shapes dataset (32x32 RGB, 400 images) shared by the whole session."""
-    from cnnviz.registry import DatasetSpec, load_dataset
+    from cnnviz.data.registry import DatasetSpec, load_dataset
 
     return load_dataset(DatasetSpec(source="shapes", image_size=32, count=400))
 
@@ -34,8 +34,8 @@ TINY_OPTIONS = {"blocks": 2, "filters": 8, "dense_units": 16}
 
 def tiny_model_run(dataset):
     """A fresh, untrained Run for ``dataset``: a 2-block custom model (quick to trace and train)."""
-    from cnnviz.architectures import build_model, model_config
-    from cnnviz.runs import Run
+    from cnnviz.models.architectures import build_model, model_config
+    from cnnviz.runs.store import Run
 
     model = build_model("custom", dataset.image_shape, dataset.num_classes, **TINY_OPTIONS)
     return Run(model, model_config("custom", TINY_OPTIONS, dataset))
@@ -57,10 +57,10 @@ def trained_shapes():
     """
     import keras
 
-    from cnnviz.architectures import build_model, model_config
-    from cnnviz.pipeline import make_pipeline
-    from cnnviz.registry import DatasetSpec, load_dataset
-    from cnnviz.runs import Run
+    from cnnviz.models.architectures import build_model, model_config
+    from cnnviz.data.pipeline import make_pipeline
+    from cnnviz.data.registry import DatasetSpec, load_dataset
+    from cnnviz.runs.store import Run
 
     dataset = load_dataset(DatasetSpec(source="shapes", image_size=32, count=2000))
     keras.utils.set_random_seed(1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cnnviz.activations import channel_grid, depth_strip, feature_maps
-from cnnviz.layers import conv_layers, feature_model, inspectable_layers, last_conv_layer
+from cnnviz.explain.activations import channel_grid, depth_strip, feature_maps
+from cnnviz.models.layers import conv_layers, feature_model, inspectable_layers, last_conv_layer
 
 
 def test_layers_in_order_with_kinds_and_shapes(trained_shapes):

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from cnnviz.architectures import ARCHITECTURES, InputTooSmall, build_model, list_architectures, model_config
-from cnnviz.model_info import explain_parameters, summary_rows, totals
-from cnnviz.transfer import WeightsUnavailable, keras_cache_dir
+from cnnviz.models.architectures import ARCHITECTURES, InputTooSmall, build_model, list_architectures, model_config
+from cnnviz.models.info import explain_parameters, summary_rows, totals
+from cnnviz.models.transfer import WeightsUnavailable, keras_cache_dir
 
 # name, the seed's input shape, classes, total parameters, non-trainable parameters
 SEED_COUNTS = [
@@ -130,7 +130,7 @@ def test_unknown_architecture_is_a_value_error():
 
 
 def test_model_config_follows_the_run_contract(small_shapes):
-    from cnnviz.registry import DatasetSpec
+    from cnnviz.data.registry import DatasetSpec
 
     spec = DatasetSpec(source="shapes", image_size=32, count=400)
     config = model_config("custom", {"blocks": 2}, small_shapes, spec)
@@ -264,7 +264,7 @@ def test_summary_rows_are_flat_and_add_up_even_for_a_nested_base():
 
 
 def test_archs_command_prints_each_architecture_with_its_seed_count(capsys):
-    from cnnviz.cli import main
+    from cnnviz.cli.main import main
 
     assert main(["archs"]) == 0
     lines = capsys.readouterr().out.splitlines()

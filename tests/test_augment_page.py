@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.augmentation import PRESETS, TRANSFORMS, AugmentConfig
+from cnnviz.data.augmentation import PRESETS, TRANSFORMS, AugmentConfig
 from tests.conftest import REPO_ROOT
 
 AUGMENT_PAGE = str(REPO_ROOT / "pages" / "augment.py")
@@ -86,7 +86,7 @@ def test_page_comes_back_with_the_session_config():
 
 
 def test_grayscale_dataset_image_is_shown():
-    from cnnviz.registry import DatasetSpec, load_dataset
+    from cnnviz.data.registry import DatasetSpec, load_dataset
 
     spec = DatasetSpec(source="shapes", image_size=32, count=200, color_mode="grayscale")
     at = AppTest.from_file(AUGMENT_PAGE, default_timeout=180)

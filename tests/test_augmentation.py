@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from cnnviz.augmentation import (
+from cnnviz.data.augmentation import (
     PRESETS,
     TRANSFORMS,
     AugmentConfig,
@@ -16,7 +16,7 @@ from cnnviz.augmentation import (
     to_code,
     transform_strips,
 )
-from cnnviz.pipeline import make_pipeline, to_model_input
+from cnnviz.data.pipeline import make_pipeline, to_model_input
 
 EVERYTHING_ON = AugmentConfig(
     rotation_degrees=30,

@@ -82,7 +82,7 @@ def test_zip_upload_loads_and_lists_a_corrupt_file():
 
 
 def test_failed_download_is_a_plain_message(monkeypatch):
-    import cnnviz.keras_datasets as keras_datasets
+    import cnnviz.data.keras_datasets as keras_datasets
 
     def no_network(source):
         raise keras_datasets.DownloadFailed(f"MNIST could not be downloaded; put mnist.npz into {keras_datasets.keras_cache_dir()}")

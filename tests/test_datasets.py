@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.images import is_image_file, load_image_array
-from cnnviz.registry import DatasetSpec, DatasetUnavailable, list_datasets, load_dataset, spec_from_name_or_path
-from cnnviz.shapes import SHAPE_CLASSES, generate_shapes
-from cnnviz.split import stratified_split
+from cnnviz.data.images import is_image_file, load_image_array
+from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, list_datasets, load_dataset, spec_from_name_or_path
+from cnnviz.data.shapes import SHAPE_CLASSES, generate_shapes
+from cnnviz.data.split import stratified_split
 
 from tests.conftest import REPO_ROOT
 
@@ -126,7 +126,7 @@ def test_npz_without_x_and_y_is_a_clear_error(tmp_path):
 
 def test_keras_download_failure_names_the_cache_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    import cnnviz.keras_datasets as keras_datasets
+    import cnnviz.data.keras_datasets as keras_datasets
 
     def offline(source):
         raise keras_datasets.DownloadFailed(f"could not be downloaded; put files into {keras_datasets.keras_cache_dir()}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.filters import (
+from cnnviz.explain.filters import (
     QUALITY_BAR, FilterSettings, filter_patterns, filter_response, octave_plan, pattern_layers, starting_noise,
 )
 
@@ -68,8 +68,8 @@ def test_only_conv2d_layers_and_existing_filters(trained_shapes):
 def test_cli_writes_the_patterns_png(trained_shapes, tmp_path, capsys):
     from PIL import Image
 
-    from cnnviz.cli import main
-    from cnnviz.runs import save_run
+    from cnnviz.cli.main import main
+    from cnnviz.runs.store import save_run
 
     saved = save_run(trained_shapes[0], tmp_path / "runs")
     out = tmp_path / "filters.png"

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.archive import ArchiveError, safe_extract
-from cnnviz.folders import keyword_of, suggest_keywords
-from cnnviz.registry import DatasetSpec, DatasetUnavailable, cache_dir, load_dataset, save_upload
+from cnnviz.data.archive import ArchiveError, safe_extract
+from cnnviz.data.folders import keyword_of, suggest_keywords
+from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, cache_dir, load_dataset, save_upload
 
 
 def write_image(path: Path, value: int, mode: str = "RGB", size=(20, 16)) -> None:

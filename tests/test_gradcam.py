@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz.activations import colorize
-from cnnviz.gradcam import gradcam_overlay, mass_inside, top_classes
-from cnnviz.layers import NoConvLayerError
+from cnnviz.explain.activations import colorize
+from cnnviz.explain.gradcam import gradcam_overlay, mass_inside, top_classes
+from cnnviz.models.layers import NoConvLayerError
 
 CHECKED = 40
 

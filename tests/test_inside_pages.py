@@ -6,8 +6,8 @@ import keras
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.registry import DatasetSpec
-from cnnviz.runs import Run
+from cnnviz.data.registry import DatasetSpec
+from cnnviz.runs.store import Run
 from pages._session import DATASET_KEY, DATASET_SPEC_KEY, MODEL_KEY
 from tests.conftest import REPO_ROOT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.registry import DatasetSpec
-from cnnviz.runs import Run
+from cnnviz.data.registry import DatasetSpec
+from cnnviz.runs.store import Run
 from tests.conftest import REPO_ROOT
 
 PAGE = str(REPO_ROOT / "pages" / "model.py")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.images import MAX_PIXELS, ImageError
-from cnnviz.photo import (
+from cnnviz.data.images import MAX_PIXELS, ImageError
+from cnnviz.photos.prepare import (
     MIN_SIDE,
     InputSpec,
     PhotoOptions,
@@ -255,7 +255,7 @@ def test_thumbnail_enlarges_with_sharp_pixels_and_drops_the_channel_axis():
 
 def test_photo_like_fashion_items_come_out_closer_to_the_originals_than_the_naive_recipe(shared_data):
     from bench.photo_fashion import cnnviz_pipeline, naive, render_photo_like
-    from cnnviz.formats import load_idx_pair
+    from cnnviz.data.formats import load_idx_pair
 
     x, _ = load_idx_pair(shared_data / "fashion")
     rng = np.random.default_rng(3)

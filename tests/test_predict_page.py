@@ -120,7 +120,7 @@ def test_without_a_model_the_page_explains_what_to_do(tmp_path, monkeypatch):
 
 
 def test_a_saved_run_can_be_picked_and_used(run, tmp_path, monkeypatch):
-    from cnnviz.runs import save_run
+    from cnnviz.runs.store import save_run
 
     save_run(run, tmp_path / "runs")
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import prediction
-from cnnviz.photo import PhotoOptions
-from cnnviz.prediction import explain, predict_files, results_csv, top_k_figure
-from cnnviz.runs import Run
+from cnnviz.photos import predict as prediction
+from cnnviz.photos.prepare import PhotoOptions
+from cnnviz.photos.predict import explain, predict_files, results_csv, top_k_figure
+from cnnviz.runs.store import Run
 
 NAMES = ["sneaker", "ankle boot", "cat"]
 
@@ -148,7 +148,7 @@ def test_gradcam_overlay_is_drawn_on_the_cropped_photo(run):
 
 
 def test_gradcam_needs_a_convolutional_layer():
-    from cnnviz.layers import NoConvLayerError
+    from cnnviz.models.layers import NoConvLayerError
 
     dense = tiny_run(conv=False)
     [result] = predict_files(dense, [("a.png", shoe_like(7))])
@@ -164,8 +164,8 @@ def test_every_real_photo_is_predicted(run, shared_data):
 
 
 def test_cli_predict_and_gradcam(run, tmp_path, capsys):
-    from cnnviz.cli import main
-    from cnnviz.runs import save_run
+    from cnnviz.cli.main import main
+    from cnnviz.runs.store import save_run
 
     saved = save_run(run, tmp_path / "runs")
     good, bad = tmp_path / "shoe.png", tmp_path / "broken.jpg"

@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from cnnviz import runs
-from cnnviz.runs import Run, RunError, list_runs, load_run, load_uploaded_model, save_run
+from cnnviz.runs import store as runs
+from cnnviz.runs.store import Run, RunError, list_runs, load_run, load_uploaded_model, save_run
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_uploaded_model_loads_and_lambda_model_is_refused(tiny_run, tmp_path):
 def test_config_for_an_uploaded_model_checks_the_dataset(tiny_run, small_shapes):
     config = runs.config_for_model(tiny_run.model, small_shapes, "mine.keras")
     assert config["input_shape"] == [32, 32, 3] and config["display_names"] == small_shapes.display_names
-    from cnnviz.architectures import build_model
+    from cnnviz.models.architectures import build_model
 
     with pytest.raises(RunError, match="predicts 10 classes"):
         runs.config_for_model(build_model("mnist_basic", (32, 32, 3), 10), small_shapes, "other.keras")

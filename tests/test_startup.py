@@ -27,7 +27,7 @@ def top_level_imports(path) -> set[str]:
 def test_pages_import_no_tensorflow_at_start_up():
     scripts = [REPO_ROOT / "streamlit_app.py", *sorted((REPO_ROOT / "pages").glob("*.py"))]
     modules = sorted(set().union(*(top_level_imports(p) for p in scripts)) - {"streamlit"})
-    assert "cnnviz.registry" in modules and "pages._session" in modules
+    assert "cnnviz.data.registry" in modules and "pages._session" in modules
     code = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
     code += f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)

@@ -7,8 +7,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.registry import DatasetSpec, load_dataset
-from cnnviz.runs import Run, list_runs
+from cnnviz.data.registry import DatasetSpec, load_dataset
+from cnnviz.runs.store import Run, list_runs
 from tests.conftest import REPO_ROOT, tiny_model_run
 
 PAGE = str(REPO_ROOT / "pages" / "train.py")

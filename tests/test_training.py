@@ -13,9 +13,9 @@ import threading
 import numpy as np
 import pytest
 
-from cnnviz.progress import TrainingProgress
-from cnnviz.runs import load_run
-from cnnviz.training import (
+from cnnviz.training.progress import TrainingProgress
+from cnnviz.runs.store import load_run
+from cnnviz.training.train import (
     DIVERGED_MESSAGE,
     TrainConfig,
     callback_specs,
@@ -31,8 +31,8 @@ def test_shapes_reach_90_percent_validation_accuracy(tmp_path):
 
     Seen here: validation accuracy 0.39, 0.81, 0.77, 0.99 (86 s on 2 busy shared cores).
     """
-    from cnnviz.registry import DatasetSpec, load_dataset
-    from cnnviz.training import base_run
+    from cnnviz.data.registry import DatasetSpec, load_dataset
+    from cnnviz.training.train import base_run
 
     dataset = load_dataset(DatasetSpec(source="shapes", image_size=64))
     config = TrainConfig(epochs=4, batch_size=32, learning_rate=2e-3)
@@ -62,7 +62,7 @@ class StopAt:
 def test_stop_ends_training_after_the_current_batch_and_saves_a_stopped_run(small_shapes, tiny_run, tmp_path):
     flag, progress = threading.Event(), TrainingProgress()
     counter = StopAt(3, flag)
-    from cnnviz.augmentation import AugmentConfig
+    from cnnviz.data.augmentation import AugmentConfig
 
     config = TrainConfig(epochs=5, batch_size=20, augment=False)
     run = train_run(
@@ -89,8 +89,8 @@ def test_a_diverging_training_is_terminated_and_marked(small_shapes, tiny_run, t
 
 
 def test_callbacks_reduce_lr_stop_early_checkpoint_and_log(small_shapes, tmp_path):
-    from cnnviz.architectures import build_model, model_config
-    from cnnviz.runs import Run
+    from cnnviz.models.architectures import build_model, model_config
+    from cnnviz.runs.store import Run
 
     options = {"blocks": 1, "filters": 4, "batch_norm": False, "dense_units": 0}
     model = build_model("custom", small_shapes.image_shape, 4, **options)
@@ -120,7 +120,7 @@ def test_callback_monitors_fall_back_without_a_validation_split():
 
 
 def test_augmentation_is_applied_and_recorded_when_on(small_shapes, tiny_run, tmp_path):
-    from cnnviz.augmentation import AugmentConfig
+    from cnnviz.data.augmentation import AugmentConfig
 
     augmentation = AugmentConfig(horizontal_flip=True, rotation_degrees=10)
     config = TrainConfig(epochs=1, batch_size=20, augment=True)
@@ -159,7 +159,7 @@ def test_train_config_round_trip_and_validation():
 
 
 def test_cli_train_prints_progress_and_the_run_folder_last(small_shapes, tmp_path, capsys):
-    from cnnviz.cli import main
+    from cnnviz.cli.main import main
 
     archive = tmp_path / "shapes.npz"
     np.savez(archive, x=small_shapes.train.x[:120], y=small_shapes.train.y[:120])  # split 84/18/18
@@ -177,16 +177,16 @@ def test_cli_train_prints_progress_and_the_run_folder_last(small_shapes, tmp_pat
 
 
 def test_cli_train_reports_a_bad_dataset_plainly(tmp_path, capsys):
-    from cnnviz.cli import main
+    from cnnviz.cli.main import main
 
     assert main(["train", "--dataset", str(tmp_path / "missing"), "--epochs", "1"]) == 2
     assert "neither a dataset name" in capsys.readouterr().err
 
 
 def test_progress_counts_batches_and_estimates_the_time_left(monkeypatch):
-    from cnnviz import progress as progress_module
-    from cnnviz.progress import format_seconds, status_line
-    from cnnviz.worker import JobInfo
+    from cnnviz.training import progress as progress_module
+    from cnnviz.training.progress import format_seconds, status_line
+    from cnnviz.training.worker import JobInfo
 
     clock = iter([100.0, 110.0, 120.0])
     monkeypatch.setattr(progress_module.time, "perf_counter", lambda: next(clock))

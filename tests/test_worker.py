@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from cnnviz.worker import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, ThreadWorker, default_max_running
+from cnnviz.training.worker import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, ThreadWorker, default_max_running
 
 
 def gated_job(gate: threading.Event, value: int) -> Job:

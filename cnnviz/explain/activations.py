@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from cnnviz.layers import LayerInfo, feature_model, inspectable_layers
-from cnnviz.pipeline import to_model_input
+from cnnviz.models.layers import LayerInfo, feature_model, inspectable_layers
+from cnnviz.data.pipeline import to_model_input
 
 if TYPE_CHECKING:
     import keras

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def cmd_datasets(args: argparse.Namespace) -> int:
     """List the registered datasets, one per line."""
-    from cnnviz.registry import list_datasets
+    from cnnviz.data.registry import list_datasets
 
     for name in list_datasets():
         print(name)
@@ -18,7 +18,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 def cmd_archs(args: argparse.Namespace) -> int:
     """List the architectures with their parameter count at the seed's own input shape."""
-    from cnnviz.architectures import ARCHITECTURES, build_model
+    from cnnviz.models.architectures import ARCHITECTURES, build_model
 
     for name, entry in ARCHITECTURES.items():
         options = {"weights": None} if entry.family == "transfer" else {}
@@ -28,7 +28,7 @@ def cmd_archs(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict photos with a saved run: one JSON object per file; 0 if any file was predicted."""
-    from cnnviz.prediction import predict_paths
+    from cnnviz.photos.predict import predict_paths
 
     records = _run_command(lambda: predict_paths(args.run_dir, args.files, args.top, args.fit))
     return 0 if any("top" in record for record in records) else 1
@@ -36,7 +36,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_gradcam(args: argparse.Namespace) -> int:
     """Write the Grad-CAM overlay of a photo's top class; 0 if it was written."""
-    from cnnviz.prediction import gradcam_path
+    from cnnviz.photos.predict import gradcam_path
 
     records = _run_command(lambda: [gradcam_path(args.run_dir, args.file, args.out, args.fit)])
     return 0 if records and "overlay" in records[0] else 1
@@ -46,7 +46,7 @@ def cmd_filters(args: argparse.Namespace) -> int:
     """Write a saved run's filter patterns as one PNG; 0 if it was written."""
     import sys
 
-    from cnnviz.filters import write_patterns
+    from cnnviz.explain.filters import write_patterns
 
     try:
         records = _run_command(lambda: [write_patterns(args.run_dir, args.out, args.layer, args.count)])
@@ -61,7 +61,7 @@ def _run_command(make_records) -> list[dict]:
     import json
     import sys
 
-    from cnnviz.runs import RunError
+    from cnnviz.runs.store import RunError
 
     try:
         records = make_records()
@@ -77,11 +77,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train with a terminal progress bar; the run folder is the last line printed."""
     import sys
 
-    from cnnviz.augmentation import PRESETS
-    from cnnviz.progress import follow, status_line
-    from cnnviz.registry import DatasetUnavailable, load_dataset, spec_from_name_or_path
-    from cnnviz.training import TrainConfig, base_run, training_job
-    from cnnviz.worker import DONE, ThreadWorker
+    from cnnviz.data.augmentation import PRESETS
+    from cnnviz.training.progress import follow, status_line
+    from cnnviz.data.registry import DatasetUnavailable, load_dataset, spec_from_name_or_path
+    from cnnviz.training.train import TrainConfig, base_run, training_job
+    from cnnviz.training.worker import DONE, ThreadWorker
 
     try:
         spec = spec_from_name_or_path(args.dataset, args.image_size)
@@ -109,7 +109,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _add_train_command(commands) -> None:
-    from cnnviz.augmentation import PRESETS
+    from cnnviz.data.augmentation import PRESETS
 
     train = commands.add_parser("train", help="train an architecture on a dataset; prints the run folder")
     train.add_argument("--dataset", required=True, help="a dataset name (shapes, mnist...) or a path")
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_photo_commands(commands) -> None:
-    from cnnviz.photo import FITS
+    from cnnviz.photos.prepare import FITS
 
     predict = commands.add_parser("predict", help="predict photos with a saved run (JSON lines)")
     predict.add_argument("files", nargs="+", type=Path, metavar="FILE")

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from cnnviz.dataset import Dataset, Split
-from cnnviz.pipeline import make_pipeline
-from cnnviz.progress import ProgressSnapshot, TrainingProgress
-from cnnviz.runs import CHECKPOINT_FILE, HISTORY_FILE, Run, read_metrics, save_run, stage_run
-from cnnviz.worker import Job
+from cnnviz.data.dataset import Dataset, Split
+from cnnviz.data.pipeline import make_pipeline
+from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
+from cnnviz.runs.store import CHECKPOINT_FILE, HISTORY_FILE, Run, read_metrics, save_run, stage_run
+from cnnviz.training.worker import Job
 
 if TYPE_CHECKING:
     import keras
 
-    from cnnviz.registry import DatasetSpec
+    from cnnviz.data.registry import DatasetSpec
 
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # config value: display name
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
@@ -267,7 +267,7 @@ def _augmenter_used(augmentation: Any, config: TrainConfig) -> bool:
 def _augmenter(augmentation: Any, config: TrainConfig) -> keras.Layer | None:
     if not _augmenter_used(augmentation, config):
         return None
-    from cnnviz.augmentation import build_augmenter
+    from cnnviz.data.augmentation import build_augmenter
 
     return build_augmenter(augmentation, seed=config.seed)
 
@@ -349,7 +349,7 @@ def incompatibility(run: Run, dataset: Dataset) -> str | None:
 
 def base_run(dataset: Dataset, spec: DatasetSpec | None = None, architecture: str = "simple") -> Run:
     """An untrained architecture built for the dataset (``simple`` is what trains by default)."""
-    from cnnviz.architectures import build_model, model_config
+    from cnnviz.models.architectures import build_model, model_config
 
     model = build_model(architecture, dataset.image_shape, dataset.num_classes)
     return Run(model, model_config(architecture, {}, dataset, spec))

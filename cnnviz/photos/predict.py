@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cnnviz.images import ImageError
-from cnnviz.photo import InputSpec, PhotoOptions, PreparedPhoto, prepare_photo
-from cnnviz.runs import Run
+from cnnviz.data.images import ImageError
+from cnnviz.photos.prepare import InputSpec, PhotoOptions, PreparedPhoto, prepare_photo
+from cnnviz.runs.store import Run
 
 if TYPE_CHECKING:
     import keras
@@ -122,9 +122,9 @@ def top_k_figure(top: list[tuple[str, float]]) -> go.Figure:
 def explain(run: Run, result: FileResult) -> np.ndarray:
     """The Grad-CAM overlay (uint8 RGB) for the top class, drawn on the cropped photo the model saw.
 
-    Raises cnnviz.layers.NoConvLayerError for a model without convolutional layers.
+    Raises cnnviz.models.layers.NoConvLayerError for a model without convolutional layers.
     """
-    from cnnviz.gradcam import gradcam_overlay
+    from cnnviz.explain.gradcam import gradcam_overlay
 
     photo, probabilities = result.photo, result.probabilities
     if photo is None or probabilities is None:
@@ -135,7 +135,7 @@ def explain(run: Run, result: FileResult) -> np.ndarray:
 
 def predict_paths(run_dir: Path, files: list[Path], top_k: int = 3, fit: str = "auto") -> list[dict[str, Any]]:
     """The `predict` command: one JSON-ready record per file (raises RunError for a bad run)."""
-    from cnnviz.runs import load_run
+    from cnnviz.runs.store import load_run
 
     run = load_run(run_dir)
     results = predict_files(run, [(str(path), path) for path in files], PhotoOptions(fit=fit))
@@ -146,8 +146,8 @@ def gradcam_path(run_dir: Path, file: Path, out: Path, fit: str = "auto") -> dic
     """The `gradcam` command: write the top class's overlay to ``out``; the record says what happened."""
     from PIL import Image
 
-    from cnnviz.layers import NoConvLayerError
-    from cnnviz.runs import load_run
+    from cnnviz.models.layers import NoConvLayerError
+    from cnnviz.runs.store import load_run
 
     run = load_run(run_dir)
     [result] = predict_files(run, [(str(file), file)], PhotoOptions(fit=fit))

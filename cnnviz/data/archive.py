@@ -8,7 +8,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from cnnviz.folders import IGNORED_NAMES
+from cnnviz.data.folders import IGNORED_NAMES
 
 MAX_TOTAL_BYTES = 2 * 1024**3
 MAX_FILES = 200_000

@@ -72,7 +72,7 @@ def build_transfer(
     import keras
     from keras import layers
 
-    from cnnviz.architectures import classifier, dense_stack
+    from cnnviz.models.architectures import classifier, dense_stack
 
     base_spec = BASES[base_name]
     if mode not in MODES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz.dataset import Dataset
+from cnnviz.data.dataset import Dataset
 
 IMBALANCE_RATIO = 1.5
 SPLIT_LABELS = {"train": "train", "val": "validation", "test": "test"}

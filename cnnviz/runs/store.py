@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import keras
 
-    from cnnviz.dataset import Dataset
+    from cnnviz.data.dataset import Dataset
 
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
@@ -335,7 +335,7 @@ def config_for_model(model: keras.Model, dataset: Dataset, name: str) -> dict[st
             f"dataset {dataset.name!r} has {dataset.image_shape} images and {dataset.num_classes} "
             "classes. Pick a matching dataset on the Data page first."
         )
-    from cnnviz.architectures import model_config
+    from cnnviz.models.architectures import model_config
 
     config = model_config(name, {}, dataset)
     return {**config, "architecture": {"name": "uploaded", "options": {}}, "status": "uploaded", "epochs_run": 0}

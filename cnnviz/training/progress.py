@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TextIO
 
-from cnnviz.worker import FAILED, FINISHED, QUEUED, RUNNING, JobInfo, Worker
+from cnnviz.training.worker import FAILED, FINISHED, QUEUED, RUNNING, JobInfo, Worker
 
 if TYPE_CHECKING:
-    from cnnviz.runs import Run
+    from cnnviz.runs.store import Run
 
 
 @dataclass

@@ -162,7 +162,7 @@ def to_code(config: AugmentConfig) -> str:
     ]
     header = ["import keras"]
     if any(name == BRIGHTNESS_LAYER for name, _ in specs):
-        header.append(f"from cnnviz.augmentation import {BRIGHTNESS_LAYER}  # like brightness_range")
+        header.append(f"from cnnviz.data.augmentation import {BRIGHTNESS_LAYER}  # like brightness_range")
     body = "\n".join(lines) if lines else "    keras.layers.Identity(),  # all transforms off"
     return "\n".join(header) + "\n\naugment = keras.Sequential([\n" + body + "\n])\n"
 
@@ -195,7 +195,7 @@ def _brightness_scale_class() -> type:
 
 
 def __getattr__(name: str) -> Any:
-    """``from cnnviz.augmentation import RandomBrightnessScale`` imports Keras only then."""
+    """``from cnnviz.data.augmentation import RandomBrightnessScale`` imports Keras only then."""
     if name == BRIGHTNESS_LAYER:
         return _brightness_scale_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

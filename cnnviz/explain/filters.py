@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cnnviz.layers import LayerInfo, cached, conv_layers, input_shape, trace
+from cnnviz.models.layers import LayerInfo, cached, conv_layers, input_shape, trace
 
 if TYPE_CHECKING:
     import keras
@@ -93,8 +93,8 @@ def write_patterns(run_dir: Path, out: Path, layer_name: str | None = None, coun
     """The ``filters`` command: a saved run's filter patterns as one labelled PNG; a JSON-ready record."""
     from PIL import Image
 
-    from cnnviz.activations import labelled_mosaic
-    from cnnviz.runs import load_run
+    from cnnviz.explain.activations import labelled_mosaic
+    from cnnviz.runs.store import load_run
 
     run = load_run(run_dir)
     layers = {info.name: info for info in pattern_layers(run.model)}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnviz.dataset import SkippedFile
-from cnnviz.images import ImageError, is_image_file, load_image_array
+from cnnviz.data.dataset import SkippedFile
+from cnnviz.data.images import ImageError, is_image_file, load_image_array
 
 SPLIT_FOLDER_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
 IGNORED_NAMES = {"__MACOSX", ".DS_Store", "Thumbs.db"}

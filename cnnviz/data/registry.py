@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnviz.archive import ArchiveError, content_hash, dataset_root, safe_extract
-from cnnviz.dataset import Dataset, SkippedFile, Split
-from cnnviz.folders import (
+from cnnviz.data.archive import ArchiveError, content_hash, dataset_root, safe_extract
+from cnnviz.data.dataset import Dataset, SkippedFile, Split
+from cnnviz.data.folders import (
     FolderError,
     check_classes,
     class_folders,
@@ -21,11 +21,11 @@ from cnnviz.folders import (
     suggest_keywords,
     visible_children,
 )
-from cnnviz.formats import FormatError, detect_light_on_dark, load_idx_pair, load_npz
-from cnnviz.images import is_image_file
-from cnnviz.keras_datasets import KERAS_DATASETS, DownloadFailed, load_keras_dataset
-from cnnviz.shapes import SHAPE_CLASSES, generate_shapes
-from cnnviz.split import DEFAULT_RATIOS, stratified_split
+from cnnviz.data.formats import FormatError, detect_light_on_dark, load_idx_pair, load_npz
+from cnnviz.data.images import is_image_file
+from cnnviz.data.keras_datasets import KERAS_DATASETS, DownloadFailed, load_keras_dataset
+from cnnviz.data.shapes import SHAPE_CLASSES, generate_shapes
+from cnnviz.data.split import DEFAULT_RATIOS, stratified_split
 
 ENGLISH_NAMES = {  # Animals-10 ships with Italian folder names
     "cane": "dog", "cavallo": "horse", "elefante": "elephant", "farfalla": "butterfly",

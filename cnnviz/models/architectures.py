@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cnnviz.transfer import build_transfer
+from cnnviz.models.transfer import build_transfer
 
 if TYPE_CHECKING:
     import keras
 
-    from cnnviz.dataset import Dataset
-    from cnnviz.registry import DatasetSpec
+    from cnnviz.data.dataset import Dataset
+    from cnnviz.data.registry import DatasetSpec
 
 Shape = tuple[int, int, int]
 
@@ -375,7 +375,7 @@ def build_model(name: str, input_shape: Shape, num_classes: int, **options: Any)
 def model_config(
     name: str, options: dict[str, Any], dataset: Dataset, spec: DatasetSpec | None = None
 ) -> dict[str, Any]:
-    """The config.json content (see cnnviz.runs.Run) for a model built for ``dataset``."""
+    """The config.json content (see cnnviz.runs.store.Run) for a model built for ``dataset``."""
     describe = dataset.describe()
     if spec is not None:
         describe["spec"] = spec.to_dict()

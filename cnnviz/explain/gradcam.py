@@ -2,7 +2,7 @@
 
 Usage: ``gradcam_overlay(model, image)`` with a uint8 image shaped like the model's input
 gives the heatmap, a coloured overlay and the class probabilities. The gradient function is
-compiled once per model, layer and method (see ``cnnviz.layers.cached``), so later calls cost
+compiled once per model, layer and method (see ``cnnviz.models.layers.cached``), so later calls cost
 one forward and a partial backward pass.
 """
 
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from cnnviz.activations import as_rgb, colorize
-from cnnviz.layers import cached, last_conv_layer, trace
-from cnnviz.pipeline import to_model_input
+from cnnviz.explain.activations import as_rgb, colorize
+from cnnviz.models.layers import cached, last_conv_layer, trace
+from cnnviz.data.pipeline import to_model_input
 
 if TYPE_CHECKING:
     import keras

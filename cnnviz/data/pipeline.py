@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cnnviz.dataset import Split
+from cnnviz.data.dataset import Split
 
 if TYPE_CHECKING:
     import keras

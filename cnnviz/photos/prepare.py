@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from cnnviz.images import ImageError, decode_image, frame_count
+from cnnviz.data.images import ImageError, decode_image, frame_count
 
 FITS = ("auto", "object", "crop", "pad")
 INVERT_CHOICES = ("auto", "always", "never")

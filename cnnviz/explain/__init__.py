@@ -1,0 +1,1 @@
+"""Looking inside a model: activations, filter patterns and Grad-CAM."""

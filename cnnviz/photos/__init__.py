@@ -1,0 +1,1 @@
+"""Real photos: preprocessing into a run's input and prediction."""

@@ -1,0 +1,1 @@
+"""Training: the training config, fit with Keras callbacks and live metrics, progress, and the job worker."""
