@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +17,15 @@ import streamlit as st
 
 from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.dataset import Dataset
-from cnnviz.data.images import IMAGE_EXTENSIONS, ImageError, fit_to_shape, load_image_array
-from cnnviz.training.progress import status_line
+from cnnviz.data.images import IMAGE_EXTENSIONS, ImageError
 from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, load_dataset
+from cnnviz.photos.prepare import InputSpec, PreparedPhoto, prepare_input
+from cnnviz.runs.schema import STATUS_LABELS
 from cnnviz.runs.store import Run, RunError, RunSummary, list_runs, load_run
+from cnnviz.training.progress import status_line
 from cnnviz.training.worker import get_worker
 
 DATASET_KEY = "cnnviz_dataset"
-DATASET_SPEC_KEY = "cnnviz_dataset_spec"
 DEFAULT_RUNS_DIR = "runs"
 
 
@@ -40,19 +41,18 @@ def cached_dataset(spec: DatasetSpec) -> Dataset:
 
 
 def current_dataset() -> Dataset:
-    """The session's dataset; the generated Shapes set until the user picks another."""
-    if DATASET_KEY not in st.session_state:
-        set_current_dataset(DatasetSpec(), cached_dataset(DatasetSpec()))
-    return st.session_state[DATASET_KEY]
+    """The session's dataset; the generated Shapes set (shared, read-only) until the user picks another."""
+    if DATASET_KEY in st.session_state:
+        return st.session_state[DATASET_KEY]
+    return cached_dataset(DatasetSpec())
 
 
 def current_dataset_spec() -> DatasetSpec:
-    current_dataset()
-    return st.session_state[DATASET_SPEC_KEY]
+    """The spec that loads the session's dataset again (the default one for a dataset built in memory)."""
+    return current_dataset().spec or DatasetSpec()
 
 
-def set_current_dataset(spec: DatasetSpec, dataset: Dataset) -> None:
-    st.session_state[DATASET_SPEC_KEY] = spec
+def set_current_dataset(dataset: Dataset) -> None:
     st.session_state[DATASET_KEY] = dataset
     _refresh_sidebar()
 
@@ -117,24 +117,31 @@ def set_current_model(run: Run) -> None:
     _refresh_sidebar()
 
 
-def pick_image(input_shape: tuple[int, int, int], key: str) -> tuple[np.ndarray, str] | None:
+IMAGE_SOURCES = {"test_split": "From the test split", "upload": "Upload a photo"}
+
+
+def pick_image(spec: InputSpec, key: str) -> tuple[PreparedPhoto, str] | None:
     """An image for a model: from the current dataset's test split by class, or uploaded.
 
-    Returns the image as uint8 shaped like ``input_shape`` and a caption, or None.
+    Either way it goes through ``prepare_input``, so every page feeds the model exactly what
+    Predict would. Returns the prepared image and a caption, or None.
     """
-    dataset = current_dataset()
-    choice = st.radio("Image", ["From the test split", "Upload a photo"], horizontal=True, key=f"{key}_src")
-    if choice == "Upload a photo":
+    choice = st.radio("Image", list(IMAGE_SOURCES), format_func=IMAGE_SOURCES.get, horizontal=True, key=f"{key}_src")
+    if choice == "upload":
         upload = st.file_uploader("Photo", type=[e[1:] for e in IMAGE_EXTENSIONS], key=f"{key}_upload")
         if upload is None:
             return None
-        height, width, channels = input_shape
         try:
-            image = load_image_array(upload.getvalue(), (height, width), "grayscale" if channels == 1 else "rgb")
+            return prepare_input(upload.getvalue(), spec), upload.name
         except ImageError as error:
             st.error(f"{upload.name}: {error}")
             return None
-        return image, upload.name
+    picked = _pick_test_image(key)
+    return None if picked is None else (prepare_input(picked[0], spec), picked[1])
+
+
+def _pick_test_image(key: str) -> tuple[np.ndarray, str] | None:
+    dataset = current_dataset()
     left, right = st.columns(2)
     label = left.selectbox(
         "Class", range(dataset.num_classes), format_func=lambda i: dataset.display_names[i], key=f"{key}_class"
@@ -144,8 +151,7 @@ def pick_image(input_shape: tuple[int, int, int], key: str) -> tuple[np.ndarray,
         st.warning("This class has no test images.")
         return None
     index = right.number_input("Image number", 0, len(members) - 1, 0, key=f"{key}_index")
-    image = dataset.test.x[members[int(index)]]
-    return fit_to_shape(image, input_shape), f"test image of '{dataset.display_names[label]}' #{int(index)}"
+    return dataset.test.x[members[int(index)]], f"test image of '{dataset.display_names[label]}' #{int(index)}"
 
 
 AUGMENTATION_KEY = "cnnviz_augmentation"
@@ -161,6 +167,65 @@ def current_augmentation() -> AugmentConfig:
 
 def set_current_augmentation(config: AugmentConfig) -> None:
     st.session_state[AUGMENTATION_KEY] = config
+
+
+AUGMENT_SEED_KEY = "augment_seed"
+
+
+def augment_seed() -> int:
+    """The seed of the Augment page's preview grid (the Re-roll button counts it up)."""
+    return st.session_state.get(AUGMENT_SEED_KEY, 0)
+
+
+def reroll_augment_seed() -> None:
+    st.session_state[AUGMENT_SEED_KEY] = augment_seed() + 1
+
+
+def widget_values(keys: Iterable[str]) -> dict[str, Any]:
+    """The current values of widgets, by key (absent keys are left out)."""
+    return {key: st.session_state[key] for key in keys if key in st.session_state}
+
+
+def set_widget_values(values: dict[str, Any]) -> None:
+    """Set widgets' values by key; call before they are drawn (e.g. from a button's on_click)."""
+    for key, value in values.items():
+        st.session_state[key] = value
+
+
+SHOWN_PREFIX = "cnnviz_shown_"
+
+
+def remember_shown(page: str, inputs: Hashable, result: Any) -> None:
+    """Keep what a page computed on a button press, with the inputs it was computed for."""
+    st.session_state[SHOWN_PREFIX + page] = (inputs, result)
+
+
+def shown_result(page: str, inputs: Hashable) -> Any | None:
+    """The result ``remember_shown`` kept for these same inputs, else None."""
+    kept_inputs, result = st.session_state.get(SHOWN_PREFIX + page, (None, None))
+    return result if kept_inputs == inputs else None
+
+
+TRAIN_JOB_KEY = "cnnviz_train_job"
+ADOPTED_JOB_KEY = "cnnviz_train_adopted"
+
+
+def training_job_id() -> str | None:
+    """The job the Train page follows: the session's last Start, while the worker still knows it."""
+    job_id = st.session_state.get(TRAIN_JOB_KEY)
+    known = {info.id for info in get_worker().jobs_for(session_owner())}
+    return job_id if job_id in known else None  # forgotten e.g. after a server restart
+
+
+def set_training_job_id(job_id: str) -> None:
+    st.session_state[TRAIN_JOB_KEY] = job_id
+
+
+def adopt_trained_run(job_id: str, run: Run) -> None:
+    """Make a finished training's run the current model, once per job."""
+    if st.session_state.get(ADOPTED_JOB_KEY) != job_id:
+        set_current_model(run)
+        st.session_state[ADOPTED_JOB_KEY] = job_id
 
 
 OWNER_KEY = "cnnviz_owner"
@@ -191,7 +256,7 @@ def cached_run(path: str, mtime: float) -> Run:
 def _model_label(option: Run | RunSummary) -> str:
     if isinstance(option, Run):
         return f"Current model: {option.label}"
-    return f"{option.label} ({option.status})"
+    return f"{option.label} ({STATUS_LABELS[option.status]})"
 
 
 def open_run(summary: RunSummary) -> Run | None:
@@ -236,10 +301,15 @@ def pick_model_layers(key: str, list_layers: Callable[[Any], list], missing: str
 
 def pick_model_layers_and_image(
     key: str, list_layers: Callable[[Any], list], missing: str
-) -> tuple[Run, list, np.ndarray, str]:
+) -> tuple[Run, list, PreparedPhoto, str]:
     """``pick_model_layers`` then ``pick_image`` for that model; stops the page until both are there."""
     run, layers = pick_model_layers(f"{key}_model", list_layers, missing)
-    picked = pick_image(run.input_shape, f"{key}_image")
+    try:
+        spec = InputSpec.from_config(run.config)
+    except ValueError as error:
+        st.error(f"This model cannot be inspected: {error}")
+        st.stop()
+    picked = pick_image(spec, f"{key}_image")
     if picked is None:
         st.stop()
     return run, layers, *picked

@@ -11,20 +11,20 @@ st.caption(
     "What each layer passes on: one feature map per channel (filter) for the chosen image. "
     "Early layers respond to edges and colours, deeper ones to larger, more abstract patterns."
 )
-run, layers, image, caption = _session.pick_model_layers_and_image(
+run, layers, photo, caption = _session.pick_model_layers_and_image(
     "activations", inspectable_layers,
     "This model has no convolution, pooling, batch-norm or activation layer with feature maps.",
 )
 
 left, right = st.columns([1, 3])
-left.image(image, caption=caption, width="stretch")
+left.image(photo.image, caption=caption, width="stretch")
 layer = right.selectbox("Layer", layers, format_func=lambda info: info.label, key="activations_layer")
 colormap = right.selectbox("Colour map", list(COLORMAPS), key="activations_colormap")
 per_channel = right.checkbox("Normalise each channel on its own", True, key="activations_per_channel",
                              help="Off: one scale for the whole layer, so weak channels look dark.")
 columns = right.slider("Maps per row", 4, 32, 16, key="activations_columns")
 
-maps = feature_maps(run.model, image)
+maps = feature_maps(run.model, photo.image, run.config.preprocessing.scale)
 grid = channel_grid(maps[layer.name], colormap, per_channel)
 height, width, channels = layer.shape
 dead = int(grid.dead.sum())

@@ -5,27 +5,32 @@ from dataclasses import fields
 import numpy as np
 import streamlit as st
 
-from cnnviz.data.augmentation import FILL_MODES, PRESETS, AugmentConfig, augment_grid, to_code, transform_strips
+from cnnviz.data.augmentation import (
+    FILL_MODES,
+    PRESETS,
+    TRANSFORM_LABELS,
+    AugmentConfig,
+    augment_grid,
+    to_code,
+    transform_strips,
+)
+from cnnviz.photos.prepare import InputSpec
 from pages import _session
 
 KEYS = {field.name: f"augment_{field.name}" for field in fields(AugmentConfig)}
-SEED_KEY = "augment_seed"
 GRID_SIZES = (4, 8, 16, 32)
 
 
 def load_widgets(config: AugmentConfig) -> None:
     """Put a config into the option widgets (a preset click, or coming back to the page)."""
-    for name, value in config.to_dict().items():
-        st.session_state[KEYS[name]] = tuple(value) if isinstance(value, list) else value
-
-
-def reroll() -> None:
-    st.session_state[SEED_KEY] = st.session_state.get(SEED_KEY, 0) + 1
+    _session.set_widget_values({
+        KEYS[name]: tuple(value) if isinstance(value, list) else value for name, value in config.to_dict().items()
+    })
 
 
 def preset_buttons() -> None:
     """The seeds' set-ups, one click each."""
-    if any(key not in st.session_state for key in KEYS.values()):
+    if len(_session.widget_values(KEYS.values())) < len(KEYS):
         load_widgets(_session.current_augmentation())
     with st.container(horizontal=True, vertical_alignment="center"):
         st.write("Presets from the seeds:")
@@ -47,8 +52,8 @@ def option_widgets() -> AugmentConfig:
     st.slider("Contrast (±)", 0.0, 1.0, step=0.05, key=KEYS["contrast"])
     fill_mode = st.selectbox("Fill mode (pixels moved in from outside)", FILL_MODES, key=KEYS["fill_mode"])
     st.slider("Fill value", 0.0, 1.0, step=0.05, key=KEYS["fill_value"], disabled=fill_mode != "constant")
-    values = {name: st.session_state[key] for name, key in KEYS.items()}
-    return AugmentConfig(**{name: _rounded(value) for name, value in values.items()})
+    values = _session.widget_values(KEYS.values())
+    return AugmentConfig(**{name: _rounded(values[key]) for name, key in KEYS.items()})
 
 
 def _rounded(value):
@@ -85,22 +90,22 @@ with settings:
     config = option_widgets()
     _session.set_current_augmentation(config)
 with preview:
-    picked = _session.pick_image(dataset.image_shape, key="augment")
+    picked = _session.pick_image(InputSpec.for_dataset(dataset), key="augment")
     if picked is None:
         st.info("Pick an image from the dataset or upload one.")
         st.stop()
-    image, caption = picked
+    image, caption = picked[0].image, picked[1]
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     n = left.select_slider("Augmented versions", GRID_SIZES, value=16, key="augment_n")
-    right.button("🎲 Re-roll", on_click=reroll, key="augment_reroll")
-    seed = st.session_state.get(SEED_KEY, 0)
+    right.button("🎲 Re-roll", on_click=_session.reroll_augment_seed, key="augment_reroll")
+    seed = _session.augment_seed()
     st.image(shown(image), caption=f"Original: {caption}", width=160)
     with st.spinner("Augmenting..."):
         grid = cached_grid(image, config, n, seed)
     st.image([shown(g) for g in grid], width=110, caption=[f"seed {seed}, #{i}" for i in range(n)])
     st.subheader("Each transform alone")
     for name, row in cached_strips(image, config):
-        st.caption(name.capitalize())
+        st.caption(TRANSFORM_LABELS[name].capitalize())
         st.image([shown(picture) for _, picture in row], width=90, caption=[label for label, _ in row])
     st.subheader("As Keras code")
     st.code(to_code(config), language="python")

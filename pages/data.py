@@ -75,7 +75,7 @@ def choose_dataset() -> None:
         spec = DatasetSpec(source=source, **options)
         dataset = _session.try_load_dataset(spec)
         if dataset is not None:
-            _session.set_current_dataset(spec, dataset)
+            _session.set_current_dataset(dataset)
 
 
 def edit_display_names() -> None:
@@ -87,7 +87,7 @@ def edit_display_names() -> None:
         )  # fmt: skip
         names = [str(n).strip() or c for n, c in zip(table["display name"], dataset.class_names)]
         if names != dataset.display_names:
-            _session.set_current_dataset(_session.current_dataset_spec(), dataset.with_display_names(names))
+            _session.set_current_dataset(dataset.with_display_names(names))
             st.rerun()
 
 

@@ -35,11 +35,10 @@ shown_for = (run.label, layer.name, tuple(filters), settings)
 if st.button("Generate", type="primary", key="filters_go"):
     bar = st.progress(0.0, text="Gradient ascent...")
     patterns = filter_patterns(run.model, layer.name, filters, settings, progress=lambda done: bar.progress(min(done, 1.0)))
-    st.session_state["filters_shown"] = (shown_for, patterns)
+    _session.remember_shown("filters", shown_for, patterns)
     bar.empty()
-key, patterns = st.session_state.get("filters_shown", (None, []))
-if key != shown_for:
-    patterns = []
+patterns = _session.shown_result("filters", shown_for) or []
+if not patterns:
     st.info("Press Generate to compute these filters' patterns.")
 for row in range(0, len(patterns), PER_ROW):
     for column, pattern in zip(st.columns(PER_ROW), patterns[row : row + PER_ROW]):

@@ -3,9 +3,12 @@
 import streamlit as st
 
 from cnnviz.explain.activations import COLORMAPS, colorize
-from cnnviz.explain.gradcam import gradcam_overlay, top_classes
+from cnnviz.explain.gradcam import gradcam_overlay
 from cnnviz.models.layers import conv_layers
+from cnnviz.models.predictions import top_classes
 from pages import _session
+
+METHODS = {"gradcam": "Grad-CAM", "gradcam_plus_plus": "Grad-CAM++"}
 
 st.title("Grad-CAM")
 st.caption(
@@ -13,32 +16,32 @@ st.caption(
     "their weighted sum shows where the evidence for that class lies. Grad-CAM++ weighs "
     "pixels too and often covers several instances of an object better."
 )
-run, convs, image, caption = _session.pick_model_layers_and_image(
+run, convs, photo, caption = _session.pick_model_layers_and_image(
     "gradcam", conv_layers,
     "This model has no convolutional layer, so Grad-CAM has no feature maps to weigh. Pick a model with Conv2D layers.",
 )
-names = run.display_names
+names, image = run.display_names, photo.image
 
 first, second, third = st.columns(3)
 layer = first.selectbox("Conv layer", convs, index=len(convs) - 1, format_func=lambda info: info.label,
                         key="gradcam_layer", help="The last conv layer by default: the most semantic maps.")
 target = second.selectbox("Class", [None, *range(len(names))], key="gradcam_class",
                           format_func=lambda i: "Predicted class" if i is None else names[i])
-method = third.radio("Method", ["Grad-CAM", "Grad-CAM++"], horizontal=True, key="gradcam_method")
+method = third.radio("Method", list(METHODS), format_func=METHODS.get, horizontal=True, key="gradcam_method")
 opacity = first.slider("Heatmap opacity", 0.0, 1.0, 0.4, 0.05, key="gradcam_opacity")
 colormap = second.selectbox("Colour map", list(COLORMAPS), index=list(COLORMAPS).index("jet"), key="gradcam_colormap")
 
 
 def explain(class_index: int | None):
-    return gradcam_overlay(run.model, image, class_index, layer_name=layer.name,
-                           plus_plus=method == "Grad-CAM++", opacity=opacity, colormap=colormap)
+    return gradcam_overlay(run.model, image, class_index, layer_name=layer.name, plus_plus=method == "gradcam_plus_plus",
+                           opacity=opacity, colormap=colormap, scale=run.config.preprocessing.scale)
 
 
 result = explain(target)
 chosen = f"{names[result.class_index]} ({result.probabilities[result.class_index]:.0%})"
 columns = st.columns(3)
 columns[0].image(image, caption=caption, width="stretch")
-columns[1].image(result.overlay, caption=f"{method} for {chosen}", width="stretch")
+columns[1].image(result.overlay, caption=f"{METHODS[method]} for {chosen}", width="stretch")
 columns[2].image(colorize(result.heatmap, colormap), caption=f"Raw heatmap from {layer.name}", width="stretch")
 
 st.subheader("Top 3 classes")

@@ -6,15 +6,17 @@ from typing import Any
 
 import streamlit as st
 
-from cnnviz.models.architectures import ARCHITECTURES, build_model, list_architectures, model_config
+from cnnviz.models.architectures import ARCHITECTURES, build_model, list_architectures
 from cnnviz.models.info import summary_rows, totals
-from cnnviz.runs.store import Run
 from cnnviz.models.transfer import BASES, WeightsUnavailable, base_layer_names
+from cnnviz.runs.schema import model_config
+from cnnviz.runs.store import Run
 from pages import _session
 
 WEIGHTS_KEY = "model_page_weights"
 WEIGHT_CHOICES = {"imagenet": "ImageNet (downloaded once by Keras)", "random": "Random initialisation"}
 FAMILIES = {"simple": "default", "custom": "your own", "seed": "course report", "transfer": "transfer"}
+MODES = {"feature_extraction": "Feature extraction (frozen base)", "fine_tune": "Fine-tuning"}
 
 
 @st.cache_data(show_spinner="Building the model...", max_entries=32)
@@ -47,12 +49,9 @@ def custom_options() -> dict[str, Any]:
 def transfer_options(base: str) -> dict[str, Any]:
     left, right = st.columns(2)
     weights = left.radio("Weights", list(WEIGHT_CHOICES), format_func=WEIGHT_CHOICES.get, key=WEIGHTS_KEY)
-    fine_tune = right.radio("Mode", ["Feature extraction (frozen base)", "Fine-tuning"]) == "Fine-tuning"
-    options: dict[str, Any] = {
-        "weights": None if weights == "random" else weights,
-        "mode": "fine_tune" if fine_tune else "feature_extraction",
-    }
-    if fine_tune:
+    mode = right.radio("Mode", list(MODES), format_func=MODES.get)
+    options: dict[str, Any] = {"weights": None if weights == "random" else weights, "mode": mode}
+    if mode == "fine_tune":
         layers = fine_tune_choices(base)
         options["fine_tune_from"] = right.selectbox(
             "Train every base layer from", layers, index=layers.index(BASES[base].fine_tune_from)
@@ -61,7 +60,7 @@ def transfer_options(base: str) -> dict[str, Any]:
 
 
 def use_random_weights() -> None:
-    st.session_state[WEIGHTS_KEY] = "random"
+    _session.set_widget_values({WEIGHTS_KEY: "random"})
 
 
 def show_model(name: str, options: dict[str, Any]) -> bool:
@@ -88,8 +87,7 @@ def show_model(name: str, options: dict[str, Any]) -> bool:
 
 def use_model(name: str, options: dict[str, Any]) -> None:
     model = build_model(name, dataset.image_shape, dataset.num_classes, **options)
-    config = model_config(name, options, dataset, _session.current_dataset_spec())
-    _session.set_current_model(Run(model, config, [], None))
+    _session.set_current_model(Run(model, model_config(name, options, dataset), [], None))
     st.success(f"**{name}** is now the current model (untrained). Train it on the Train page.")
 
 

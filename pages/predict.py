@@ -22,7 +22,7 @@ STEP_HEIGHT = 96
 def photo_options(run: Run) -> tuple[PhotoOptions, int, bool]:
     """Preprocessing choices, how many classes to list, and whether to draw Grad-CAM."""
     with st.expander("Preprocessing and display", expanded=False):
-        light = run.config.get("preprocessing", {}).get("light_on_dark")
+        light = run.config.preprocessing.light_on_dark
         st.caption(
             "This run was trained on light objects on a dark background: photos are checked for "
             "polarity, cropped to the object and centred." if light

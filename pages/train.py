@@ -5,12 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import charts
-from cnnviz.training.progress import progress_text, status_line
+from cnnviz.runs.schema import DIVERGED, MONITORS, OPTIMIZERS, STOPPED, TrainConfig
 from cnnviz.runs.store import Run
+from cnnviz.training.progress import progress_text, status_line
 from cnnviz.training.train import (
-    MONITORS,
-    OPTIMIZERS,
-    TrainConfig,
     confusion_matrix,
     incompatibility,
     misclassified,
@@ -20,8 +18,6 @@ from cnnviz.training.train import (
 from cnnviz.training.worker import FAILED, FINISHED, QUEUED, get_worker
 from pages import _session
 
-JOB_KEY = "cnnviz_train_job"
-ADOPTED_KEY = "cnnviz_train_adopted"
 GALLERY_SIZE = 24
 
 st.title("📈 Train")
@@ -87,14 +83,13 @@ def callback_settings() -> dict:
 
 def render_results(run: Run) -> None:
     """Final scores, curves, confusion matrix and misclassified test images of a finished run."""
-    status, message = run.config.get("status"), run.config.get("message", "")
-    (st.error if status == "diverged" else st.warning if status == "stopped" else st.success)(message)
-    test = run.config.get("test_metrics") or {}
+    status = run.config.status
+    (st.error if status == DIVERGED else st.warning if status == STOPPED else st.success)(run.config.message)
     cols = st.columns(3)
-    accuracy, loss = test.get("accuracy"), test.get("loss")
+    accuracy, loss = run.config.test_metrics.accuracy, run.config.test_metrics.loss
     cols[0].metric("Test accuracy", "-" if accuracy is None else f"{100 * accuracy:.1f}%")
     cols[1].metric("Test loss", "-" if loss is None else f"{loss:.4f}")
-    cols[2].metric("Epochs run", run.config.get("epochs_run", 0))
+    cols[2].metric("Epochs run", run.config.epochs_run)
     st.plotly_chart(charts.training_curves(run.history), key="final_curves")
     st.plotly_chart(charts.learning_rate_chart(run.history), key="final_lr")
     predicted = saved_test_predictions(run, dataset)
@@ -166,20 +161,14 @@ if problem:
 else:
     config = settings_form()
     if config is not None:
-        job = training_job(
-            current, dataset, config, _session.runs_dir(),
-            dataset_spec=_session.current_dataset_spec(), augmentation=augmentation,
-        )
-        st.session_state[JOB_KEY] = worker.submit(_session.session_owner(), job)
+        job = training_job(current, dataset, config, _session.runs_dir(), augmentation=augmentation)
+        _session.set_training_job_id(worker.submit(_session.session_owner(), job))
 
-job_id = st.session_state.get(JOB_KEY)
-if job_id not in {info.id for info in worker.jobs_for(_session.session_owner())}:
-    job_id = None  # forgotten by the worker (e.g. after a server restart)
+job_id = _session.training_job_id()
 if job_id is not None:
     finished_run = worker.result(job_id)
-    if finished_run is not None and st.session_state.get(ADOPTED_KEY) != job_id:
-        _session.set_current_model(finished_run)
-        st.session_state[ADOPTED_KEY] = job_id
+    if finished_run is not None:
+        _session.adopt_trained_run(job_id, finished_run)
     st.subheader(worker.info(job_id).label)
     active = job_is_active(job_id)
     st.fragment(job_panel, run_every=1.0 if active else None)(job_id, active)

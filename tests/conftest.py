@@ -34,7 +34,8 @@ TINY_OPTIONS = {"blocks": 2, "filters": 8, "dense_units": 16}
 
 def tiny_model_run(dataset):
     """A fresh, untrained Run for ``dataset``: a 2-block custom model (quick to trace and train)."""
-    from cnnviz.models.architectures import build_model, model_config
+    from cnnviz.models.architectures import build_model
+    from cnnviz.runs.schema import model_config
     from cnnviz.runs.store import Run
 
     model = build_model("custom", dataset.image_shape, dataset.num_classes, **TINY_OPTIONS)
@@ -57,8 +58,9 @@ def trained_shapes():
     """
     import keras
 
-    from cnnviz.models.architectures import build_model, model_config
     from cnnviz.data.pipeline import make_pipeline
+    from cnnviz.models.architectures import build_model
+    from cnnviz.runs.schema import model_config
     from cnnviz.data.registry import DatasetSpec, load_dataset
     from cnnviz.runs.store import Run
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from cnnviz.models.architectures import ARCHITECTURES, InputTooSmall, build_model, list_architectures, model_config
+from cnnviz.models.architectures import ARCHITECTURES, InputTooSmall, build_model, list_architectures
 from cnnviz.models.info import explain_parameters, summary_rows, totals
-from cnnviz.models.transfer import WeightsUnavailable, keras_cache_dir
+from cnnviz.models.transfer import WeightsUnavailable, keras_weights_dir
 
 # name, the seed's input shape, classes, total parameters, non-trainable parameters
 SEED_COUNTS = [
@@ -130,10 +130,9 @@ def test_unknown_architecture_is_a_value_error():
 
 
 def test_model_config_follows_the_run_contract(small_shapes):
-    from cnnviz.data.registry import DatasetSpec
+    from cnnviz.runs.schema import model_config
 
-    spec = DatasetSpec(source="shapes", image_size=32, count=400)
-    config = model_config("custom", {"blocks": 2}, small_shapes, spec)
+    config = model_config("custom", {"blocks": 2}, small_shapes).to_dict()  # spec from small_shapes.spec
     json.dumps(config)  # config.json must be plain JSON
     assert config["architecture"] == {"name": "custom", "options": {"blocks": 2}}
     assert config["input_shape"] == [32, 32, 3]
@@ -216,8 +215,8 @@ def test_failed_imagenet_download_names_the_keras_cache(monkeypatch):
     with pytest.raises(WeightsUnavailable) as caught:
         build_model("mobilenetv2", (32, 32, 3), 4, weights="imagenet")
     message = str(caught.value)
-    assert str(keras_cache_dir()) in message and "random initialisation" in message
-    assert keras_cache_dir().name == "models"
+    assert str(keras_weights_dir()) in message and "random initialisation" in message
+    assert keras_weights_dir().name == "models"
 
 
 # ---------------------------------------------------------------- model_info

@@ -90,7 +90,6 @@ def test_grayscale_dataset_image_is_shown():
 
     spec = DatasetSpec(source="shapes", image_size=32, count=200, color_mode="grayscale")
     at = AppTest.from_file(AUGMENT_PAGE, default_timeout=180)
-    at.session_state["cnnviz_dataset_spec"] = spec
     at.session_state["cnnviz_dataset"] = load_dataset(spec)
     at.session_state["cnnviz_augmentation"] = AugmentConfig(rotation_degrees=10, brightness=(0.8, 1.2))
     at.run()
@@ -102,7 +101,7 @@ def test_grayscale_dataset_image_is_shown():
 def test_uploaded_photo_is_augmented_and_a_broken_one_explained(shared_data):
     at = AppTest.from_file(AUGMENT_PAGE, default_timeout=180)
     at.run()
-    at.radio(key="augment_src").set_value("Upload a photo").run()
+    at.radio(key="augment_src").set_value("upload").run()
     photo = next(shared_data.glob("cats_dogs_small/cats/*.jpg"))
     at.get("file_uploader")[0].set_value((photo.name, photo.read_bytes(), "image/jpeg")).run()
     assert not at.exception and not at.error

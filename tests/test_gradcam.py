@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from cnnviz.explain.activations import colorize
-from cnnviz.explain.gradcam import gradcam_overlay, mass_inside, top_classes
+from cnnviz.explain.gradcam import gradcam_overlay, mass_inside
 from cnnviz.models.layers import NoConvLayerError
+from cnnviz.models.predictions import top_classes
 
 CHECKED = 40
 

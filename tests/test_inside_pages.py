@@ -6,9 +6,10 @@ import keras
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.data.registry import DatasetSpec
+from dataclasses import replace
+
 from cnnviz.runs.store import Run
-from pages._session import DATASET_KEY, DATASET_SPEC_KEY, MODEL_KEY
+from pages._session import DATASET_KEY, MODEL_KEY
 from tests.conftest import REPO_ROOT
 
 
@@ -16,7 +17,6 @@ def open_page(name: str, run: Run | None, dataset, tmp_path, monkeypatch) -> App
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))
     at = AppTest.from_file(str(REPO_ROOT / "pages" / f"{name}.py"), default_timeout=120)
     at.session_state[DATASET_KEY] = dataset
-    at.session_state[DATASET_SPEC_KEY] = DatasetSpec(source="shapes", image_size=32, count=2000)
     if run is not None:
         at.session_state[MODEL_KEY] = run
     at.run()
@@ -47,7 +47,7 @@ def test_gradcam_page_shows_overlay_heatmap_and_top_three(trained_shapes, tmp_pa
     assert any(text.startswith("Grad-CAM for") for text in shown)
     assert "Raw heatmap from block3_conv" in shown
     assert len(at.image) == 6  # image, overlay, heatmap, top 3
-    at.radio(key="gradcam_method").set_value("Grad-CAM++")
+    at.radio(key="gradcam_method").set_value("gradcam_plus_plus")
     at.selectbox(key="gradcam_class").select_index(2).run()
     assert not at.exception
     assert any(text.startswith(f"Grad-CAM++ for {run.display_names[1]}") for text in captions(at))
@@ -74,6 +74,6 @@ def test_pages_without_a_model_say_so(name, trained_shapes, tmp_path, monkeypatc
 @pytest.mark.parametrize("name", ["filters", "gradcam"])
 def test_a_model_without_conv_layers_gets_a_clear_message(name, trained_shapes, tmp_path, monkeypatch):
     dense = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")])
-    run = Run(dense, {**trained_shapes[0].config, "name": "dense only"})
+    run = Run(dense, replace(trained_shapes[0].config, name="dense only"))
     at = open_page(name, run, trained_shapes[1], tmp_path, monkeypatch)
     assert any("no" in error.value.lower() and "conv" in error.value.lower() for error in at.error)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.data.registry import DatasetSpec
 from cnnviz.runs.store import Run
 from tests.conftest import REPO_ROOT
 
@@ -15,7 +14,6 @@ PAGE = str(REPO_ROOT / "pages" / "model.py")
 @pytest.fixture
 def page(small_shapes) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["cnnviz_dataset_spec"] = DatasetSpec(source="shapes", image_size=32, count=400)
     at.session_state["cnnviz_dataset"] = small_shapes
     at.run()
     assert not at.exception
@@ -41,8 +39,8 @@ def test_simple_is_shown_and_becomes_the_current_model(page):
     run = page.session_state["cnnviz_model"]
     assert isinstance(run, Run) and run.path is None and run.history == []
     assert run.model.input_shape == (None, 32, 32, 3) and run.model.output_shape == (None, 4)
-    assert run.config["architecture"] == {"name": "simple", "options": {}}
-    assert run.config["input_shape"] == [32, 32, 3] and run.config["dataset"]["spec"]["count"] == 400
+    assert run.config.to_dict()["architecture"] == {"name": "simple", "options": {}}
+    assert run.config.input_shape == (32, 32, 3) and run.config.dataset.spec.count == 400
     assert "simple" in page.success[0].value
 
 

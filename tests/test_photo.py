@@ -223,18 +223,22 @@ def test_animated_gif_uses_the_first_frame_with_a_note():
     assert photo.image.max() < 5  # the first (black) frame
 
 
-def test_run_config_decides_the_input_and_mismatches_are_refused():
-    config = {
-        "input_shape": [20, 30, 1],
-        "preprocessing": {"scale": 1 / 255, "color_mode": "grayscale", "light_on_dark": True},
-    }
+def test_run_config_decides_the_input_and_mismatches_are_refused(small_shapes):
+    from dataclasses import replace
+
+    from cnnviz.runs.schema import Preprocessing, RunConfig, model_config
+
+    config = replace(
+        model_config("custom", {}, small_shapes), input_shape=(20, 30, 1),
+        preprocessing=Preprocessing(scale=1 / 255, color_mode="grayscale", light_on_dark=True),
+    )
     spec = InputSpec.from_config(config)
     assert (spec.height, spec.width, spec.channels, spec.light_on_dark) == (20, 30, 1, True)
     assert prepare_photo(scene(50, 50, (10, 10, 20, 20), 0, 255), spec).image.shape == (20, 30, 1)
     with pytest.raises(ValueError, match="channel"):
-        InputSpec.from_config({**config, "preprocessing": {**config["preprocessing"], "color_mode": "rgb"}})
-    with pytest.raises(ValueError, match="preprocessing"):
-        InputSpec.from_config({"input_shape": [28, 28, 1]})
+        InputSpec.from_config(replace(config, preprocessing=replace(config.preprocessing, color_mode="rgb")))
+    with pytest.raises(KeyError, match="preprocessing"):
+        RunConfig.from_dict({key: value for key, value in config.to_dict().items() if key != "preprocessing"})
 
 
 def test_box_helpers():

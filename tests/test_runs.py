@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from cnnviz.runs import store as runs
+from cnnviz.runs.schema import EvaluationMetrics
 from cnnviz.runs.store import Run, RunError, list_runs, load_run, load_uploaded_model, save_run
 
 
 @pytest.fixture
 def saved(tiny_run, tmp_path) -> Run:
     history = [{"loss": 1.2, "accuracy": 0.4, "val_loss": 1.1, "val_accuracy": 0.5, "learning_rate": 0.001}]
-    config = {**tiny_run.config, "name": "first run", "status": "completed", "epochs_run": 1,
-              "test_metrics": {"loss": 1.0, "accuracy": 0.55}}
+    config = replace(tiny_run.config, name="first run", status="completed", epochs_run=1,
+                     test_metrics=EvaluationMetrics(loss=1.0, accuracy=0.55))
     return save_run(Run(tiny_run.model, config, history), tmp_path)
 
 
@@ -30,7 +32,7 @@ def test_a_saved_run_reloads_with_identical_predictions(saved, small_shapes):
 
 
 def test_list_rename_delete(saved, tiny_run, tmp_path):
-    second = save_run(Run(tiny_run.model, {**tiny_run.config, "name": "first run"}), tmp_path)
+    second = save_run(Run(tiny_run.model, replace(tiny_run.config, name="first run")), tmp_path)
     assert second.path != saved.path  # same name, same second: a free folder name is found
     summaries = list_runs(tmp_path)
     assert {s.path for s in summaries} == {saved.path, second.path}
@@ -92,7 +94,7 @@ def test_uploaded_model_loads_and_lambda_model_is_refused(tiny_run, tmp_path):
 
 def test_config_for_an_uploaded_model_checks_the_dataset(tiny_run, small_shapes):
     config = runs.config_for_model(tiny_run.model, small_shapes, "mine.keras")
-    assert config["input_shape"] == [32, 32, 3] and config["display_names"] == small_shapes.display_names
+    assert config.input_shape == (32, 32, 3) and config.display_names == small_shapes.display_names
     from cnnviz.models.architectures import build_model
 
     with pytest.raises(RunError, match="predicts 10 classes"):
@@ -113,7 +115,7 @@ def test_runs_page_compares_opens_renames_and_deletes(saved, tiny_run, tmp_path,
     from tests.conftest import REPO_ROOT
 
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
-    second = save_run(Run(tiny_run.model, {**tiny_run.config, "name": "second"}, saved.history), tmp_path)
+    second = save_run(Run(tiny_run.model, replace(tiny_run.config, name="second"), saved.history), tmp_path)
     at = AppTest.from_file(str(REPO_ROOT / "pages" / "runs.py"), default_timeout=60)
     at.run()
     assert not at.exception and len(at.dataframe) == 1

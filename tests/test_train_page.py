@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.data.registry import DatasetSpec, load_dataset
+from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run, list_runs
 from tests.conftest import REPO_ROOT, tiny_model_run
 
@@ -22,9 +24,8 @@ def tiny_shapes():
 
 def page_with(dataset_and_spec, tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
-    spec, dataset = dataset_and_spec
+    _, dataset = dataset_and_spec
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["cnnviz_dataset_spec"] = spec
     at.session_state["cnnviz_dataset"] = dataset
     return at
 
@@ -55,8 +56,8 @@ def test_a_tiny_training_runs_to_the_end(tiny_shapes, tmp_path, monkeypatch):
 
 def test_a_model_that_does_not_fit_the_dataset_is_explained(tiny_shapes, tmp_path, monkeypatch):
     at = page_with(tiny_shapes, tmp_path, monkeypatch)
-    config = {"name": "mnist model", "input_shape": [28, 28, 1], "display_names": [str(i) for i in range(10)],
-              "architecture": {"name": "mnist_dlwp", "options": {}}}
+    config = replace(model_config("mnist_dlwp", {}, tiny_shapes[1]), name="mnist model", input_shape=(28, 28, 1),
+                     display_names=[str(i) for i in range(10)])
     at.session_state["cnnviz_model"] = Run(None, config)  # type: ignore[arg-type]
     at.run()
     assert not at.exception

@@ -15,8 +15,8 @@ import pytest
 
 from cnnviz.training.progress import TrainingProgress
 from cnnviz.runs.store import load_run
+from cnnviz.runs.schema import DIVERGED_MESSAGE
 from cnnviz.training.train import (
-    DIVERGED_MESSAGE,
     TrainConfig,
     callback_specs,
     confusion_matrix,
@@ -39,7 +39,7 @@ def test_shapes_reach_90_percent_validation_accuracy(tmp_path):
     run = train_run(base_run(dataset), dataset, config, tmp_path)
     best_val = max(row["val_accuracy"] for row in run.history)
     assert best_val >= 0.90, run.history
-    assert run.config["status"] == "completed"
+    assert run.config.status == "completed"
 
 
 class StopAt:
@@ -72,24 +72,25 @@ def test_stop_ends_training_after_the_current_batch_and_saves_a_stopped_run(smal
     assert counter.batches == 4  # batches 0..3 ran: the flag raised at batch 3 ended training there
     snapshot = progress.snapshot()
     assert len(snapshot.batch_loss) == 4 and snapshot.epoch == 1 and snapshot.phase == "done"
-    assert run.config["status"] == "stopped" and run.config["epochs_run"] == 1
-    assert run.config["augmentation"] is None  # an augmentation config, but switched off
-    assert load_run(run.path).config["status"] == "stopped"
+    assert run.config.status == "stopped" and run.config.epochs_run == 1
+    assert run.config.augmentation is None  # an augmentation config, but switched off
+    assert load_run(run.path).config.status == "stopped"
 
 
 def test_a_diverging_training_is_terminated_and_marked(small_shapes, tiny_run, tmp_path):
     config = TrainConfig(optimizer="sgd", learning_rate=1e12, momentum=0.0, epochs=3, batch_size=20)
     progress = TrainingProgress()
     run = train_run(tiny_run, small_shapes, config, tmp_path, progress=progress)
-    assert run.config["status"] == "diverged"
-    assert run.config["message"] == DIVERGED_MESSAGE
+    assert run.config.status == "diverged"
+    assert run.config.message == DIVERGED_MESSAGE
     assert not np.isfinite(progress.snapshot().batch_loss[-1])
     assert len(progress.snapshot().batch_loss) < 3 * 14  # stopped early, not all batches
     json.loads((run.path / "config.json").read_text())  # still standard JSON (NaN -> null)
 
 
 def test_callbacks_reduce_lr_stop_early_checkpoint_and_log(small_shapes, tmp_path):
-    from cnnviz.models.architectures import build_model, model_config
+    from cnnviz.models.architectures import build_model
+    from cnnviz.runs.schema import model_config
     from cnnviz.runs.store import Run
 
     options = {"blocks": 1, "filters": 4, "batch_norm": False, "dense_units": 0}
@@ -103,9 +104,9 @@ def test_callbacks_reduce_lr_stop_early_checkpoint_and_log(small_shapes, tmp_pat
     )
     run = train_run(base, small_shapes, config, tmp_path)
     rates = [row["learning_rate"] for row in run.history]
-    assert run.config["epochs_run"] == 3 and "Early stopping" in run.config["message"]
+    assert run.config.epochs_run == 3 and "Early stopping" in run.config.message
     assert rates[0] == pytest.approx(1e-9) and rates[-1] == pytest.approx(5e-10)
-    assert {spec["name"] for spec in run.config["callbacks"]} == {
+    assert {spec.name for spec in run.config.callbacks} == {
         "TerminateOnNaN", "EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint", "CSVLogger"
     }
     assert (run.path / "best.keras").is_file()
@@ -116,7 +117,7 @@ def test_callbacks_reduce_lr_stop_early_checkpoint_and_log(small_shapes, tmp_pat
 
 def test_callback_monitors_fall_back_without_a_validation_split():
     specs = callback_specs(TrainConfig(early_stopping=True, reduce_lr=True), has_validation=False)
-    assert {spec.get("monitor") for spec in specs} == {None, "loss"}
+    assert {spec.arguments.get("monitor") for spec in specs} == {None, "loss"}
 
 
 def test_augmentation_is_applied_and_recorded_when_on(small_shapes, tiny_run, tmp_path):
@@ -125,7 +126,7 @@ def test_augmentation_is_applied_and_recorded_when_on(small_shapes, tiny_run, tm
     augmentation = AugmentConfig(horizontal_flip=True, rotation_degrees=10)
     config = TrainConfig(epochs=1, batch_size=20, augment=True)
     run = train_run(tiny_run, small_shapes, config, tmp_path, augmentation=augmentation)
-    assert run.config["augmentation"] == augmentation.to_dict()
+    assert run.config.augmentation == augmentation
     assert json.loads((run.path / "config.json").read_text())["augmentation"] == augmentation.to_dict()
 
 
@@ -172,7 +173,7 @@ def test_cli_train_prints_progress_and_the_run_folder_last(small_shapes, tmp_pat
     assert code == 0, err
     folder = out.strip().splitlines()[-1]
     run = load_run(folder)
-    assert run.path.parent == runs_dir and run.config["dataset"]["spec"]["source"] == "npz"
+    assert run.path.parent == runs_dir and run.config.dataset.spec.source == "npz"
     assert "\r[" in err and "epoch 1: " in err and "val_accuracy" in err
 
 

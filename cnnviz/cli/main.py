@@ -90,20 +90,20 @@ def cmd_train(args: argparse.Namespace) -> int:
             epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
             augment=args.augment is not None,
         )
-        base = base_run(dataset, spec, args.arch)
+        base = base_run(dataset, args.arch)
     except (DatasetUnavailable, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     augmentation = PRESETS[args.augment] if args.augment else None
     worker = ThreadWorker(max_running=1)
-    job = training_job(base, dataset, config, args.runs_dir, dataset_spec=spec, augmentation=augmentation)
+    job = training_job(base, dataset, config, args.runs_dir, augmentation=augmentation)
     job_id = worker.submit("cli", job)
     info = follow(worker, job_id, sys.stderr)
     if info.state != DONE:
         print(f"error: training failed: {info.error}", file=sys.stderr)
         return 1
     run = worker.result(job_id)
-    print(f"{status_line(info, worker.progress(job_id).snapshot(), run)}. {run.config['message']}")
+    print(f"{status_line(info, worker.progress(job_id).snapshot(), run)}. {run.config.message}")
     print(run.path)
     return 0
 

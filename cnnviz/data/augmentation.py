@@ -23,22 +23,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
+
 if TYPE_CHECKING:
     import keras
 
 BRIGHTNESS_LAYER = "RandomBrightnessScale"  # the one layer here, not in keras.layers
 FILL_MODES = ("nearest", "reflect", "constant", "wrap")
-TRANSFORMS = (
-    "rotation",
-    "width shift",
-    "height shift",
-    "shear",
-    "zoom",
-    "horizontal flip",
-    "vertical flip",
-    "brightness",
-    "contrast",
-)
+TRANSFORM_LABELS = {  # key: what the preview calls it
+    "rotation": "rotation",
+    "width_shift": "width shift",
+    "height_shift": "height shift",
+    "shear": "shear",
+    "zoom": "zoom",
+    "horizontal_flip": "horizontal flip",
+    "vertical_flip": "vertical flip",
+    "brightness": "brightness",
+    "contrast": "contrast",
+}
+TRANSFORMS = tuple(TRANSFORM_LABELS)
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,7 @@ def build_augmenter(config: AugmentConfig, seed: int | None = None) -> keras.Seq
 
 
 def _to_uint8(images: Any) -> np.ndarray:
-    return np.rint(np.clip(np.asarray(images), 0.0, 1.0) * 255.0).astype(np.uint8)
+    return np.rint(np.clip(np.asarray(images), 0.0, 1.0) / PIXEL_SCALE).astype(np.uint8)
 
 
 def augment_grid(image: np.ndarray, config: AugmentConfig, n: int, seed: int) -> np.ndarray:
@@ -235,7 +238,7 @@ def augment_grid(image: np.ndarray, config: AugmentConfig, n: int, seed: int) ->
     The augmenter is built afresh with ``seed`` (cheap), so the same seed gives the same
     grid; all n images go through it as one batch.
     """
-    batch = np.repeat(image[np.newaxis].astype(np.float32) / 255.0, n, axis=0)
+    batch = np.repeat(to_model_input(image[np.newaxis]), n, axis=0)
     return _to_uint8(build_augmenter(config, seed)(batch, training=True))
 
 
@@ -251,8 +254,8 @@ def _strip_values(name: str, config: AugmentConfig, count: int) -> list[float]:
         value = getattr(config, field)
         return value if value != getattr(AugmentConfig(), field) else getattr(DEFAULT_STRENGTHS, field)
 
-    symmetric = {"rotation": "rotation_degrees", "width shift": "width_shift",
-                 "height shift": "height_shift", "shear": "shear", "zoom": "zoom"}
+    symmetric = {"rotation": "rotation_degrees", "width_shift": "width_shift",
+                 "height_shift": "height_shift", "shear": "shear", "zoom": "zoom"}
     if name in symmetric:
         extent = pick(symmetric[name])
         return list(np.linspace(-extent, extent, count))
@@ -265,7 +268,7 @@ def _strip_values(name: str, config: AugmentConfig, count: int) -> list[float]:
 
 
 def _strip_label(name: str, value: float) -> str:
-    if name.endswith("flip"):
+    if name.endswith("_flip"):
         return "flipped" if value else "as is"
     if name in ("brightness", "contrast"):
         return f"×{value:.3g}"
@@ -288,9 +291,9 @@ def _fixed_transform(name: str, value: float, config: AugmentConfig, batch: Any)
     pinned = (value, value)
     if name == "rotation":
         return layers.RandomRotation((value / 360, value / 360), **fill)(batch, training=True)
-    if name == "width shift":
+    if name == "width_shift":
         return layers.RandomTranslation((0.0, 0.0), pinned, **fill)(batch, training=True)
-    if name == "height shift":
+    if name == "height_shift":
         return layers.RandomTranslation(pinned, (0.0, 0.0), **fill)(batch, training=True)
     if name == "zoom":
         return layers.RandomZoom(pinned, pinned, **fill)(batch, training=True)
@@ -302,7 +305,7 @@ def _fixed_transform(name: str, value: float, config: AugmentConfig, batch: Any)
     if name == "contrast":
         contrast = layers.RandomContrast(0.0, value_range=(0, 1))
         return contrast.transform_images(batch, {"contrast_factor": np.float32(value)})
-    flip = layers.RandomFlip(name.split()[0])
+    flip = layers.RandomFlip(name.removesuffix("_flip"))
     return flip.transform_images(batch, {"flips": bool(value)})
 
 
@@ -315,7 +318,7 @@ def transform_strips(
     for the others; fill mode and value come from the config.
     """
     config = config or AugmentConfig()
-    batch = image[np.newaxis].astype(np.float32) / 255.0
+    batch = to_model_input(image[np.newaxis])
     return [
         (
             name,

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from cnnviz.data.registry import DatasetSpec
 
 SPLIT_NAMES = ("train", "val", "test")
 
@@ -51,7 +55,7 @@ class Dataset:
     split_seed: int | None = None
     light_on_dark: bool = False  # light objects on a dark background, as in MNIST
     skipped: list[SkippedFile] = field(default_factory=list)
-    spec: dict = field(default_factory=dict)  # the registry spec that loads it again
+    spec: DatasetSpec | None = None  # the registry spec that loads it again (None: built in memory)
 
     def __post_init__(self) -> None:
         if not self.display_names:
@@ -85,17 +89,3 @@ class Dataset:
     def class_counts(self) -> dict[str, np.ndarray]:
         """Images per class, for each split."""
         return {name: split.class_counts(self.num_classes) for name, split in self.splits().items()}
-
-    def describe(self) -> dict:
-        """A JSON-ready record of where the data came from (stored with each run)."""
-        return {
-            "name": self.name,
-            "source": self.source,
-            "split_seed": self.split_seed,
-            "image_shape": list(self.image_shape),
-            "class_names": list(self.class_names),
-            "display_names": list(self.display_names),
-            "light_on_dark": self.light_on_dark,
-            "sizes": {name: len(split) for name, split in self.splits().items()},
-            "spec": dict(self.spec),
-        }

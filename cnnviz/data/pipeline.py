@@ -13,9 +13,15 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 images (N, H, W, C) -> the float32 [0, 1] tensor every cnnviz model takes."""
-    return images.astype("float32") / 255.0
+PIXEL_SCALE = 1 / 255  # uint8 pixels times this: the [0, 1] input every cnnviz model takes
+
+
+def to_model_input(images: np.ndarray, scale: float = PIXEL_SCALE) -> np.ndarray:
+    """uint8 images (N, H, W, C) -> float32 ``images * scale``, the tensor a model takes.
+
+    The one place pixels are scaled; a run's ``preprocessing.scale`` says which scale.
+    """
+    return images.astype("float32") * np.float32(scale)
 
 
 def make_pipeline(
@@ -47,4 +53,4 @@ def make_pipeline(
 def _scale(images, labels):
     import tensorflow as tf
 
-    return tf.cast(images, tf.float32) / 255.0, labels
+    return tf.cast(images, tf.float32) * PIXEL_SCALE, labels

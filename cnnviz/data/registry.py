@@ -247,7 +247,7 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
     except LOAD_ERRORS as error:
         raise DatasetUnavailable(str(error)) from error
     english = [ENGLISH_NAMES.get(name.lower(), name) for name in dataset.class_names]
-    return replace(dataset, display_names=english, spec=spec.to_dict())
+    return replace(dataset, display_names=english, spec=spec)
 
 
 def spec_from_name_or_path(value: str, image_size: int = 64, **options) -> DatasetSpec:

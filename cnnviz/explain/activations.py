@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from cnnviz.models.layers import LayerInfo, feature_model, inspectable_layers
-from cnnviz.data.pipeline import to_model_input
+from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
 
 if TYPE_CHECKING:
     import keras
@@ -42,10 +42,14 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 3 and image.shape[2] == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
 
 
-def feature_maps(model: keras.Model, image: np.ndarray) -> dict[str, np.ndarray]:
-    """Each inspectable layer's output (H, W, C) for one uint8 image, from a single forward pass."""
+def feature_maps(model: keras.Model, image: np.ndarray, scale: float = PIXEL_SCALE) -> dict[str, np.ndarray]:
+    """Each inspectable layer's output (H, W, C) for one uint8 image, from a single forward pass.
+
+    ``scale`` is the run's pixel scale (its preprocessing).
+    """
     names = tuple(info.name for info in inspectable_layers(model))
-    outputs = feature_model(model, names)(to_model_input(np.asarray(image)[np.newaxis]), training=False)
+    batch = to_model_input(np.asarray(image)[np.newaxis], scale)
+    outputs = feature_model(model, names)(batch, training=False)
     return {name: np.asarray(output)[0] for name, output in zip(names, outputs)}
 
 

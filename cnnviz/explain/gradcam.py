@@ -16,7 +16,7 @@ import numpy as np
 
 from cnnviz.explain.activations import as_rgb, colorize
 from cnnviz.models.layers import cached, last_conv_layer, trace
-from cnnviz.data.pipeline import to_model_input
+from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
 
 if TYPE_CHECKING:
     import keras
@@ -45,15 +45,19 @@ def gradcam_overlay(
     opacity: float = DEFAULT_OPACITY,
     colormap: str = "jet",
     display: np.ndarray | None = None,
+    scale: float = PIXEL_SCALE,
 ) -> GradCam:
     """Grad-CAM for ``class_index`` (default: the predicted class) of a uint8 (H, W, C) image.
 
-    ``image`` must match the model's input shape; the overlay is drawn on ``display``
-    (default: ``image``), which may be any size, e.g. the original photo. The layer defaults
-    to the last convolutional layer (raises NoConvLayerError when there is none).
+    ``image`` must match the model's input shape and ``scale`` is the run's pixel scale; the
+    overlay is drawn on ``display`` (default: ``image``), which may be any size, e.g. the
+    original photo. The layer defaults to the last convolutional layer (raises
+    NoConvLayerError when there is none).
     """
     layer_name = layer_name or last_conv_layer(model)
-    cam, probabilities = compute_heatmap(model, image, class_index, layer_name=layer_name, plus_plus=plus_plus)
+    cam, probabilities = compute_heatmap(
+        model, image, class_index, layer_name=layer_name, plus_plus=plus_plus, scale=scale
+    )
     chosen = int(np.argmax(probabilities)) if class_index is None else int(class_index)
     heatmap, overlay = overlay_heatmap(image if display is None else display, cam, opacity, colormap)
     return GradCam(heatmap, overlay, chosen, probabilities, layer_name)
@@ -66,10 +70,11 @@ def compute_heatmap(
     *,
     layer_name: str,
     plus_plus: bool = False,
+    scale: float = PIXEL_SCALE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The class activation map at the layer's resolution (max 1) and the class probabilities."""
     explain = cached(model, ("gradcam", layer_name, plus_plus), lambda: _compile(model, layer_name, plus_plus))
-    batch = to_model_input(np.asarray(image)[np.newaxis])
+    batch = to_model_input(np.asarray(image)[np.newaxis], scale)
     cam, probabilities = explain(batch, np.int32(-1 if class_index is None else class_index))
     return cam.numpy(), probabilities.numpy()
 
@@ -82,12 +87,6 @@ def overlay_heatmap(
     heatmap = cv2.resize(cam.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
     overlay = cv2.addWeighted(as_rgb(image), 1.0 - opacity, colorize(heatmap, colormap), opacity, 0.0)
     return heatmap, overlay
-
-
-def top_classes(probabilities: np.ndarray, k: int = 3) -> list[tuple[int, float]]:
-    """The k most probable (class index, probability) pairs, most probable first."""
-    order = np.argsort(probabilities)[::-1][:k]
-    return [(int(i), float(probabilities[i])) for i in order]
 
 
 def mass_inside(heatmap: np.ndarray, box: np.ndarray) -> float:

@@ -12,13 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.models.heads import classifier, dense_stack
 from cnnviz.models.transfer import build_transfer
 
 if TYPE_CHECKING:
     import keras
-
-    from cnnviz.data.dataset import Dataset
-    from cnnviz.data.registry import DatasetSpec
 
 Shape = tuple[int, int, int]
 
@@ -82,26 +80,6 @@ def _pool(x, name: str, kind: str = "max"):
     padding = "valid" if min(_spatial(x)) >= 2 else "same"
     pool = layers.MaxPooling2D if kind == "max" else layers.AveragePooling2D
     return pool(2, padding=padding, name=name)(x)
-
-
-def dense_stack(x, units: list[int], dropout: float = 0.0):
-    """Flattened features -> Dense(relu) layers, each followed by Dropout when asked."""
-    from keras import layers
-
-    for index, count in enumerate(units, start=1):
-        x = layers.Dense(count, activation="relu", name=f"dense{index}")(x)
-        if dropout:
-            x = layers.Dropout(dropout, name=f"dropout{index}")(x)
-    return x
-
-
-def classifier(x, num_classes: int):
-    """The output layer: softmax over the classes (one sigmoid unit when num_classes is 1)."""
-    from keras import layers
-
-    if num_classes == 1:
-        return layers.Dense(1, activation="sigmoid", name="predictions")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 def _finish(inputs, outputs, name: str) -> keras.Model:
@@ -370,28 +348,3 @@ def build_model(name: str, input_shape: Shape, num_classes: int, **options: Any)
             f"{name} cannot take {input_shape[0]}x{input_shape[1]} images: {error}. "
             f"It was designed for {height}x{width}; pick bigger images or another architecture."
         ) from error
-
-
-def model_config(
-    name: str, options: dict[str, Any], dataset: Dataset, spec: DatasetSpec | None = None
-) -> dict[str, Any]:
-    """The config.json content (see cnnviz.runs.store.Run) for a model built for ``dataset``."""
-    describe = dataset.describe()
-    if spec is not None:
-        describe["spec"] = spec.to_dict()
-    return {
-        "name": name,
-        "dataset": describe,
-        "class_names": list(dataset.class_names),
-        "display_names": list(dataset.display_names),
-        "input_shape": list(dataset.image_shape),
-        "preprocessing": {
-            "scale": 1 / 255,
-            "color_mode": "grayscale" if dataset.channels == 1 else "rgb",
-            "light_on_dark": dataset.light_on_dark,
-        },
-        "architecture": {"name": name, "options": dict(options)},
-        "hyperparameters": {},
-        "augmentation": None,
-        "test_metrics": {},
-    }

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cnnviz.models.heads import classifier, dense_stack
+
 if TYPE_CHECKING:
     import keras
 
@@ -47,7 +49,7 @@ BASES = {
 }
 
 
-def keras_cache_dir() -> Path:
+def keras_weights_dir() -> Path:
     """Where Keras keeps downloaded weights: $KERAS_HOME/models, default ~/.keras/models."""
     return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
 
@@ -71,8 +73,6 @@ def build_transfer(
     """
     import keras
     from keras import layers
-
-    from cnnviz.models.architectures import classifier, dense_stack
 
     base_spec = BASES[base_name]
     if mode not in MODES:
@@ -128,7 +128,7 @@ def _load_imagenet(base: keras.Model, spec: Base) -> None:
     except Exception as error:  # Keras raises a bare Exception when the download fails
         raise WeightsUnavailable(
             f"Could not get the ImageNet weights for {spec.label} ({error}). Without network access, "
-            f"put the weight file in the Keras cache folder {keras_cache_dir()} "
+            f"put the weight file in the Keras cache folder {keras_weights_dir()} "
             "($KERAS_HOME/models, default ~/.keras/models), or choose random initialisation."
         ) from error
     for layer in reference.layers:

@@ -12,14 +12,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz.data.images import ImageError
-from cnnviz.photos.prepare import InputSpec, PhotoOptions, PreparedPhoto, prepare_photo
+from cnnviz.models.predictions import predict_probabilities, top_classes
+from cnnviz.photos.prepare import InputSpec, PhotoOptions, PreparedPhoto, prepare_input
 from cnnviz.runs.store import Run
 
 if TYPE_CHECKING:
-    import keras
     import plotly.graph_objects as go
-
-BATCH_SIZE = 64
 
 
 @dataclass
@@ -39,8 +37,7 @@ class FileResult:
         """The k most likely classes as (display name, probability), most likely first."""
         if self.probabilities is None:
             return []
-        order = np.argsort(self.probabilities)[::-1][:k]
-        return [(display_names[i], float(self.probabilities[i])) for i in order]
+        return [(display_names[i], p) for i, p in top_classes(self.probabilities, k)]
 
     def record(self, display_names: list[str], k: int) -> dict[str, Any]:
         """A JSON-ready record: {"file", "top": [[name, p], ...]} or {"file", "error"}."""
@@ -61,31 +58,19 @@ def predict_files(
     results = [_prepare(name, source, spec, options) for name, source in files]
     ready = [r for r in results if r.ok]
     if ready:
-        inputs = np.stack([r.photo.model_input for r in ready])  # type: ignore[union-attr]
-        for result, probabilities in zip(ready, predict_probabilities(run.model, inputs)):
+        images = np.stack([r.photo.image for r in ready])  # type: ignore[union-attr]
+        for result, probabilities in zip(ready, predict_probabilities(run.model, images, scale=spec.scale)):
             result.probabilities = probabilities
     return results
 
 
 def _prepare(name: str, source: bytes | str | Path, spec: InputSpec, options: PhotoOptions) -> FileResult:
     try:
-        return FileResult(name, photo=prepare_photo(source, spec, options))
+        return FileResult(name, photo=prepare_input(source, spec, options))
     except ImageError as error:
         return FileResult(name, error=str(error))
     except OSError as error:
         return FileResult(name, error=f"the file cannot be read ({error.strerror or error})")
-
-
-def predict_probabilities(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
-    """Class probabilities (N, classes) for float32 inputs; a 1-unit sigmoid output becomes [1-p, p]."""
-    batches = [
-        np.asarray(model(inputs[i : i + BATCH_SIZE], training=False), dtype=np.float64)
-        for i in range(0, len(inputs), BATCH_SIZE)
-    ]
-    probabilities = np.concatenate(batches)
-    if probabilities.shape[1] == 1:
-        probabilities = np.concatenate([1 - probabilities, probabilities], axis=1)
-    return probabilities
 
 
 def results_csv(results: Iterable[FileResult], display_names: list[str], k: int) -> str:
@@ -129,8 +114,10 @@ def explain(run: Run, result: FileResult) -> np.ndarray:
     photo, probabilities = result.photo, result.probabilities
     if photo is None or probabilities is None:
         raise ValueError(f"{result.name} has no prediction to explain")
-    cropped = next(step.image for step in photo.steps if step.title == "cropped")
-    return gradcam_overlay(run.model, photo.image, int(np.argmax(probabilities)), display=cropped).overlay
+    scale = run.config.preprocessing.scale
+    return gradcam_overlay(
+        run.model, photo.image, int(np.argmax(probabilities)), display=photo.cropped, scale=scale
+    ).overlay
 
 
 def predict_paths(run_dir: Path, files: list[Path], top_k: int = 3, fit: str = "auto") -> list[dict[str, Any]]:

@@ -1,21 +1,28 @@
 """Photo preprocessing: turn a real photo into what a run's model saw in training, step by step.
 
-Every step is kept as a small image so the Predict page can show the whole chain:
-original -> oriented -> cropped -> colour/grayscale -> inverted (if needed) -> background
-levelled (object fit) -> resized -> model input. How the model wants its input (size,
-channels, scaling, polarity) comes only from the run's config.json.
+``prepare_input`` is the one way any image (an uploaded photo, or an image of a dataset)
+becomes a run's model input; every page goes through it. For a photo, every step is kept as
+a small image so the Predict page can show the whole chain: original -> oriented -> cropped
+-> colour/grayscale -> inverted (if needed) -> background levelled (object fit) -> resized
+-> model input. How the model wants its input (size, channels, scaling, polarity) comes
+only from the run's config.json (or, for a dataset without a run, from the dataset).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from cnnviz.data.images import ImageError, decode_image, frame_count
+from cnnviz.data.images import ImageError, decode_image, fit_to_shape, frame_count
+from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
+
+if TYPE_CHECKING:
+    from cnnviz.data.dataset import Dataset
+    from cnnviz.runs.schema import RunConfig
 
 FITS = ("auto", "object", "crop", "pad")
 INVERT_CHOICES = ("auto", "always", "never")
@@ -38,18 +45,19 @@ class InputSpec:
     light_on_dark: bool
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> InputSpec:
-        """Read input_shape and preprocessing; a missing key is a ValueError naming it."""
-        try:
-            height, width, channels = (int(d) for d in config["input_shape"])
-            pre = config["preprocessing"]
-            spec = cls(height, width, channels, float(pre["scale"]), bool(pre["light_on_dark"]))
-            color_mode = pre["color_mode"]
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"the run's config.json lacks a valid input description ({error})") from error
-        if (color_mode == "grayscale") != (channels == 1):
-            raise ValueError(f"config.json says {color_mode!r} but the input has {channels} channel(s)")
-        return spec
+    def from_config(cls, config: RunConfig) -> InputSpec:
+        """Read input_shape and preprocessing; ValueError when they contradict each other."""
+        height, width, channels = config.input_shape
+        pre = config.preprocessing
+        if (pre.color_mode == "grayscale") != (channels == 1):
+            raise ValueError(f"config.json says {pre.color_mode!r} but the input has {channels} channel(s)")
+        return cls(height, width, channels, pre.scale, pre.light_on_dark)
+
+    @classmethod
+    def for_dataset(cls, dataset: Dataset) -> InputSpec:
+        """The input of a model built for ``dataset`` (for pages that have no run yet)."""
+        height, width, channels = dataset.image_shape
+        return cls(height, width, channels, PIXEL_SCALE, dataset.light_on_dark)
 
     @property
     def aspect(self) -> float:
@@ -89,7 +97,29 @@ class PreparedPhoto:
     image: np.ndarray  # uint8 (H, W, C), what the model sees before scaling
     model_input: np.ndarray  # float32 (H, W, C), image * scale
     inverted: bool
+    cropped: np.ndarray  # uint8 RGB, the framed part of the photo at full resolution (for overlays)
     notes: list[str] = field(default_factory=list)
+
+
+def prepare_input(
+    source: bytes | str | Path | np.ndarray, spec: InputSpec, options: PhotoOptions = PhotoOptions()
+) -> PreparedPhoto:
+    """Any image as the run's model input: a photo file (bytes or path) goes through
+    ``prepare_photo``; a uint8 (H, W, C) array from a dataset is only resized and converted."""
+    if isinstance(source, np.ndarray):
+        return _from_dataset_image(source, spec)
+    return prepare_photo(source, spec, options)
+
+
+def _from_dataset_image(image: np.ndarray, spec: InputSpec) -> PreparedPhoto:
+    fitted = fit_to_shape(image, (spec.height, spec.width, spec.channels))
+    model_input = to_model_input(fitted, spec.scale)
+    steps = [Step("original", image), _model_input_step(fitted, model_input)]
+    return PreparedPhoto(steps, fitted, model_input, inverted=False, cropped=image)
+
+
+def _model_input_step(image: np.ndarray, model_input: np.ndarray) -> Step:
+    return Step("model input", image, f"float32 in [{model_input.min():.2f}, {model_input.max():.2f}]")
 
 
 def prepare_photo(
@@ -130,9 +160,9 @@ def _finish(
         steps.append(Step("background levelled", image))
     image = resize(image, spec.height, spec.width)
     steps.append(Step("resized", image, f"{spec.height}x{spec.width}"))
-    model_input = image.astype(np.float32) * np.float32(spec.scale)
-    steps.append(Step("model input", image, f"float32 in [{model_input.min():.2f}, {model_input.max():.2f}]"))
-    return PreparedPhoto(steps, image, model_input, inverted, notes)
+    model_input = to_model_input(image, spec.scale)
+    steps.append(_model_input_step(image, model_input))
+    return PreparedPhoto(steps, image, model_input, inverted, cropped, notes)
 
 
 def _frame_notes(data: bytes) -> list[str]:

@@ -19,10 +19,12 @@ import shutil
 import tempfile
 import uuid
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from cnnviz.runs.schema import STATUS_LABELS, UPLOADED, RunConfig, model_config
 
 if TYPE_CHECKING:
     import keras
@@ -43,34 +45,25 @@ class RunError(RuntimeError):
 
 @dataclass
 class Run:
-    """A model plus its config.json content; ``path`` is None until the run is saved.
-
-    config keys: "name", "dataset" (Dataset.describe() plus the dataset spec),
-    "class_names", "display_names", "input_shape" [H, W, C],
-    "preprocessing" {"scale": 1/255, "color_mode": "rgb"|"grayscale", "light_on_dark": bool},
-    "architecture" {"name": str, "options": dict}, "hyperparameters", "augmentation",
-    "test_metrics".
-    Saved runs add "created" (ISO time), "status" ("completed", "stopped", "diverged"
-    or "uploaded"), "message", "epochs_run" and "callbacks" (the Keras callbacks used).
-    """
+    """A model plus its config (see cnnviz.runs.schema); ``path`` is None until the run is saved."""
 
     model: keras.Model
-    config: dict[str, Any]
+    config: RunConfig
     history: list[dict[str, float]] = field(default_factory=list)
     path: Path | None = None
 
     @property
     def display_names(self) -> list[str]:
-        return list(self.config["display_names"])
+        return list(self.config.display_names)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        return tuple(self.config["input_shape"])  # type: ignore[return-value]
+        return self.config.input_shape
 
     @property
     def label(self) -> str:
         """A short name for menus."""
-        return self.config.get("name") or self.config["architecture"]["name"]
+        return self.config.name or self.config.architecture.name
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,7 @@ class RunSummary:
         return {
             "name": self.name, "date": self.created[:16].replace("T", " "),
             "architecture": self.architecture, "dataset": self.dataset, "epochs": self.epochs,
-            "test accuracy %": accuracy, "status": self.status, "folder": self.path.name,
+            "test accuracy %": accuracy, "status": STATUS_LABELS[self.status], "folder": self.path.name,
         }
 
 
@@ -178,14 +171,13 @@ def save_run(run: Run, runs_dir: Path, *, staging: Path | None = None, metrics: 
     """Write the run's files into a staging folder and rename it into place; returns the saved Run."""
     staging = staging or stage_run(runs_dir)
     try:
-        config = json_ready({"created": datetime.now().isoformat(timespec="seconds"), **run.config})
+        config = replace(run.config, created=run.config.created or datetime.now().isoformat(timespec="seconds"))
         _save_model(run.model, staging / MODEL_FILE)
         if not (staging / HISTORY_FILE).exists():  # training's CSVLogger may have written it
             atomic_write(staging / HISTORY_FILE, history_csv(run.history))
-        test_metrics = (config.get("test_metrics") or {}) if metrics is None else metrics
-        _write_json(staging / METRICS_FILE, test_metrics)
-        _write_json(staging / CONFIG_FILE, config)
-        stem = f"{config['created'][:19].replace(':', '')}-{slug(run.label)}"
+        _write_json(staging / METRICS_FILE, asdict(config.test_metrics) if metrics is None else metrics)
+        write_config(staging, config)
+        stem = f"{config.created[:19].replace(':', '')}-{slug(config.name or config.architecture.name)}"
         final = _rename_into_place(staging, runs_dir, stem)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -214,11 +206,17 @@ def is_complete(path: Path) -> bool:
     )
 
 
-def read_config(path: Path) -> dict[str, Any]:
+def read_config(path: Path) -> RunConfig:
+    """A run folder's config.json, whatever schema version wrote it."""
     try:
-        return json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        return RunConfig.from_dict(json.loads((path / CONFIG_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise RunError(f"The run in {path} has no readable {CONFIG_FILE}: {error}") from error
+
+
+def write_config(path: Path, config: RunConfig) -> None:
+    """Write a run folder's config.json atomically."""
+    _write_json(path / CONFIG_FILE, config.to_dict())
 
 
 def read_metrics(path: Path) -> dict[str, Any]:
@@ -231,16 +229,15 @@ def read_metrics(path: Path) -> dict[str, Any]:
 
 def summarize(path: Path) -> RunSummary:
     config = read_config(path)
-    dataset = config.get("dataset") or {}
     return RunSummary(
         path=path,
-        name=config.get("name") or path.name,
-        created=config.get("created", ""),
-        architecture=(config.get("architecture") or {}).get("name", "?"),
-        dataset=dataset.get("name", "?"),
-        epochs=int(config.get("epochs_run") or 0),
-        test_accuracy=(config.get("test_metrics") or {}).get("accuracy"),
-        status=config.get("status", "?"),
+        name=config.name or path.name,
+        created=config.created,
+        architecture=config.architecture.name,
+        dataset=config.dataset.name,
+        epochs=config.epochs_run,
+        test_accuracy=config.test_metrics.accuracy,
+        status=config.status,
     )
 
 
@@ -272,9 +269,7 @@ def rename_run(path: Path, new_name: str) -> None:
     new_name = new_name.strip()
     if not new_name:
         raise RunError("A run name cannot be empty.")
-    config = read_config(path)
-    config["name"] = new_name
-    _write_json(path / CONFIG_FILE, config)
+    write_config(path, replace(read_config(path), name=new_name))
 
 
 def delete_run(path: Path) -> None:
@@ -322,7 +317,7 @@ def load_uploaded_model(data: bytes) -> keras.Model:
         return load_model_file(path)
 
 
-def config_for_model(model: keras.Model, dataset: Dataset, name: str) -> dict[str, Any]:
+def config_for_model(model: keras.Model, dataset: Dataset, name: str) -> RunConfig:
     """A config for a model that came without one (an upload), fed like the current dataset.
 
     Raises RunError when the model's input or output does not fit the dataset.
@@ -335,10 +330,7 @@ def config_for_model(model: keras.Model, dataset: Dataset, name: str) -> dict[st
             f"dataset {dataset.name!r} has {dataset.image_shape} images and {dataset.num_classes} "
             "classes. Pick a matching dataset on the Data page first."
         )
-    from cnnviz.models.architectures import model_config
-
-    config = model_config(name, {}, dataset)
-    return {**config, "architecture": {"name": "uploaded", "options": {}}, "status": "uploaded", "epochs_run": 0}
+    return replace(model_config("uploaded", {}, dataset), name=name, status=UPLOADED)
 
 
 def compare_table(paths: list[Path]) -> list[dict[str, Any]]:
@@ -346,20 +338,19 @@ def compare_table(paths: list[Path]) -> list[dict[str, Any]]:
     rows = []
     for path in paths:
         config = read_config(path)
-        hyper = config.get("hyperparameters") or {}
-        test = config.get("test_metrics") or {}
+        hyper = config.hyperparameters
         rows.append({
             "run": summarize(path).label,
-            "architecture": config.get("architecture", {}).get("name"),
-            "dataset": config.get("dataset", {}).get("name"),
-            "optimizer": hyper.get("optimizer"),
-            "learning rate": hyper.get("learning_rate"),
-            "batch size": hyper.get("batch_size"),
-            "epochs": config.get("epochs_run"),
-            "augmentation": "on" if config.get("augmentation") else "off",
-            "seed": hyper.get("seed"),
-            "test loss": test.get("loss"),
-            "test accuracy": test.get("accuracy"),
-            "status": config.get("status"),
+            "architecture": config.architecture.name,
+            "dataset": config.dataset.name,
+            "optimizer": hyper and hyper.optimizer,
+            "learning rate": hyper and hyper.learning_rate,
+            "batch size": hyper and hyper.batch_size,
+            "epochs": config.epochs_run,
+            "augmentation": "on" if config.augmentation else "off",
+            "seed": hyper and hyper.seed,
+            "test loss": config.test_metrics.loss,
+            "test accuracy": config.test_metrics.accuracy,
+            "status": STATUS_LABELS[config.status],
         })
     return rows

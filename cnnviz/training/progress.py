@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TextIO
 
+from cnnviz.runs.schema import STATUS_LABELS
 from cnnviz.training.worker import FAILED, FINISHED, QUEUED, RUNNING, JobInfo, Worker
 
 if TYPE_CHECKING:
@@ -128,9 +129,9 @@ def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None
         return f"{job.label}: failed: {job.error}"
     if run is None:
         return f"{job.label}: {job.state}"
-    accuracy = (run.config.get("test_metrics") or {}).get("accuracy")
+    accuracy = run.config.test_metrics.accuracy
     score = "" if accuracy is None else f", test accuracy {100 * accuracy:.1f}%"
-    return f"{job.label}: {run.config['status']}{score}"
+    return f"{job.label}: {STATUS_LABELS[run.config.status]}{score}"
 
 
 LINE_WIDTH = 100  # progress lines are padded so a shorter line fully covers a longer one

@@ -11,81 +11,38 @@ from __future__ import annotations
 import functools
 import math
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.dataset import Dataset, Split
 from cnnviz.data.pipeline import make_pipeline
-from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
+from cnnviz.models.predictions import predict_probabilities
+from cnnviz.runs.schema import (
+    COMPLETED,
+    DIVERGED,
+    EARLY_STOPPED,
+    STOPPED,
+    CallbackSpec,
+    EvaluationMetrics,
+    TrainConfig,
+    model_config,
+)
 from cnnviz.runs.store import CHECKPOINT_FILE, HISTORY_FILE, Run, read_metrics, save_run, stage_run
+from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
 from cnnviz.training.worker import Job
 
 if TYPE_CHECKING:
     import keras
 
-    from cnnviz.data.registry import DatasetSpec
-
-OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # config value: display name
-MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
-DIVERGED_MESSAGE = "Training diverged (loss became NaN): lower the learning rate."
 
 
 class StopFlag(Protocol):
     def is_set(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters and callback settings of one training (stored in config.json)."""
-
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    momentum: float = 0.9  # SGD only
-    nesterov: bool = False  # SGD only
-    batch_size: int = 32
-    epochs: int = 5
-    seed: int = 42
-    augment: bool = False
-    early_stopping: bool = False
-    early_monitor: str = "val_loss"
-    early_patience: int = 3
-    restore_best_weights: bool = True
-    reduce_lr: bool = False
-    reduce_monitor: str = "val_loss"
-    reduce_factor: float = 0.1
-    reduce_patience: int = 5
-    reduce_cooldown: int = 0
-    reduce_min_lr: float = 0.0
-    checkpoint: bool = True
-    checkpoint_monitor: str = "val_loss"
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if not self.learning_rate > 0:
-            problems.append("the learning rate must be above 0")
-        if self.batch_size < 1 or self.epochs < 1:
-            problems.append("batch size and epochs must be at least 1")
-        if not 0 < self.reduce_factor < 1:
-            problems.append("the ReduceLROnPlateau factor must be between 0 and 1")
-        for monitor in (self.early_monitor, self.reduce_monitor, self.checkpoint_monitor):
-            if monitor not in MONITORS:
-                problems.append(f"monitor {monitor!r} must be one of {', '.join(MONITORS)}")
-        if problems:
-            raise ValueError("Invalid training settings: " + "; ".join(problems) + ".")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @functools.cache
@@ -137,40 +94,40 @@ def _monitor(name: str, has_validation: bool) -> str:
     return name if has_validation else name.removeprefix("val_")
 
 
-def callback_specs(config: TrainConfig, has_validation: bool = True) -> list[dict[str, Any]]:
-    """The optional Keras callbacks as {"name": class name, **arguments}; stored in config.json."""
-    specs: list[dict[str, Any]] = [{"name": "TerminateOnNaN"}]
+def callback_specs(config: TrainConfig, has_validation: bool = True) -> list[CallbackSpec]:
+    """The Keras callbacks a training uses (stored in config.json)."""
+    specs = [CallbackSpec("TerminateOnNaN")]
     if config.early_stopping:
-        specs.append({
-            "name": "EarlyStopping", "monitor": _monitor(config.early_monitor, has_validation),
+        specs.append(CallbackSpec("EarlyStopping", {
+            "monitor": _monitor(config.early_monitor, has_validation),
             "patience": config.early_patience, "restore_best_weights": config.restore_best_weights,
-        })
+        }))
     if config.reduce_lr:
-        specs.append({
-            "name": "ReduceLROnPlateau", "monitor": _monitor(config.reduce_monitor, has_validation),
+        specs.append(CallbackSpec("ReduceLROnPlateau", {
+            "monitor": _monitor(config.reduce_monitor, has_validation),
             "factor": config.reduce_factor, "patience": config.reduce_patience,
             "cooldown": config.reduce_cooldown, "min_lr": config.reduce_min_lr,
-        })
+        }))
     if config.checkpoint:
-        specs.append({
-            "name": "ModelCheckpoint", "monitor": _monitor(config.checkpoint_monitor, has_validation),
+        specs.append(CallbackSpec("ModelCheckpoint", {
+            "monitor": _monitor(config.checkpoint_monitor, has_validation),
             "save_best_only": True, "filepath": CHECKPOINT_FILE,
-        })
-    specs.append({"name": "CSVLogger", "filename": HISTORY_FILE})
+        }))
+    specs.append(CallbackSpec("CSVLogger", {"filename": HISTORY_FILE}))
     return specs
 
 
-def make_callbacks(specs: list[dict[str, Any]], folder: Path) -> list[keras.callbacks.Callback]:
+def make_callbacks(specs: list[CallbackSpec], folder: Path) -> list[keras.callbacks.Callback]:
     """Instantiate Keras' own callbacks from their specs; file names land in ``folder``."""
     import keras
 
     callbacks = []
     for spec in specs:
-        kwargs = {k: v for k, v in spec.items() if k != "name"}
+        kwargs = dict(spec.arguments)
         for key in ("filepath", "filename"):
             if key in kwargs:
                 kwargs[key] = str(folder / kwargs[key])
-        callbacks.append(getattr(keras.callbacks, spec["name"])(**kwargs))
+        callbacks.append(getattr(keras.callbacks, spec.name)(**kwargs))
     return callbacks
 
 
@@ -206,16 +163,11 @@ def fit(
     model.fit(train, validation_data=val, epochs=config.epochs, callbacks=callbacks, shuffle=False, verbose=0)
 
 
-def predict_probabilities(model: keras.Model, split: Split, batch_size: int = 64) -> np.ndarray:
-    """Softmax probabilities (N, classes) for a split."""
-    return model.predict(make_pipeline(split, batch_size), verbose=0)
-
-
 def evaluate(model: keras.Model, split: Split, num_classes: int, batch_size: int = 64) -> dict[str, Any]:
     """Test loss and accuracy, the confusion matrix and every predicted label ({} for no data)."""
     if not len(split):
         return {}
-    probabilities = np.asarray(predict_probabilities(model, split, batch_size), dtype="float64")
+    probabilities = predict_probabilities(model, split.x, batch_size=batch_size)
     predicted = probabilities.argmax(axis=1)
     picked = np.clip(probabilities[np.arange(len(split)), split.y], 1e-7, 1.0)
     return {
@@ -243,33 +195,34 @@ def misclassified(
 
 def saved_test_predictions(run: Run, dataset: Dataset) -> list[int] | None:
     """The run's saved test predictions, if it was evaluated on this dataset's test split."""
-    if run.path is None or (run.config.get("dataset") or {}).get("name") != dataset.name:
+    if run.path is None or run.config.dataset.name != dataset.name:
         return None
     predicted = read_metrics(run.path).get("predicted", [])
     return predicted if len(predicted) == len(dataset.test) else None
 
 
-def _status(progress: ProgressSnapshot, stop: StopFlag | None, epochs: int) -> tuple[str, str]:
+def _status(progress: ProgressSnapshot, stop: StopFlag | None, epochs: int) -> str:
     if progress.diverged:
-        return "diverged", DIVERGED_MESSAGE
+        return DIVERGED
     cut_short = len(progress.history) < epochs or progress.batch < progress.batches
     if stop is not None and stop.is_set() and cut_short:  # not a Stop pressed during evaluation
-        return "stopped", f"Stopped by the user during epoch {progress.epoch} of {epochs}."
-    if len(progress.history) < epochs:
-        return "completed", f"Early stopping ended training after {len(progress.history)} of {epochs} epochs."
-    return "completed", f"Trained for {epochs} epoch{'s' if epochs > 1 else ''}."
+        return STOPPED
+    return EARLY_STOPPED if len(progress.history) < epochs else COMPLETED
 
 
-def _augmenter_used(augmentation: Any, config: TrainConfig) -> bool:
-    return bool(config.augment and augmentation is not None and not augmentation.is_identity)
+def _augmentation_used(augmentation: AugmentConfig | None, config: TrainConfig) -> AugmentConfig | None:
+    """The augmentation training applies: None when it is off or changes nothing."""
+    if config.augment and augmentation is not None and not augmentation.is_identity:
+        return augmentation
+    return None
 
 
-def _augmenter(augmentation: Any, config: TrainConfig) -> keras.Layer | None:
-    if not _augmenter_used(augmentation, config):
+def _augmenter(augmentation: AugmentConfig | None, seed: int) -> keras.Layer | None:
+    if augmentation is None:
         return None
     from cnnviz.data.augmentation import build_augmenter
 
-    return build_augmenter(augmentation, seed=config.seed)
+    return build_augmenter(augmentation, seed=seed)
 
 
 def default_name(architecture: str, dataset: Dataset) -> str:
@@ -282,16 +235,15 @@ def train_run(
     config: TrainConfig,
     runs_dir: Path,
     *,
-    dataset_spec: DatasetSpec | None = None,
-    augmentation: Any = None,
+    augmentation: AugmentConfig | None = None,
     progress: TrainingProgress | None = None,
     stop: StopFlag | None = None,
     callbacks: list[keras.callbacks.Callback] | tuple = (),
 ) -> Run:
     """Train a fresh copy of ``base.model`` on ``dataset``, evaluate it and save it as a run.
 
-    ``augmentation`` is an AugmentConfig applied to the train split when ``config.augment``;
-    ``callbacks`` are extra Keras callbacks run before the built-in ones.
+    ``augmentation`` is applied to the train split when ``config.augment``; ``callbacks``
+    are extra Keras callbacks run before the built-in ones.
     """
     import keras
 
@@ -301,8 +253,9 @@ def train_run(
     compile_model(model, config)
     staging = stage_run(runs_dir)
     specs = callback_specs(config, has_validation=len(dataset.val) > 0)
+    augmentation = _augmentation_used(augmentation, config)
     try:
-        augmenter = _augmenter(augmentation, config)
+        augmenter = _augmenter(augmentation, config.seed)
         all_callbacks = [*callbacks, live_metrics(progress, stop), *make_callbacks(specs, staging)]
         fit(model, dataset, config, all_callbacks, progress=progress, augmenter=augmenter)
         progress.set_phase("evaluating")
@@ -311,20 +264,17 @@ def train_run(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     snapshot = progress.snapshot()
-    status, message = _status(snapshot, stop, config.epochs)
-    run_config = {
-        **base.config,
-        "name": config.name or default_name(base.config["architecture"]["name"], dataset),
-        "created": datetime.now().isoformat(timespec="seconds"),
-        "dataset": {**dataset.describe(), **({"spec": dataset_spec.to_dict()} if dataset_spec else {})},
-        "hyperparameters": config.to_dict(),
-        "callbacks": specs,
-        "augmentation": augmentation.to_dict() if _augmenter_used(augmentation, config) else None,
-        "status": status,
-        "message": message,
-        "epochs_run": len(snapshot.history),
-        "test_metrics": {k: metrics[k] for k in ("loss", "accuracy") if k in metrics},
-    }
+    run_config = replace(
+        base.config,
+        name=config.name or default_name(base.config.architecture.name, dataset),
+        created=datetime.now().isoformat(timespec="seconds"),
+        hyperparameters=config,
+        callbacks=specs,
+        augmentation=augmentation,
+        status=_status(snapshot, stop, config.epochs),
+        epochs_run=len(snapshot.history),
+        test_metrics=EvaluationMetrics(metrics.get("loss"), metrics.get("accuracy")),
+    )
     progress.set_phase("saving")
     run = save_run(Run(model, run_config, snapshot.history), runs_dir, staging=staging, metrics=metrics)
     progress.set_phase("done")
@@ -347,12 +297,12 @@ def incompatibility(run: Run, dataset: Dataset) -> str | None:
     return None
 
 
-def base_run(dataset: Dataset, spec: DatasetSpec | None = None, architecture: str = "simple") -> Run:
+def base_run(dataset: Dataset, architecture: str = "simple") -> Run:
     """An untrained architecture built for the dataset (``simple`` is what trains by default)."""
-    from cnnviz.models.architectures import build_model, model_config
+    from cnnviz.models.architectures import build_model
 
     model = build_model(architecture, dataset.image_shape, dataset.num_classes)
-    return Run(model, model_config(architecture, {}, dataset, spec))
+    return Run(model, model_config(architecture, {}, dataset))
 
 
 def training_job(
@@ -361,16 +311,12 @@ def training_job(
     config: TrainConfig,
     runs_dir: Path,
     *,
-    dataset_spec: DatasetSpec | None = None,
-    augmentation: Any = None,
-) -> Job:
+    augmentation: AugmentConfig | None = None,
+) -> Job[TrainingProgress, Run]:
     """A worker Job running ``train_run`` (on the ``simple`` model when ``base`` is None)."""
     def run(progress: TrainingProgress, stop: StopFlag) -> Run:
-        model = base or base_run(dataset, dataset_spec)
-        return train_run(
-            model, dataset, config, runs_dir, dataset_spec=dataset_spec,
-            augmentation=augmentation, progress=progress, stop=stop,
-        )
+        model = base or base_run(dataset)
+        return train_run(model, dataset, config, runs_dir, augmentation=augmentation, progress=progress, stop=stop)
 
-    label = config.name or default_name(base.config["architecture"]["name"] if base else "simple", dataset)
+    label = config.name or default_name(base.config.architecture.name if base else "simple", dataset)
     return Job(run, progress=TrainingProgress(), label=label)

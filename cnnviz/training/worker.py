@@ -16,7 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
@@ -24,16 +24,20 @@ MAX_TRAININGS_ENV = "CNNVIZ_MAX_TRAININGS"
 KEEP_FINISHED = 5  # finished jobs kept per owner (older ones are forgotten)
 
 
+ProgressT = TypeVar("ProgressT")  # what a job reports while it runs (trainings: TrainingProgress)
+ResultT = TypeVar("ResultT")  # what a job returns (trainings: the saved Run)
+
+
 @dataclass
-class Job:
+class Job(Generic[ProgressT, ResultT]):
     """Work to run: ``run(progress, stop)`` returns the result; ``stop`` has ``is_set()``.
 
-    ``progress`` is any object the job updates while it runs (it is handed back by
+    ``progress`` is the object the job updates while it runs (it is handed back by
     ``Worker.progress``); ``label`` names the job in lists.
     """
 
-    run: Callable[[Any, threading.Event], Any]
-    progress: Any = None
+    run: Callable[[ProgressT, threading.Event], ResultT]
+    progress: ProgressT | None = None
     label: str = ""
 
 
