@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from cnnviz.data.augmentation import AugmentConfig
+from cnnviz.data.augmentation import AugmentConfig, build_augmenter
 from cnnviz.data.dataset import Dataset, Split
 from cnnviz.data.pipeline import make_pipeline
 from cnnviz.models.predictions import predict_probabilities
@@ -218,11 +218,7 @@ def _augmentation_used(augmentation: AugmentConfig | None, config: TrainConfig) 
 
 
 def _augmenter(augmentation: AugmentConfig | None, seed: int) -> keras.Layer | None:
-    if augmentation is None:
-        return None
-    from cnnviz.data.augmentation import build_augmenter
-
-    return build_augmenter(augmentation, seed=seed)
+    return None if augmentation is None else build_augmenter(augmentation, seed=seed)
 
 
 def default_name(architecture: str, dataset: Dataset) -> str:
