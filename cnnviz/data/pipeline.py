@@ -19,9 +19,11 @@ PIXEL_SCALE = 1 / 255  # uint8 pixels times this: the [0, 1] input every cnnviz 
 def to_model_input(images: np.ndarray, scale: float = PIXEL_SCALE) -> np.ndarray:
     """uint8 images (N, H, W, C) -> float32 ``images * scale``, the tensor a model takes.
 
-    The one place pixels are scaled; a run's ``preprocessing.scale`` says which scale.
+    The one place pixels are scaled outside tf.data; a run's ``preprocessing.scale`` says
+    which scale. Like the training pipeline it divides (by 255 for the default scale), so
+    a model sees bit-identical inputs in training and everywhere else.
     """
-    return images.astype("float32") * np.float32(scale)
+    return images.astype("float32") / np.float32(1 / scale)
 
 
 def make_pipeline(
@@ -53,4 +55,4 @@ def make_pipeline(
 def _scale(images, labels):
     import tensorflow as tf
 
-    return tf.cast(images, tf.float32) * PIXEL_SCALE, labels
+    return tf.cast(images, tf.float32) / (1 / PIXEL_SCALE), labels
