@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnnviz.data.augmentation import (
     FILL_MODES,
+    PRESET_LABELS,
     PRESETS,
     TRANSFORM_LABELS,
     AugmentConfig,
@@ -35,7 +36,7 @@ def preset_buttons() -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.write("Presets from the seeds:")
         for name, preset in PRESETS.items():
-            st.button(name, on_click=load_widgets, args=(preset,), key=f"augment_preset_{name}")
+            st.button(PRESET_LABELS[name], on_click=load_widgets, args=(preset,), key=f"augment_preset_{name}")
 
 
 def option_widgets() -> AugmentConfig:

@@ -77,12 +77,12 @@ def test_reroll_changes_the_seed_and_captions(page):
 
 def test_page_comes_back_with_the_session_config():
     at = AppTest.from_file(AUGMENT_PAGE, default_timeout=180)
-    at.session_state["cnnviz_augmentation"] = PRESETS["Deep Learning with Python"]
+    at.session_state["cnnviz_augmentation"] = PRESETS["dlwp"]
     at.run()
     assert not at.exception
     assert at.slider(key="augment_rotation_degrees").value == 40
     assert at.selectbox(key="augment_fill_mode").value == "nearest"
-    assert at.session_state["cnnviz_augmentation"] == PRESETS["Deep Learning with Python"]
+    assert at.session_state["cnnviz_augmentation"] == PRESETS["dlwp"]
 
 
 def test_grayscale_dataset_image_is_shown():

@@ -93,7 +93,7 @@ def test_grayscale_batches_and_every_transform_at_once():
 
 
 def test_strips_cover_every_transform_with_the_configs_range(image):
-    strips = transform_strips(image, PRESETS["Deep Learning with Python"], strengths=5)
+    strips = transform_strips(image, PRESETS["dlwp"], strengths=5)
     assert [name for name, _ in strips] == list(TRANSFORMS)
     rows = dict(strips)
     assert [label for label, _ in rows["rotation"]] == ["-40°", "-20°", "0", "+20°", "+40°"]
@@ -120,7 +120,7 @@ def test_presets_match_the_seeds():
     assert (weather.rotation_degrees, weather.width_shift, weather.height_shift) == (20, 0.2, 0.2)
     assert (weather.shear, weather.zoom, weather.brightness) == (0.2, 0.2, (0.5, 1.5))
     assert weather.horizontal_flip and not weather.vertical_flip
-    book = PRESETS["Deep Learning with Python"]
+    book = PRESETS["dlwp"]
     assert (book.rotation_degrees, book.shear, book.zoom, book.fill_mode) == (40, 0.2, 0.2, "nearest")
     assert book.brightness == (1.0, 1.0)
     assert PRESETS["none"].is_identity and not book.is_identity

@@ -114,8 +114,9 @@ _SEED_GEOMETRY: dict[str, Any] = {
 PRESETS: dict[str, AugmentConfig] = {
     "none": AugmentConfig(),
     "weather": AugmentConfig(rotation_degrees=20, brightness=(0.5, 1.5), **_SEED_GEOMETRY),
-    "Deep Learning with Python": AugmentConfig(rotation_degrees=40, **_SEED_GEOMETRY),
+    "dlwp": AugmentConfig(rotation_degrees=40, **_SEED_GEOMETRY),
 }
+PRESET_LABELS = {"none": "none", "weather": "weather", "dlwp": "Deep Learning with Python"}
 
 
 class _Code(float):
