@@ -52,7 +52,7 @@ def predict_files(
     """Prepare every (name, bytes or path) and predict the good ones in batches.
 
     A file that cannot be read or decoded gets its error and never stops the others.
-    Raises ValueError if the run's config.json does not describe its input.
+    Raises ValueError when the run's input shape and colour mode contradict each other.
     """
     spec = InputSpec.from_config(run.config)
     results = [_prepare(name, source, spec, options) for name, source in files]
