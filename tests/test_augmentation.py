@@ -60,10 +60,10 @@ def test_horizontal_flip_gives_the_image_or_its_exact_mirror(image):
 
 def test_flip_strips_equal_the_mirrored_arrays(image):
     strips = dict(transform_strips(image, AugmentConfig(), strengths=3))
-    assert [label for label, _ in strips["horizontal flip"]] == ["as is", "flipped"]
-    np.testing.assert_array_equal(strips["horizontal flip"][1][1], image[:, ::-1])
-    np.testing.assert_array_equal(strips["vertical flip"][1][1], image[::-1])
-    np.testing.assert_array_equal(strips["horizontal flip"][0][1], image)
+    assert [label for label, _ in strips["horizontal_flip"]] == ["as is", "flipped"]
+    np.testing.assert_array_equal(strips["horizontal_flip"][1][1], image[:, ::-1])
+    np.testing.assert_array_equal(strips["vertical_flip"][1][1], image[::-1])
+    np.testing.assert_array_equal(strips["horizontal_flip"][0][1], image)
 
 
 def test_same_seed_same_grid_other_seed_other_grid(image):
@@ -111,7 +111,7 @@ def test_width_shift_moves_the_content_sideways():
     image = np.zeros((16, 16, 1), np.uint8)
     image[:, 4] = 255
     row = dict(transform_strips(image, AugmentConfig(width_shift=0.25, fill_mode="constant"), 3))
-    shifted_column = [int(np.argmax(picture[8, :, 0])) for _, picture in row["width shift"]]
+    shifted_column = [int(np.argmax(picture[8, :, 0])) for _, picture in row["width_shift"]]
     assert shifted_column == [0, 4, 8]
 
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.photos import predict as prediction
+from cnnviz.models import predictions
 from cnnviz.photos.prepare import PhotoOptions
 from cnnviz.photos.predict import explain, predict_files, results_csv, top_k_figure
+from cnnviz.runs.schema import RunConfig
 from cnnviz.runs.store import Run
 
 NAMES = ["sneaker", "ankle boot", "cat"]
@@ -43,7 +44,7 @@ def tiny_run(shape=(28, 28, 1), *, conv: bool = True, units: int = 3) -> Run:
         },
         "architecture": {"name": "tiny", "options": {}},
     }
-    return Run(model, config)
+    return Run(model, RunConfig.from_dict(config))
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_good_and_bad_files_each_get_their_own_result(run):
 def test_batches_give_the_same_answers_as_one_call(run, monkeypatch):
     files = [(f"{i}.png", shoe_like(i)) for i in range(5)]
     whole = predict_files(run, files)
-    monkeypatch.setattr(prediction, "BATCH_SIZE", 2)
+    monkeypatch.setattr(predictions, "BATCH_SIZE", 2)
     batched = predict_files(run, files)
     for one, other in zip(whole, batched):
         np.testing.assert_allclose(one.probabilities, other.probabilities, atol=1e-6)

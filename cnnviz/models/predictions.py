@@ -15,13 +15,14 @@ BATCH_SIZE = 64
 
 
 def predict_probabilities(
-    model: keras.Model, images: np.ndarray, *, scale: float = PIXEL_SCALE, batch_size: int = BATCH_SIZE
+    model: keras.Model, images: np.ndarray, *, scale: float = PIXEL_SCALE, batch_size: int | None = None
 ) -> np.ndarray:
     """Class probabilities (N, classes), float64, for uint8 images (N, H, W, C) shaped like the input.
 
     Images are scaled batch by batch (``scale`` comes from the run's preprocessing); a
-    1-unit sigmoid output becomes the two columns [1 - p, p].
+    1-unit sigmoid output becomes the two columns [1 - p, p]. ``batch_size`` defaults to BATCH_SIZE.
     """
+    batch_size = batch_size or BATCH_SIZE
     batches = [
         np.asarray(model(to_model_input(images[i : i + batch_size], scale), training=False), dtype=np.float64)
         for i in range(0, len(images), batch_size)
