@@ -126,7 +126,9 @@ def pick_image(spec: InputSpec, key: str) -> tuple[PreparedPhoto, str] | None:
     Either way it goes through ``prepare_input``, so every page feeds the model exactly what
     Predict would. Returns the prepared image and a caption, or None.
     """
-    choice = st.radio("Image", list(IMAGE_SOURCES), format_func=IMAGE_SOURCES.get, horizontal=True, key=f"{key}_src")
+    choice = st.radio(
+        "Image", list(IMAGE_SOURCES), format_func=IMAGE_SOURCES.get, horizontal=True, key=f"{key}_src"
+    )
     if choice == "upload":
         upload = st.file_uploader("Photo", type=[e[1:] for e in IMAGE_EXTENSIONS], key=f"{key}_upload")
         if upload is None:
@@ -151,7 +153,8 @@ def _pick_test_image(key: str) -> tuple[np.ndarray, str] | None:
         st.warning("This class has no test images.")
         return None
     index = right.number_input("Image number", 0, len(members) - 1, 0, key=f"{key}_index")
-    return dataset.test.x[members[int(index)]], f"test image of '{dataset.display_names[label]}' #{int(index)}"
+    caption = f"test image of '{dataset.display_names[label]}' #{int(index)}"
+    return dataset.test.x[members[int(index)]], caption
 
 
 AUGMENTATION_KEY = "cnnviz_augmentation"

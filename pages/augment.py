@@ -24,8 +24,9 @@ GRID_SIZES = (4, 8, 16, 32)
 
 def load_widgets(config: AugmentConfig) -> None:
     """Put a config into the option widgets (a preset click, or coming back to the page)."""
+    values = config.to_dict()
     _session.set_widget_values({
-        KEYS[name]: tuple(value) if isinstance(value, list) else value for name, value in config.to_dict().items()
+        KEYS[name]: tuple(value) if isinstance(value, list) else value for name, value in values.items()
     })
 
 
@@ -36,7 +37,8 @@ def preset_buttons() -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.write("Presets from the seeds:")
         for name, preset in PRESETS.items():
-            st.button(PRESET_LABELS[name], on_click=load_widgets, args=(preset,), key=f"augment_preset_{name}")
+            label = PRESET_LABELS[name]
+            st.button(label, on_click=load_widgets, args=(preset,), key=f"augment_preset_{name}")
 
 
 def option_widgets() -> AugmentConfig:

@@ -33,8 +33,9 @@ colormap = second.selectbox("Colour map", list(COLORMAPS), index=list(COLORMAPS)
 
 
 def explain(class_index: int | None):
-    return gradcam_overlay(run.model, image, class_index, layer_name=layer.name, plus_plus=method == "gradcam_plus_plus",
-                           opacity=opacity, colormap=colormap, scale=run.config.preprocessing.scale)
+    return gradcam_overlay(run.model, image, class_index, layer_name=layer.name,
+                           plus_plus=method == "gradcam_plus_plus", opacity=opacity, colormap=colormap,
+                           scale=run.config.preprocessing.scale)
 
 
 result = explain(target)

@@ -57,7 +57,8 @@ def test_rewriting_a_version_0_run_stores_keys_and_numbers_not_sentences(old_run
     written = json.loads((old_run_folder / "config.json").read_text())
     assert written["version"] == SCHEMA_VERSION and "message" not in written
     assert written["status"] == "early_stopped" and written["epochs_run"] == 3
-    assert store.load_run(old_run_folder).config.message == "Early stopping ended training after 3 of 8 epochs."
+    reloaded = store.load_run(old_run_folder).config
+    assert reloaded.message == "Early stopping ended training after 3 of 8 epochs."
 
 
 def test_a_config_survives_the_round_trip_through_json(tiny_run):

@@ -56,8 +56,10 @@ def test_a_tiny_training_runs_to_the_end(tiny_shapes, tmp_path, monkeypatch):
 
 def test_a_model_that_does_not_fit_the_dataset_is_explained(tiny_shapes, tmp_path, monkeypatch):
     at = page_with(tiny_shapes, tmp_path, monkeypatch)
-    config = replace(model_config("mnist_dlwp", {}, tiny_shapes[1]), name="mnist model", input_shape=(28, 28, 1),
-                     display_names=[str(i) for i in range(10)])
+    config = replace(
+        model_config("mnist_dlwp", {}, tiny_shapes[1]), name="mnist model", input_shape=(28, 28, 1),
+        display_names=[str(i) for i in range(10)],
+    )
     at.session_state["cnnviz_model"] = Run(None, config)  # type: ignore[arg-type]
     at.run()
     assert not at.exception

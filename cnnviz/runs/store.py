@@ -171,7 +171,8 @@ def save_run(run: Run, runs_dir: Path, *, staging: Path | None = None, metrics: 
     """Write the run's files into a staging folder and rename it into place; returns the saved Run."""
     staging = staging or stage_run(runs_dir)
     try:
-        config = replace(run.config, created=run.config.created or datetime.now().isoformat(timespec="seconds"))
+        created = run.config.created or datetime.now().isoformat(timespec="seconds")
+        config = replace(run.config, created=created)
         _save_model(run.model, staging / MODEL_FILE)
         if not (staging / HISTORY_FILE).exists():  # training's CSVLogger may have written it
             atomic_write(staging / HISTORY_FILE, history_csv(run.history))

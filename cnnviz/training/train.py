@@ -312,7 +312,9 @@ def training_job(
     """A worker Job running ``train_run`` (on the ``simple`` model when ``base`` is None)."""
     def run(progress: TrainingProgress, stop: StopFlag) -> Run:
         model = base or base_run(dataset)
-        return train_run(model, dataset, config, runs_dir, augmentation=augmentation, progress=progress, stop=stop)
+        return train_run(
+            model, dataset, config, runs_dir, augmentation=augmentation, progress=progress, stop=stop
+        )
 
     label = config.name or default_name(base.config.architecture.name if base else "simple", dataset)
     return Job(run, progress=TrainingProgress(), label=label)
