@@ -23,6 +23,7 @@ PAGES = {
         st.Page("pages/activations.py", title="Activations", icon="🔬"),
         st.Page("pages/filters.py", title="Filters", icon="🌀"),
         st.Page("pages/gradcam.py", title="Grad-CAM", icon="🔥"),
+        st.Page("pages/convolution.py", title="Convolution", icon="🧮"),
     ],
     "Use it": [
         st.Page("pages/predict.py", title="Predict", icon="📷"),

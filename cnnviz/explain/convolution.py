@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz.data.pipeline import to_model_input
-from cnnviz.models.layers import cached, trace
+from cnnviz.models.layers import LayerInfo, cached, conv_layers, trace
 
 if TYPE_CHECKING:
     import keras
@@ -71,7 +71,7 @@ def as_pair(value: Any) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
 
 
-def _check_conv(layer: Any) -> None:
+def check_conv(layer: Any) -> None:
     import keras
 
     if type(layer) is not keras.layers.Conv2D:
@@ -179,7 +179,7 @@ class ConvStep:
 def conv_step(model: keras.Model, image: np.ndarray, layer_name: str, channel: int, x: int, y: int) -> ConvStep:
     """Output (x, y, channel) of the Conv2D layer ``layer_name`` for ``image``, term by term."""
     io = layer_io(model, layer_name, image)
-    _check_conv(io.layer)
+    check_conv(io.layer)
     check_position(io.output, channel, x, y)
     kernel_weights = np.asarray(io.layer.get_weights()[0], "float64")
     kernel_size, strides = kernel_weights.shape[:2], as_pair(io.layer.strides)
@@ -223,7 +223,7 @@ class ChannelBreakdown:
 def channel_breakdown(model: keras.Model, image: np.ndarray, layer_name: str, channel: int) -> ChannelBreakdown:
     """The elementary view of one output channel: per-input-channel maps, sum, bias, activation."""
     io = layer_io(model, layer_name, image)
-    _check_conv(io.layer)
+    check_conv(io.layer)
     check_position(io.output, channel, 0, 0)
     weights = io.layer.get_weights()
     kernel = np.asarray(weights[0], "float64")[..., channel]
@@ -235,3 +235,18 @@ def channel_breakdown(model: keras.Model, image: np.ndarray, layer_name: str, ch
         inputs=np.moveaxis(io.input, -1, 0), kernels=np.moveaxis(kernel, -1, 0), contributions=contributions,
         bias=bias, pre_activation=pre, output=apply_activation(io.layer, pre), model_output=io.output[..., channel],
     )  # fmt: skip
+
+
+def plain_conv_layers(model: keras.Model) -> list[LayerInfo]:
+    """The Conv2D layers ``conv_step`` explains (depthwise and separable ones are left out)."""
+    import keras
+
+    layers = trace(model).layers
+    return [info for info in conv_layers(model) if type(layers[info.name]) is keras.layers.Conv2D]
+
+
+def layer_kernel(model: keras.Model, layer_name: str, channel: int, input_channel: int = 0) -> np.ndarray:
+    """One 2-D slice (kh, kw) of a Conv2D layer's kernel: output ``channel``, ``input_channel``."""
+    layer = trace(model).layers[layer_name]
+    check_conv(layer)
+    return np.asarray(layer.get_weights()[0][:, :, input_channel, channel], "float64")
