@@ -243,3 +243,9 @@ def pick_model_layers_and_image(
     if picked is None:
         st.stop()
     return run, layers, *picked
+
+
+def step_position(x_key: str, y_key: str, width: int, height: int) -> None:
+    """Move a pair of (x, y) position widgets one step on, row by row, wrapping at the end."""
+    index = st.session_state.get(y_key, 0) * width + st.session_state.get(x_key, 0) + 1
+    st.session_state[y_key], st.session_state[x_key] = divmod(index % (width * height), width)

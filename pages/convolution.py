@@ -18,7 +18,8 @@ SHOWN_INPUT_CHANNELS = 6
 PLAY_INTERVAL_S = 0.25
 KERNEL_LABELS = {
     "model": "this layer's filter (input channel 0)", "vertical_edges": "vertical edges (Sobel)",
-    "horizontal_edges": "horizontal edges (Sobel)", "blur": "blur (box)", "sharpen": "sharpen", "identity": "identity",
+    "horizontal_edges": "horizontal edges (Sobel)", "blur": "blur (box)", "sharpen": "sharpen",
+    "identity": "identity",
 }
 
 st.title("🧮 Convolution")
@@ -34,6 +35,11 @@ layer = st.selectbox("Conv layer", layers, format_func=lambda info: info.label, 
 out_h, out_w, out_c = layer.shape
 channel = st.number_input("Output channel (filter)", 0, out_c - 1, 0, key="conv_channel")
 tabs = st.tabs(["Overview", "One channel", "Formula", "Pooling and softmax", "Sandbox", "Receptive field"])
+
+
+def show_numbers(container, values: np.ndarray, title: str, decimals: int = 2, *, key: str) -> None:
+    """A small matrix with every number written in its cell, at its own size."""
+    container.plotly_chart(number_grid(values, title, decimals), width="content", key=key)
 
 
 def overview() -> None:
@@ -56,7 +62,7 @@ def one_channel() -> None:
     for index in range(min(SHOWN_INPUT_CHANNELS, len(view.inputs))):
         left, middle, right = st.columns(3)
         left.image(map_tile(view.inputs[index]), caption=f"input channel {index}")
-        middle.plotly_chart(number_grid(view.kernels[index], f"kernel slice {index}"), key=f"conv_kernel_{index}")
+        show_numbers(middle, view.kernels[index], f"kernel slice {index}", key=f"conv_kernel_{index}")
         right.image(map_tile(view.contributions[index]), caption=f"input {index} ∗ kernel {index}")
     if len(view.inputs) > SHOWN_INPUT_CHANNELS:
         st.info(f"Showing {SHOWN_INPUT_CHANNELS} of {len(view.inputs)} input channels; the sum uses them all.")
@@ -71,8 +77,7 @@ def one_channel() -> None:
 def formula_position() -> tuple[int, int]:
     """Sliders for the output position; while playing, the position advances by itself."""
     if st.session_state.get("conv_play"):
-        index = (st.session_state.get("conv_y", 0) * out_w + st.session_state.get("conv_x", 0) + 1) % (out_h * out_w)
-        st.session_state["conv_y"], st.session_state["conv_x"] = divmod(index, out_w)
+        _session.step_position("conv_x", "conv_y", out_w, out_h)
     left, right = st.columns(2)
     x = left.slider("Output x", 0, out_w - 1, key="conv_x") if out_w > 1 else 0
     y = right.slider("Output y", 0, out_h - 1, key="conv_y") if out_h > 1 else 0
@@ -89,10 +94,10 @@ def formula() -> None:
     box = window_box(step.origin, step.window.shape)
     left, middle, right = st.columns([1.2, 1, 1])
     left.image(outline(map_tile(layer_input, 200), box, layer_input.shape), caption="the window on the input")
-    middle.plotly_chart(number_grid(step.window[..., io_channel], "window"), key="conv_window")
-    right.plotly_chart(number_grid(step.kernel[..., io_channel], "kernel"), key="conv_kernel")
-    st.plotly_chart(number_grid(step.products[..., io_channel], "window × kernel, element by element", 3),
-                    key="conv_products")
+    show_numbers(middle, step.window[..., io_channel], "window", key="conv_window")
+    show_numbers(right, step.kernel[..., io_channel], "kernel", key="conv_kernel")
+    products = step.products[..., io_channel]
+    show_numbers(st, products, "window × kernel, element by element", 3, key="conv_products")
     st.markdown(
         f"sum over {step.window.shape[2]} channel(s) = **{step.total:.4f}** · + bias {step.bias:.4f} = "
         f"**{step.pre_activation:.4f}** · {step.activation} → **{step.value:.4f}** "
@@ -111,14 +116,15 @@ def pooling_and_softmax() -> None:
         py = right.number_input("Pooling output y", 0, pool.shape[0] - 1, 0, key="conv_pool_y")
         pc = min(int(channel), pool.shape[2] - 1)
         step = pool_step(model, image, pool.name, pc, int(px), int(py))
-        st.plotly_chart(number_grid(step.window, f"{step.kind} pooling window (channel {pc})"), key="conv_pool_window")
+        show_numbers(st, step.window, f"{step.kind} pooling window (channel {pc})", key="conv_pool_window")
         st.markdown(f"{step.kind} of the window = **{step.value:.4f}** (the model says {step.model_value:.4f})")
     try:
         soft = softmax_step(model, image)
     except ConvExplainError as error:
         st.info(str(error))
         return
-    names = run.display_names if len(run.display_names) == len(soft.logits) else list(map(str, range(len(soft.logits))))
+    classes = len(soft.logits)
+    names = run.display_names if len(run.display_names) == classes else [str(i) for i in range(classes)]
     st.plotly_chart(softmax_figure(names, soft.logits, soft.probabilities), key="conv_softmax")
     st.caption("Softmax: exp(logit) for every class, each divided by their sum, so the scores add up to 1.")
 
@@ -134,13 +140,13 @@ def sandbox() -> None:
     kernel = kernels[kernel_name]
     size = OutputSize(crop.shape[0], kernel.shape[0], padding, stride)
     (st.success if size.fits else st.warning)(
-        f"Output size: {size.formula()}" + ("" if size.fits else " — not a whole number: the last pixels are dropped.")
+        f"Output size: {size.formula()}"
+        + ("" if size.fits else " — not a whole number: the last pixels are dropped.")
     )
     if size.value >= 1:
         a, b = st.columns(2)
-        a.plotly_chart(number_grid(crop, "input"), key="conv_sb_input")
-        b.plotly_chart(number_grid(convolve(crop, kernel, padding, stride), "output"),
-                       key="conv_sb_output")
+        show_numbers(a, crop, "input", key="conv_sb_input")
+        show_numbers(b, convolve(crop, kernel, padding, stride), "output", key="conv_sb_output")
 
 
 def receptive_field() -> None:
