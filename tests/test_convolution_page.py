@@ -48,3 +48,16 @@ def test_play_advances_the_window_and_the_sandbox_flags_fractional_sizes(trained
     at.slider(key="conv_sb_stride").set_value(1).run()
     assert any(s.value.endswith("(8 - 3 + 2×1) / 1 + 1 = 8") for s in at.success)
     assert not at.exception
+
+
+def test_convolution_page_in_korean(trained_shapes, tmp_path, monkeypatch):
+    from cnnviz import i18n
+    from pages import _session
+
+    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
+    run, dataset = trained_shapes
+    at = open_page("convolution", run, dataset, tmp_path, monkeypatch, language="ko")
+    assert at.title[0].value == "🧮 합성곱"
+    assert [tab.label for tab in at.tabs][:3] == ["개요", "채널 하나", "수식"]
+    assert any("손으로 계산한 값과 모델 출력의 최대 차이" in s.value for s in at.success)
+    assert "**출력 위치 x=0, y=0**" in markdown_text(at)

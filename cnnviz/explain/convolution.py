@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz.data.pipeline import to_model_input
+from cnnviz.i18n import _
 from cnnviz.models.layers import LayerInfo, cached, conv_layers, trace
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def layer_io(model: keras.Model, layer_name: str, image: np.ndarray) -> LayerIO:
 
     record = trace(model)
     if layer_name not in record.layers:
-        raise ConvExplainError(f"No layer named {layer_name!r} in this model.")
+        raise ConvExplainError(_("No layer named {name!r} in this model.").format(name=layer_name))
 
     def build() -> keras.Model:
         return keras.Model(record.input, [record.inputs[layer_name], record.outputs[layer_name]])
@@ -75,18 +76,22 @@ def check_conv(layer: Any) -> None:
     import keras
 
     if type(layer) is not keras.layers.Conv2D:
-        raise ConvExplainError(f"Layer {layer.name!r} is a {type(layer).__name__}, not a Conv2D layer.")
+        raise ConvExplainError(_("Layer {name!r} is a {kind}, not a Conv2D layer.").format(name=layer.name, kind=type(layer).__name__))
     if as_pair(layer.dilation_rate) != (1, 1) or getattr(layer, "groups", 1) != 1:
-        raise ConvExplainError(f"Layer {layer.name!r} is dilated or grouped; only plain Conv2D is explained.")
+        raise ConvExplainError(_("Layer {name!r} is dilated or grouped; only plain Conv2D is explained.").format(name=layer.name))
 
 
 def check_position(output: np.ndarray, channel: int, x: int, y: int) -> None:
     height, width, channels = output.shape
     if not 0 <= channel < channels:
-        raise ConvExplainError(f"Channel {channel} does not exist: this layer has channels 0 to {channels - 1}.")
+        raise ConvExplainError(_("Channel {channel} does not exist: this layer has channels 0 to {last}.").format(
+            channel=channel, last=channels - 1
+        ))
     if not (0 <= x < width and 0 <= y < height):
         raise ConvExplainError(
-            f"Position x={x}, y={y} is outside the output map (x 0 to {width - 1}, y 0 to {height - 1})."
+            _("Position x={x}, y={y} is outside the output map (x 0 to {width}, y 0 to {height}).").format(
+                x=x, y=y, width=width - 1, height=height - 1
+            )
         )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from cnnviz.explain.convolution import (
     ConvExplainError, as_pair, check_position, layer_io, padded_input, window_origin
 )  # fmt: skip
+from cnnviz.i18n import _
 from cnnviz.models.layers import trace
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ def pool_step(model: keras.Model, image: np.ndarray, layer_name: str, channel: i
 
     io = layer_io(model, layer_name, image)
     if not isinstance(io.layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
-        raise ConvExplainError(f"Layer {layer_name!r} is a {type(io.layer).__name__}, not a pooling layer.")
+        raise ConvExplainError(_("Layer {name!r} is a {kind}, not a pooling layer.").format(
+            name=layer_name, kind=type(io.layer).__name__
+        ))
     check_position(io.output, channel, x, y)
     size, strides = as_pair(io.layer.pool_size), as_pair(io.layer.strides)
     padded, pads = padded_input(io.input[..., channel], size, strides, io.layer.padding, fill=np.nan)
@@ -80,7 +83,7 @@ def output_layer_name(model: keras.Model) -> str:
     name, layer = list(trace(model).layers.items())[-1]
     activation = getattr(getattr(layer, "activation", None), "__name__", "")
     if not isinstance(layer, keras.layers.Dense) or activation not in ("softmax", "sigmoid"):
-        raise ConvExplainError("The model does not end in a Dense layer with a softmax or sigmoid.")
+        raise ConvExplainError(_("The model does not end in a Dense layer with a softmax or sigmoid."))
     return name
 
 

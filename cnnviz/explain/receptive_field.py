@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.explain.convolution import padding_before
+from cnnviz.i18n import _
 from cnnviz.models.layers import trace
 
 if TYPE_CHECKING:
@@ -84,8 +85,8 @@ def field_of(model: keras.Model, layer_name: str) -> FieldStep:
     """The receptive field of ``layer_name``'s units (its own step, or the last one before it)."""
     names = list(trace(model).layers)
     if layer_name not in names:
-        raise ValueError(f"No layer named {layer_name!r} in this model.")
+        raise ValueError(_("No layer named {name!r} in this model.").format(name=layer_name))
     before = [step for step in receptive_fields(model) if names.index(step.layer) <= names.index(layer_name)]
     if not before:
-        raise ValueError(f"Layer {layer_name!r} comes before any convolution: each unit sees one pixel.")
+        raise ValueError(_("Layer {name!r} comes before any convolution: each unit sees one pixel.").format(name=layer_name))
     return before[-1]

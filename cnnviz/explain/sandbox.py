@@ -11,6 +11,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from cnnviz.i18n import _
+
 KERNEL_PRESETS: dict[str, np.ndarray] = {
     "vertical_edges": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "float64"),
     "horizontal_edges": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], "float64"),
@@ -53,7 +55,7 @@ def convolve(image: np.ndarray, kernel: np.ndarray, padding: int, stride: int) -
     """A single-channel (H, W) float image cross-correlated with a 2-D kernel, as Conv2D does."""
     axes = [OutputSize(image.shape[axis], kernel.shape[axis], padding, stride) for axis in (0, 1)]
     if min(axis.value for axis in axes) < 1:
-        raise ValueError("The kernel is larger than the padded image: there is no output.")
+        raise ValueError(_("The kernel is larger than the padded image: there is no output."))
     padded = np.pad(np.asarray(image, "float64"), padding)
     views = np.lib.stride_tricks.sliding_window_view(padded, kernel.shape)[::stride, ::stride]
     return np.einsum("hwij,ij->hw", views, kernel)
