@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from cnnviz import i18n
 from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.dataset import Dataset
 from cnnviz.data.images import IMAGE_EXTENSIONS, ImageError
@@ -316,3 +318,32 @@ def pick_model_layers_and_image(
     if picked is None:
         st.stop()
     return run, layers, *picked
+
+
+def step_position(x_key: str, y_key: str, width: int, height: int) -> None:
+    """Move a pair of (x, y) position widgets one step on, row by row, wrapping at the end."""
+    index = st.session_state.get(y_key, 0) * width + st.session_state.get(x_key, 0) + 1
+    st.session_state[y_key], st.session_state[x_key] = divmod(index % (width * height), width)
+
+
+LANGUAGE_KEY = "lang"  # also the query parameter: ?lang=ko opens the app in Korean
+
+
+def session_language() -> str | None:
+    """The language of the session whose script runs in this thread (None outside a session).
+
+    The app installs this once per server as cnnviz.i18n's language provider.
+    """
+    if get_script_run_ctx() is None:
+        return None
+    return st.session_state.get(LANGUAGE_KEY) or i18n.supported(st.context.locale)
+
+
+def language_picker() -> None:
+    """The sidebar's language selector: the browser's language first; kept for the session and in the URL."""
+    codes = list(i18n.LANGUAGES)
+    default = i18n.supported(st.context.locale) or i18n.SOURCE_LANGUAGE
+    st.sidebar.selectbox(
+        "🌐 Language · 언어", codes, index=codes.index(default), format_func=i18n.LANGUAGES.get,
+        key=LANGUAGE_KEY, bind="query-params",
+    )
