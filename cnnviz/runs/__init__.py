@@ -1,0 +1,1 @@
+"""Runs: a trained (or built) model with its config.json, history and metrics, saved atomically in a folder."""

@@ -1,0 +1,271 @@
+"""config.json of a run: one typed schema, read and written only here.
+
+A run's config says what the model is (architecture), what it was trained on (dataset
+description and the spec that loads it again), how to feed it (input shape and
+preprocessing), how it was trained (hyper-parameters, Keras callbacks, augmentation) and
+how training ended: a status KEY plus numbers, never a sentence, so the English text
+(``status_message``) can be translated later.
+
+Version history: runs saved before ``version`` existed (version 0) stored an English
+``message`` and marked early stopping as "completed"; ``RunConfig.from_dict`` reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from cnnviz.data.augmentation import AugmentConfig
+from cnnviz.data.pipeline import PIXEL_SCALE
+from cnnviz.data.registry import DatasetSpec
+
+if TYPE_CHECKING:
+    from cnnviz.data.dataset import Dataset
+
+SCHEMA_VERSION = 1
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # config value: display name
+MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+
+# How a run came to be or how its training ended.
+UNTRAINED, UPLOADED = "untrained", "uploaded"
+COMPLETED, EARLY_STOPPED, STOPPED, DIVERGED = "completed", "early_stopped", "stopped", "diverged"
+STATUS_LABELS = {  # key: how lists and the sidebar show it
+    UNTRAINED: "untrained", UPLOADED: "uploaded", COMPLETED: "completed",
+    EARLY_STOPPED: "early stopped", STOPPED: "stopped", DIVERGED: "diverged",
+}
+DIVERGED_MESSAGE = "Training diverged (loss became NaN): lower the learning rate."
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters and callback settings of one training (config.json "hyperparameters")."""
+
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.9  # SGD only
+    nesterov: bool = False  # SGD only
+    batch_size: int = 32
+    epochs: int = 5
+    seed: int = 42
+    augment: bool = False
+    early_stopping: bool = False
+    early_monitor: str = "val_loss"
+    early_patience: int = 3
+    restore_best_weights: bool = True
+    reduce_lr: bool = False
+    reduce_monitor: str = "val_loss"
+    reduce_factor: float = 0.1
+    reduce_patience: int = 5
+    reduce_cooldown: int = 0
+    reduce_min_lr: float = 0.0
+    checkpoint: bool = True
+    checkpoint_monitor: str = "val_loss"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if not self.learning_rate > 0:
+            problems.append("the learning rate must be above 0")
+        if self.batch_size < 1 or self.epochs < 1:
+            problems.append("batch size and epochs must be at least 1")
+        if not 0 < self.reduce_factor < 1:
+            problems.append("the ReduceLROnPlateau factor must be between 0 and 1")
+        for monitor in (self.early_monitor, self.reduce_monitor, self.checkpoint_monitor):
+            if monitor not in MONITORS:
+                problems.append(f"monitor {monitor!r} must be one of {', '.join(MONITORS)}")
+        if problems:
+            raise ValueError("Invalid training settings: " + "; ".join(problems) + ".")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class CallbackSpec:
+    """One Keras callback: its class name in ``keras.callbacks`` and its arguments."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **self.arguments}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallbackSpec:
+        return cls(data["name"], {k: v for k, v in data.items() if k != "name"})
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How uint8 pixels become the model's input: ``pixels * scale``, in this colour mode."""
+
+    scale: float = PIXEL_SCALE
+    color_mode: str = "rgb"  # "rgb" or "grayscale"
+    light_on_dark: bool = False  # light objects on a dark background, as in MNIST
+
+
+@dataclass(frozen=True)
+class ArchitectureChoice:
+    """The registry name of the architecture and the options it was built with."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Where the training data came from, and the spec that loads it again (None: not registered)."""
+
+    name: str
+    source: str = ""
+    split_seed: int | None = None
+    image_shape: tuple[int, int, int] = (0, 0, 0)
+    class_names: list[str] = field(default_factory=list)
+    display_names: list[str] = field(default_factory=list)
+    light_on_dark: bool = False
+    sizes: dict[str, int] = field(default_factory=dict)
+    spec: DatasetSpec | None = None
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetInfo:
+        return cls(
+            name=dataset.name, source=dataset.source, split_seed=dataset.split_seed,
+            image_shape=dataset.image_shape, class_names=list(dataset.class_names),
+            display_names=list(dataset.display_names), light_on_dark=dataset.light_on_dark,
+            sizes={name: len(split) for name, split in dataset.splits().items()}, spec=dataset.spec,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {**data, "image_shape": list(self.image_shape), "spec": self.spec and self.spec.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DatasetInfo:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["image_shape"] = tuple(known.get("image_shape") or (0, 0, 0))
+        known["spec"] = DatasetSpec.from_dict(data["spec"]) if data.get("spec") else None
+        return cls(**{"name": "?", **known})
+
+
+@dataclass(frozen=True)
+class EvaluationMetrics:
+    """Loss and accuracy on the test split (None when there was no test split)."""
+
+    loss: float | None = None
+    accuracy: float | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything config.json holds about a run."""
+
+    name: str
+    dataset: DatasetInfo
+    class_names: list[str]
+    display_names: list[str]
+    input_shape: tuple[int, int, int]
+    preprocessing: Preprocessing
+    architecture: ArchitectureChoice
+    hyperparameters: TrainConfig | None = None  # None until trained
+    callbacks: list[CallbackSpec] = field(default_factory=list)
+    augmentation: AugmentConfig | None = None  # None: trained without augmentation
+    status: str = UNTRAINED
+    epochs_run: int = 0
+    test_metrics: EvaluationMetrics = EvaluationMetrics()
+    created: str = ""  # ISO time, set when saved
+    version: int = SCHEMA_VERSION
+
+    @property
+    def planned_epochs(self) -> int:
+        return self.hyperparameters.epochs if self.hyperparameters else 0
+
+    @property
+    def message(self) -> str:
+        """How the run ended, as an English sentence."""
+        return status_message(self.status, self.epochs_run, self.planned_epochs)
+
+    def renamed(self, name: str) -> RunConfig:
+        return replace(self, name=name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready content of config.json."""
+        return {
+            "version": self.version, "name": self.name, "created": self.created,
+            "dataset": self.dataset.to_dict(),
+            "class_names": list(self.class_names), "display_names": list(self.display_names),
+            "input_shape": list(self.input_shape), "preprocessing": asdict(self.preprocessing),
+            "architecture": asdict(self.architecture),
+            "hyperparameters": self.hyperparameters.to_dict() if self.hyperparameters else {},
+            "callbacks": [spec.to_dict() for spec in self.callbacks],
+            "augmentation": self.augmentation.to_dict() if self.augmentation else None,
+            "status": self.status, "epochs_run": self.epochs_run,
+            "test_metrics": asdict(self.test_metrics),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Read any version of config.json; KeyError or ValueError when it is not a run config."""
+        hyper = TrainConfig.from_dict(data["hyperparameters"]) if data.get("hyperparameters") else None
+        test = data.get("test_metrics") or {}
+        return cls(
+            name=data.get("name") or data["architecture"]["name"],
+            dataset=DatasetInfo.from_dict(data.get("dataset") or {}),
+            class_names=list(data["class_names"]), display_names=list(data["display_names"]),
+            input_shape=tuple(int(d) for d in data["input_shape"]),  # type: ignore[arg-type]
+            preprocessing=Preprocessing(**data["preprocessing"]),
+            architecture=ArchitectureChoice(data["architecture"]["name"], dict(data["architecture"].get("options") or {})),
+            hyperparameters=hyper,
+            callbacks=[CallbackSpec.from_dict(spec) for spec in data.get("callbacks") or []],
+            augmentation=AugmentConfig.from_dict(data["augmentation"]) if data.get("augmentation") else None,
+            status=_status_key(data, hyper),
+            epochs_run=int(data.get("epochs_run") or 0),
+            test_metrics=EvaluationMetrics(test.get("loss"), test.get("accuracy")),
+            created=data.get("created", ""),
+        )
+
+
+def _status_key(data: dict[str, Any], hyper: TrainConfig | None) -> str:
+    """The status key; version 0 called an early-stopped training "completed"."""
+    status = data.get("status") or UNTRAINED
+    if status not in STATUS_LABELS:
+        raise ValueError(f"unknown run status {status!r}")
+    ended_early = hyper is not None and int(data.get("epochs_run") or 0) < hyper.epochs
+    if data.get("version", 0) == 0 and status == COMPLETED and ended_early:
+        return EARLY_STOPPED
+    return status
+
+
+def status_message(status: str, epochs_run: int, epochs: int) -> str:
+    """The English sentence for a status key and its numbers."""
+    if status == DIVERGED:
+        return DIVERGED_MESSAGE
+    if status == STOPPED:
+        return f"Stopped by the user during epoch {epochs_run} of {epochs}."
+    if status == EARLY_STOPPED:
+        return f"Early stopping ended training after {epochs_run} of {epochs} epochs."
+    if status == COMPLETED:
+        return f"Trained for {epochs} epoch{'s' if epochs > 1 else ''}."
+    if status == UPLOADED:
+        return "Uploaded model (not trained here)."
+    return "Not trained yet."
+
+
+def model_config(architecture: str, options: dict[str, Any], dataset: Dataset) -> RunConfig:
+    """The config of a model freshly built for ``dataset`` (untrained)."""
+    return RunConfig(
+        name=architecture,
+        dataset=DatasetInfo.of(dataset),
+        class_names=list(dataset.class_names),
+        display_names=list(dataset.display_names),
+        input_shape=dataset.image_shape,
+        preprocessing=Preprocessing(
+            color_mode="grayscale" if dataset.channels == 1 else "rgb", light_on_dark=dataset.light_on_dark
+        ),
+        architecture=ArchitectureChoice(architecture, dict(options)),
+    )
