@@ -14,7 +14,7 @@ first epoch of each training (tracing) is left out; throughput is training image
 second over the other epochs, validation included in both. The callback's own per-batch
 cost is also measured in isolation (immune to machine noise). The LAST line is the ratio
 of the medians (target >= 0.95). ``--quick`` (the test suite's smoke run): one round of two
-epochs on 200 images.
+epochs on 120 images.
 """
 
 from __future__ import annotations
@@ -126,4 +126,4 @@ if __name__ == "__main__":
     parser.add_argument("epochs", type=int, nargs="?", default=3, help="epochs per training (default 3)")
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     args = parser.parse_args()
-    main(*((1, 2, 200, 2000) if args.quick else (args.rounds, args.epochs)))
+    main(*((1, 2, 120, 2000) if args.quick else (args.rounds, args.epochs)))
