@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from tqdm import tqdm
+
 from cnnviz.training.worker import DONE, FINISHED, JobInfo, ThreadWorker, Worker
 
 if TYPE_CHECKING:
-    from tqdm import tqdm
-
     from cnnviz.training.progress import ProgressSnapshot
 
 POLL_SECONDS = 0.25  # how often the terminal view is refreshed
@@ -37,8 +37,6 @@ class TerminalView:
 
     def write(self, line: str) -> None:
         """A line above the bar (the bar is redrawn below it)."""
-        from tqdm import tqdm
-
         tqdm.write(line, file=self.stream)
 
     def show(self, snapshot: ProgressSnapshot) -> None:
@@ -49,8 +47,6 @@ class TerminalView:
             self._update_bar(snapshot)
 
     def _update_bar(self, snapshot: ProgressSnapshot) -> None:
-        from tqdm import tqdm
-
         total = snapshot.epochs * snapshot.batches
         if self.bar is None:  # disable=None: no bar at all when the stream is not a TTY
             self.bar = tqdm(total=total, file=self.stream, disable=None, unit="batch", leave=False,
