@@ -9,13 +9,14 @@ filter's mean response before its ReLU over the cropped map, generated image vs 
 starting noise), and every filter must reach the 10x bar. Each side is timed in wall-clock
 and in process CPU seconds; the machine is shared, so the LAST line, the speed-up, uses CPU
 seconds (the work done), which other processes disturb far less than wall-clock time.
-Run from the repo root: ``python -m bench.filters [--skip-reference]``.
+Run from the repo root: ``python -m bench.filters [--skip-reference] [--quick]``; ``--quick`` (the
+test suite's smoke run) does 2 filters, 3 steps a side, at 64x64.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -33,7 +34,7 @@ from cnnviz.explain.filters import (  # noqa: E402
 SIZE, FILTERS, STEPS, STEP_SIZE = 150, 16, 30, 10.0
 
 
-def reference(model: keras.Model, layer_name: str, noise: np.ndarray) -> tuple[np.ndarray, Timer]:
+def reference(model: keras.Model, layer_name: str, noise: np.ndarray, steps: int) -> tuple[np.ndarray, Timer]:
     """The Keras example's loop, one filter at a time: the raw optimised images and timing.
 
     The filter index is passed as a tensor, so the step is traced once (the example's Python
@@ -52,9 +53,9 @@ def reference(model: keras.Model, layer_name: str, noise: np.ndarray) -> tuple[n
     step(tf.constant(noise[:1]), tf.constant(0))  # trace once, outside the timing
     results = []
     timer = Timer()
-    for index in range(FILTERS):
+    for index in range(len(noise)):
         image = tf.constant(noise[index : index + 1])
-        for _ in range(STEPS):
+        for _ in range(steps):
             image = step(image, tf.constant(index))
         results.append(image.numpy()[0])
     return np.stack(results), timer.stop()
@@ -76,22 +77,25 @@ def report(name: str, gains: np.ndarray, timer: Timer) -> None:
           f"{int((gains >= QUALITY_BAR).sum())}/{len(gains)} filters >= {QUALITY_BAR:.0f}x")
 
 
-def main(skip_reference: bool = False) -> None:
+def main(
+    settings: FilterSettings, count: int = FILTERS, steps: int = STEPS, skip_reference: bool = False
+) -> None:
+    """``count`` filters: cnnviz with ``settings``, the reference with ``steps`` steps each."""
     keras.utils.set_random_seed(0)
-    model = build_model("animals10", (SIZE, SIZE, 3), 10)
+    size = settings.image_size
+    model = build_model("animals10", (size, size, 3), 10)
     layer_name = pattern_layers(model)[2].name
-    settings = FilterSettings(image_size=SIZE)
-    print(f"layer {layer_name}, {FILTERS} filters at {SIZE}x{SIZE}; cnnviz settings {settings}")
+    print(f"layer {layer_name}, {count} filters at {size}x{size}; cnnviz settings {settings}")
     filter_patterns(model, layer_name, [0], FilterSettings(steps=2, image_size=32))  # compile both
+    filters = list(range(count))
     timer = Timer()
-    patterns = filter_patterns(model, layer_name, list(range(FILTERS)), settings)
+    patterns = filter_patterns(model, layer_name, filters, settings)
     ours = timer.stop()
     report("cnnviz", np.array([p.gain for p in patterns]), ours)
     if skip_reference:
         return
-    noise = starting_noise(FILTERS, settings, 3)
-    images, theirs = reference(model, layer_name, noise)
-    filters = list(range(FILTERS))
+    noise = starting_noise(count, settings, 3)
+    images, theirs = reference(model, layer_name, noise, steps)
     gains = response_gain(filter_response(model, layer_name, images, filters),
                           filter_response(model, layer_name, noise, filters))
     report("reference", gains, theirs)
@@ -100,4 +104,11 @@ def main(skip_reference: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    main("--skip-reference" in sys.argv)
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--skip-reference", action="store_true", help="time cnnviz only")
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
+    args = parser.parse_args()
+    if args.quick:
+        main(FilterSettings(image_size=64, steps=3), count=2, steps=3, skip_reference=args.skip_reference)
+    else:
+        main(FilterSettings(image_size=SIZE), skip_reference=args.skip_reference)

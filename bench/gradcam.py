@@ -4,13 +4,14 @@ From a decoded photo (a real Animals-10 file when ../shared/data is there, else 
 to the model's input, to the coloured overlay: ``gradcam_overlay`` after a warm-up call, which
 compiles and caches the gradient function. Also prints the eager (uncompiled) heatmap time
 for comparison. The LAST line is the median time per image.
-Run from the repo root: ``python -m bench.gradcam [repeats]``.
+Run from the repo root: ``python -m bench.gradcam [repeats] [--quick]``; ``--quick`` (the test
+suite's smoke run) times 3 runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def eager_heatmap_ms(model: keras.Model, image: np.ndarray, repeats: int) -> flo
     return 1000 * float(np.median(times))
 
 
-def main(repeats: int = 30) -> None:
+def main(repeats: int = 30, eager_repeats: int = 5) -> None:
     keras.utils.set_random_seed(0)
     model = build_model("animals10", (SIZE, SIZE, 3), 10)
     image, name = a_photo()
@@ -63,10 +64,14 @@ def main(repeats: int = 30) -> None:
         times.append(time.perf_counter() - start)
     assert result.overlay.shape == (SIZE, SIZE, 3)
     print(f"image {name}; layer {result.layer_name}; {repeats} runs after warm-up")
-    print(f"eager heatmap only (Keras example style): {eager_heatmap_ms(model, image, 5):.1f} ms")
+    print(f"eager heatmap only (Keras example style): {eager_heatmap_ms(model, image, eager_repeats):.1f} ms")
     print(f"min {1000 * min(times):.1f} ms, mean {1000 * np.mean(times):.1f} ms")
     print(f"gradcam ms per image: {1000 * float(np.median(times)):.1f}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("repeats", type=int, nargs="?", default=30, help="timed runs (default 30)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
+    args = parser.parse_args()
+    main(*((3, 2) if args.quick else (args.repeats,)))

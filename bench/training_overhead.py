@@ -1,6 +1,6 @@
 """Does cnnviz's training machinery slow training down?
 
-Run from the repo root: ``python -m bench.training_overhead [rounds] [epochs]``. The same
+Run from the repo root: ``python -m bench.training_overhead [rounds] [epochs] [--quick]``. The same
 model (``simple``) on the same data (Shapes 64x64, 1200 images) is trained, alternately:
 
 - through cnnviz: ``cnnviz.training.train.fit`` with the live-metrics callback (progress object and
@@ -13,14 +13,15 @@ batch dispatch); for cnnviz it runs last, so the checkpoint and CSV writes count
 first epoch of each training (tracing) is left out; throughput is training images per
 second over the other epochs, validation included in both. The callback's own per-batch
 cost is also measured in isolation (immune to machine noise). The LAST line is the ratio
-of the medians (target >= 0.95).
+of the medians (target >= 0.95). ``--quick`` (the test suite's smoke run): one round of two
+epochs on 120 images.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -95,8 +96,8 @@ def callback_microseconds(calls: int = 20_000) -> float:
     return (time.perf_counter() - start) / calls * 1e6
 
 
-def main(rounds: int = 3, epochs: int = 3) -> None:
-    dataset = load_dataset(DatasetSpec(source="shapes", image_size=64, count=1200))
+def main(rounds: int = 3, epochs: int = 3, images: int = 1200, callback_calls: int = 20_000) -> None:
+    dataset = load_dataset(DatasetSpec(source="shapes", image_size=64, count=images))
     config = TrainConfig(epochs=epochs, batch_size=32, checkpoint=True)
     images = len(dataset.train) * (epochs - 1)
     results: dict[str, list[float]] = {"cnnviz": [], "plain": []}
@@ -114,10 +115,15 @@ def main(rounds: int = 3, epochs: int = 3) -> None:
     cnnviz, baseline = statistics.median(results["cnnviz"]), statistics.median(results["plain"])
     print(f"median images/s: cnnviz {cnnviz:.1f}, plain {baseline:.1f} ({len(dataset.train)} per epoch)")
     batch_ms = config.batch_size / baseline * 1000
-    cost = callback_microseconds()
+    cost = callback_microseconds(callback_calls)
     print(f"live-metrics callback alone: {cost:.1f} us per batch (a training batch takes {batch_ms:.0f} ms)")
     print(f"throughput ratio cnnviz/plain: {cnnviz / baseline:.3f}")
 
 
 if __name__ == "__main__":
-    main(*(int(arg) for arg in sys.argv[1:3]))
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("rounds", type=int, nargs="?", default=3, help="rounds of both sides (default 3)")
+    parser.add_argument("epochs", type=int, nargs="?", default=3, help="epochs per training (default 3)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
+    args = parser.parse_args()
+    main(*((1, 2, 120, 2000) if args.quick else (args.rounds, args.epochs)))

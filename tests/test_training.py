@@ -159,31 +159,6 @@ def test_train_config_round_trip_and_validation():
         TrainConfig(learning_rate=0)
 
 
-def test_cli_train_prints_progress_and_the_run_folder_last(small_shapes, tmp_path, capsys):
-    from cnnviz.cli.main import main
-
-    archive = tmp_path / "shapes.npz"
-    np.savez(archive, x=small_shapes.train.x[:120], y=small_shapes.train.y[:120])  # split 84/18/18
-    runs_dir = tmp_path / "runs"
-    code = main([
-        "train", "--dataset", str(archive), "--arch", "mnist_basic", "--epochs", "1",
-        "--batch-size", "6", "--runs-dir", str(runs_dir),
-    ])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    folder = out.strip().splitlines()[-1]
-    run = load_run(folder)
-    assert run.path.parent == runs_dir and run.config.dataset.spec.source == "npz"
-    assert "\r[" in err and "epoch 1: " in err and "val_accuracy" in err
-
-
-def test_cli_train_reports_a_bad_dataset_plainly(tmp_path, capsys):
-    from cnnviz.cli.main import main
-
-    assert main(["train", "--dataset", str(tmp_path / "missing"), "--epochs", "1"]) == 2
-    assert "neither a dataset name" in capsys.readouterr().err
-
-
 def test_progress_counts_batches_and_estimates_the_time_left(monkeypatch):
     from cnnviz.training import progress as progress_module
     from cnnviz.training.progress import format_seconds, status_line

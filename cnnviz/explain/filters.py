@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,26 +86,6 @@ def pattern_layers(model: keras.Model) -> list[LayerInfo]:
 
     record = trace(model)
     return [info for info in conv_layers(model) if isinstance(record.layers[info.name], keras.layers.Conv2D)]
-
-
-def write_patterns(run_dir: Path, out: Path, layer_name: str | None = None, count: int = 16) -> dict[str, Any]:
-    """The ``filters`` command: a saved run's filter patterns as one labelled PNG; a JSON-ready record."""
-    from PIL import Image
-
-    from cnnviz.explain.activations import labelled_mosaic
-    from cnnviz.runs.store import load_run
-
-    run = load_run(run_dir)
-    layers = {info.name: info for info in pattern_layers(run.model)}
-    if not layers or (layer_name is not None and layer_name not in layers):
-        raise ValueError(f"no Conv2D layer {layer_name or ''} in this run; its conv layers: {', '.join(layers)}")
-    info = layers[layer_name or next(reversed(layers))]
-    settings = FilterSettings(image_size=run.input_shape[0])
-    patterns = filter_patterns(run.model, info.name, range(min(count, info.shape[2])), settings)
-    labels = [f"#{p.index} {p.gain:.0f}x" for p in patterns]
-    Image.fromarray(labelled_mosaic([p.image for p in patterns], labels, 8, 96)).save(out)
-    return {"layer": info.name, "filters": len(patterns), "min_gain": round(min(p.gain for p in patterns), 1),
-            "out": str(out)}
 
 
 def starting_noise(count: int, settings: FilterSettings, channels: int) -> np.ndarray:

@@ -119,30 +119,3 @@ def explain(run: Run, result: FileResult) -> np.ndarray:
         run.model, photo.image, int(np.argmax(probabilities)), display=photo.cropped, scale=scale
     ).overlay
 
-
-def predict_paths(run_dir: Path, files: list[Path], top_k: int = 3, fit: str = "auto") -> list[dict[str, Any]]:
-    """The `predict` command: one JSON-ready record per file (raises RunError for a bad run)."""
-    from cnnviz.runs.store import load_run
-
-    run = load_run(run_dir)
-    results = predict_files(run, [(str(path), path) for path in files], PhotoOptions(fit=fit))
-    return [result.record(run.display_names, top_k) for result in results]
-
-
-def gradcam_path(run_dir: Path, file: Path, out: Path, fit: str = "auto") -> dict[str, Any]:
-    """The `gradcam` command: write the top class's overlay to ``out``; the record says what happened."""
-    from PIL import Image
-
-    from cnnviz.models.layers import NoConvLayerError
-    from cnnviz.runs.store import load_run
-
-    run = load_run(run_dir)
-    [result] = predict_files(run, [(str(file), file)], PhotoOptions(fit=fit))
-    record = result.record(run.display_names, 3)
-    if result.ok:
-        try:
-            Image.fromarray(explain(run, result)).save(out)
-            record["overlay"] = str(out)
-        except (NoConvLayerError, OSError, ValueError) as error:
-            record["error"] = str(error)
-    return record

@@ -10,10 +10,10 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from cnnviz.runs.schema import STATUS_LABELS
-from cnnviz.training.worker import FAILED, FINISHED, QUEUED, RUNNING, JobInfo, Worker
+from cnnviz.training.worker import FAILED, QUEUED, RUNNING, JobInfo
 
 if TYPE_CHECKING:
     from cnnviz.runs.store import Run
@@ -132,47 +132,3 @@ def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None
     accuracy = run.config.test_metrics.accuracy
     score = "" if accuracy is None else f", test accuracy {100 * accuracy:.1f}%"
     return f"{job.label}: {STATUS_LABELS[run.config.status]}{score}"
-
-
-LINE_WIDTH = 100  # progress lines are padded so a shorter line fully covers a longer one
-
-
-def progress_bar(snapshot: ProgressSnapshot, width: int = 24) -> str:
-    """A plain-text progress line for terminals: bar, position, times, last batch loss/accuracy."""
-    filled = round(snapshot.fraction * width)
-    line = f"[{'#' * filled}{'-' * (width - filled)}] {progress_text(snapshot)}"
-    if snapshot.batch_loss and snapshot.phase == "training":
-        line += f" · loss {snapshot.batch_loss[-1]:.4f} · acc {snapshot.batch_accuracy[-1]:.3f}"
-    return line
-
-
-def epoch_line(epoch: int, logs: dict[str, float]) -> str:
-    """ "epoch 3: loss 0.41 · accuracy 0.87 · val_loss 0.39 ..." for a finished epoch."""
-    shown = " · ".join(f"{key} {value:.4g}" for key, value in logs.items())
-    return f"epoch {epoch}: {shown}"
-
-
-def follow(worker: Worker, job_id: str, stream: TextIO, interval: float = 0.25) -> JobInfo:
-    """Redraw a progress line (with \\r) on ``stream`` until the job ends; Ctrl-C stops the job."""
-    printed = 0
-    try:
-        while (info := worker.info(job_id)).state not in FINISHED:
-            printed = _draw(worker.progress(job_id).snapshot(), printed, stream)
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        stream.write("\nStopping after the current batch; the run will still be saved...\n")
-        worker.stop(job_id)
-        return follow(worker, job_id, stream, interval)
-    _draw(worker.progress(job_id).snapshot(), printed, stream)
-    stream.write("\n")
-    return info
-
-
-def _draw(snapshot: ProgressSnapshot, printed: int, stream: TextIO) -> int:
-    """Finished epochs on lines of their own, then the progress line; returns epochs printed."""
-    for epoch, logs in enumerate(snapshot.history[printed:], start=printed + 1):
-        stream.write("\r" + epoch_line(epoch, logs).ljust(LINE_WIDTH) + "\n")
-    if snapshot.phase != "waiting":
-        stream.write("\r" + progress_bar(snapshot).ljust(LINE_WIDTH))
-    stream.flush()
-    return len(snapshot.history)

@@ -1,0 +1,132 @@
+"""The ``train`` command: one training with its progress on the terminal; the run folder last.
+
+On a terminal the progress is a live tqdm bar under the finished epochs; in a log file (any
+stream that is not a TTY) it is just one plain line per finished epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from tqdm import tqdm
+
+from cnnviz.training.worker import DONE, FINISHED, JobInfo, ThreadWorker, Worker
+
+if TYPE_CHECKING:
+    from cnnviz.training.progress import ProgressSnapshot
+
+POLL_SECONDS = 0.25  # how often the terminal view is refreshed
+
+
+def epoch_line(epoch: int, logs: dict[str, float]) -> str:
+    """ "epoch 3: loss 0.41 · accuracy 0.87 · val_loss 0.39 ..." for a finished epoch."""
+    shown = " · ".join(f"{key} {value:.4g}" for key, value in logs.items())
+    return f"epoch {epoch}: {shown}"
+
+
+class TerminalView:
+    """Finished epochs as lines of their own and, on a terminal only, a live bar below them."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.epochs_shown = 0
+        self.bar: tqdm | None = None
+
+    def write(self, line: str) -> None:
+        """A line above the bar (the bar is redrawn below it)."""
+        tqdm.write(line, file=self.stream)
+
+    def show(self, snapshot: ProgressSnapshot) -> None:
+        for epoch, logs in enumerate(snapshot.history[self.epochs_shown :], start=self.epochs_shown + 1):
+            self.write(epoch_line(epoch, logs))
+        self.epochs_shown = len(snapshot.history)
+        if snapshot.batches:
+            self._update_bar(snapshot)
+
+    def _update_bar(self, snapshot: ProgressSnapshot) -> None:
+        total = snapshot.epochs * snapshot.batches
+        if self.bar is None:  # disable=None: no bar at all when the stream is not a TTY
+            self.bar = tqdm(total=total, file=self.stream, disable=None, unit="batch", leave=False,
+                            dynamic_ncols=True, mininterval=0)  # redrawn at each show()
+        if snapshot.phase == "training":
+            self.bar.set_description(f"epoch {snapshot.epoch}/{snapshot.epochs}", refresh=False)
+            if snapshot.batch_loss:
+                loss, accuracy = snapshot.batch_loss[-1], snapshot.batch_accuracy[-1]
+                self.bar.set_postfix_str(f"loss {loss:.4f} · acc {accuracy:.3f}", refresh=False)
+        else:
+            self.bar.set_description(snapshot.phase, refresh=False)
+        self.bar.update(round(snapshot.fraction * total) - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def follow(worker: Worker, job_id: str, stream: TextIO) -> JobInfo:
+    """Show the job's progress on ``stream`` until it ends; Ctrl-C stops the job (its run is saved)."""
+    view = TerminalView(stream)
+    try:
+        while True:
+            try:
+                info = worker.wait(job_id, timeout=POLL_SECONDS)
+                view.show(worker.progress(job_id).snapshot())
+                if info.state in FINISHED:
+                    return info
+            except KeyboardInterrupt:
+                view.write("Stopping after the current batch; the run will still be saved...")
+                worker.stop(job_id)
+    finally:
+        view.close()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train with a terminal progress bar; the run folder is the last line printed."""
+    from cnnviz.data.augmentation import PRESETS
+    from cnnviz.data.registry import DatasetUnavailable, load_dataset, spec_from_name_or_path
+    from cnnviz.training.progress import status_line
+    from cnnviz.training.train import TrainConfig, base_run, training_job
+
+    try:
+        spec = spec_from_name_or_path(args.dataset, args.image_size)
+        dataset = load_dataset(spec)
+        config = TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+            augment=args.augment is not None,
+        )
+        base = base_run(dataset, args.arch)
+    except (DatasetUnavailable, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    augmentation = PRESETS[args.augment] if args.augment else None
+    worker = ThreadWorker(max_running=1)
+    job = training_job(base, dataset, config, args.runs_dir, augmentation=augmentation)
+    job_id = worker.submit("cli", job)
+    info = follow(worker, job_id, sys.stderr)
+    if info.state != DONE:
+        print(f"error: training failed: {info.error}", file=sys.stderr)
+        return 1
+    run = worker.result(job_id)
+    print(f"{status_line(info, worker.progress(job_id).snapshot(), run)}. {run.config.message}")
+    print(run.path)
+    return 0
+
+
+def add_command(commands: argparse._SubParsersAction) -> None:
+    """Register ``train``."""
+    from cnnviz.data.augmentation import PRESETS
+
+    train = commands.add_parser("train", help="train an architecture on a dataset; prints the run folder")
+    train.add_argument("--dataset", required=True, help="a dataset name (shapes, mnist...) or a path")
+    train.add_argument("--arch", default="simple", help="an architecture name (see `archs`)")
+    train.add_argument("--epochs", type=int, required=True)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--image-size", type=int, default=64, help="images are resized to this (default 64)")
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (Adam; default 0.001)")
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--augment", nargs="?", const="weather", choices=list(PRESETS),
+                       help="augment the training split with a preset (default: weather)")
+    train.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where runs go (default ./runs)")
+    train.set_defaults(run=cmd_train)
