@@ -48,7 +48,7 @@ def test_train_in_a_log_file_writes_a_plain_line_per_epoch_and_the_run_folder_la
     assert [line.split(":")[0] for line in epoch_lines] == ["epoch 1", "epoch 2"], text
     assert all("val_accuracy" in line for line in epoch_lines)
     run = load_run(text.splitlines()[-1])
-    assert run.path.parent == tmp_path / "runs" and run.config["dataset"]["spec"]["source"] == "npz"
+    assert run.path.parent == tmp_path / "runs" and run.config.dataset.spec.source == "npz"
 
 
 def test_ctrl_c_stops_the_training_and_still_saves_the_run(shapes_archive, tmp_path):
@@ -67,7 +67,7 @@ def test_ctrl_c_stops_the_training_and_still_saves_the_run(shapes_archive, tmp_p
     assert training.returncode == 0, err
     assert "Stopping after the current batch" in err
     run = load_run(out.strip().splitlines()[-1])
-    assert run.config["status"] == "stopped" and len(run.history) < 200
+    assert run.config.status == "stopped" and len(run.history) < 200
 
 
 class TerminalStream(io.StringIO):
