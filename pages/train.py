@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import charts
-from cnnviz.training.progress import progress_text, status_line
+from cnnviz.training.jobs import training_job
+from cnnviz.training.progress import progress_text, status_line, waiting_text
 from cnnviz.runs.store import Run
 from cnnviz.training.train import (
     MONITORS,
@@ -15,7 +16,6 @@ from cnnviz.training.train import (
     incompatibility,
     misclassified,
     saved_test_predictions,
-    training_job,
 )
 from cnnviz.training.worker import FAILED, FINISHED, QUEUED, get_worker
 from pages import _session
@@ -122,7 +122,7 @@ def render_live(job_id: str) -> None:
     info = worker.info(job_id)
     snapshot = worker.progress(job_id).snapshot()
     if info.state == QUEUED:
-        st.info(f"Waiting for a free training slot: number {info.queue_position} in the queue.")
+        st.info(f"Waiting for a free training slot: {waiting_text(info)}.")
     else:
         st.progress(snapshot.fraction, text=progress_text(snapshot))
         st.plotly_chart(
@@ -171,6 +171,8 @@ else:
             dataset_spec=_session.current_dataset_spec(), augmentation=augmentation,
         )
         st.session_state[JOB_KEY] = worker.submit(_session.session_owner(), job)
+        if replaced := worker.info(st.session_state[JOB_KEY]).replaced:
+            st.info(f"Your waiting training '{replaced}' was replaced by this one (one waiting training per person).")
 
 job_id = st.session_state.get(JOB_KEY)
 if job_id not in {info.id for info in worker.jobs_for(_session.session_owner())}:

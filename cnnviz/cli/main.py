@@ -80,7 +80,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cnnviz.data.augmentation import PRESETS
     from cnnviz.training.progress import follow, status_line
     from cnnviz.data.registry import DatasetUnavailable, load_dataset, spec_from_name_or_path
-    from cnnviz.training.train import TrainConfig, base_run, training_job
+    from cnnviz.training.jobs import training_job
+    from cnnviz.training.train import TrainConfig, base_run
     from cnnviz.training.worker import DONE, ThreadWorker
 
     try:

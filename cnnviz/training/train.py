@@ -22,7 +22,6 @@ from cnnviz.data.dataset import Dataset, Split
 from cnnviz.data.pipeline import make_pipeline
 from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
 from cnnviz.runs.store import CHECKPOINT_FILE, HISTORY_FILE, Run, read_metrics, save_run, stage_run
-from cnnviz.training.worker import Job
 
 if TYPE_CHECKING:
     import keras
@@ -276,6 +275,20 @@ def default_name(architecture: str, dataset: Dataset) -> str:
     return f"{architecture} on {dataset.name}"
 
 
+def run_description(
+    base: Run, dataset: Dataset, config: TrainConfig, *, dataset_spec: DatasetSpec | None, augmentation: Any
+) -> dict[str, Any]:
+    """The config.json entries known before training starts (how it ended is added after)."""
+    return {
+        **base.config,
+        "name": config.name or default_name(base.config["architecture"]["name"], dataset),
+        "dataset": {**dataset.describe(), **({"spec": dataset_spec.to_dict()} if dataset_spec else {})},
+        "hyperparameters": config.to_dict(),
+        "callbacks": callback_specs(config, has_validation=len(dataset.val) > 0),
+        "augmentation": augmentation.to_dict() if _augmenter_used(augmentation, config) else None,
+    }
+
+
 def train_run(
     base: Run,
     dataset: Dataset,
@@ -287,11 +300,13 @@ def train_run(
     progress: TrainingProgress | None = None,
     stop: StopFlag | None = None,
     callbacks: list[keras.callbacks.Callback] | tuple = (),
+    staging: Path | None = None,
 ) -> Run:
     """Train a fresh copy of ``base.model`` on ``dataset``, evaluate it and save it as a run.
 
     ``augmentation`` is an AugmentConfig applied to the train split when ``config.augment``;
-    ``callbacks`` are extra Keras callbacks run before the built-in ones.
+    ``callbacks`` are extra Keras callbacks run before the built-in ones; ``staging`` is the
+    staging folder to assemble the run in (default: a new one).
     """
     import keras
 
@@ -299,7 +314,7 @@ def train_run(
     keras.utils.set_random_seed(config.seed)
     model = fresh_copy(base.model)
     compile_model(model, config)
-    staging = stage_run(runs_dir)
+    staging = staging or stage_run(runs_dir)
     specs = callback_specs(config, has_validation=len(dataset.val) > 0)
     try:
         augmenter = _augmenter(augmentation, config)
@@ -313,13 +328,8 @@ def train_run(
     snapshot = progress.snapshot()
     status, message = _status(snapshot, stop, config.epochs)
     run_config = {
-        **base.config,
-        "name": config.name or default_name(base.config["architecture"]["name"], dataset),
+        **run_description(base, dataset, config, dataset_spec=dataset_spec, augmentation=augmentation),
         "created": datetime.now().isoformat(timespec="seconds"),
-        "dataset": {**dataset.describe(), **({"spec": dataset_spec.to_dict()} if dataset_spec else {})},
-        "hyperparameters": config.to_dict(),
-        "callbacks": specs,
-        "augmentation": augmentation.to_dict() if _augmenter_used(augmentation, config) else None,
         "status": status,
         "message": message,
         "epochs_run": len(snapshot.history),
@@ -353,24 +363,3 @@ def base_run(dataset: Dataset, spec: DatasetSpec | None = None, architecture: st
 
     model = build_model(architecture, dataset.image_shape, dataset.num_classes)
     return Run(model, model_config(architecture, {}, dataset, spec))
-
-
-def training_job(
-    base: Run | None,
-    dataset: Dataset,
-    config: TrainConfig,
-    runs_dir: Path,
-    *,
-    dataset_spec: DatasetSpec | None = None,
-    augmentation: Any = None,
-) -> Job:
-    """A worker Job running ``train_run`` (on the ``simple`` model when ``base`` is None)."""
-    def run(progress: TrainingProgress, stop: StopFlag) -> Run:
-        model = base or base_run(dataset, dataset_spec)
-        return train_run(
-            model, dataset, config, runs_dir, dataset_spec=dataset_spec,
-            augmentation=augmentation, progress=progress, stop=stop,
-        )
-
-    label = config.name or default_name(base.config["architecture"]["name"] if base else "simple", dataset)
-    return Job(run, progress=TrainingProgress(), label=label)
