@@ -21,7 +21,7 @@ from cnnviz.runs.store import Run, load_run
 from cnnviz.training.jobs import (
     PROGRESS_FILE, STOP_FILE, FlagFile, ProgressFile, TrainingRequest, run_training_here, save_unfinished
 )  # fmt: skip
-from cnnviz.training.worker import DONE, FAILED, QueueWorker, _Entry
+from cnnviz.training.worker import DONE, FAILED, Job, QueueWorker, _Entry
 
 LOADED_RUNS_KEPT = 4  # finished runs' models kept loaded in this process (the worker keeps paths)
 
@@ -34,11 +34,16 @@ def configure_threads(threads: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
 
 
+def child_main_body(request: TrainingRequest, threads: int) -> str:
+    """Train in a fresh process with ``threads`` TensorFlow threads; the saved run's path."""
+    configure_threads(threads)
+    return run_training_here(request)
+
+
 def child_main(request: TrainingRequest, threads: int, answer: Connection) -> None:
     """A training process: train, then send ("done", run path) or ("error", message)."""
-    configure_threads(threads)
     try:
-        answer.send(("done", run_training_here(request)))
+        answer.send(("done", child_main_body(request, threads)))
     except Exception as error:  # reported to the page as the job's error
         answer.send(("error", str(error) or type(error).__name__))
     finally:
@@ -56,7 +61,33 @@ def crash_message(exitcode: int | None, saved: Run | None) -> str:
     return f"The training process ended unexpectedly (exit code {exitcode}); {kept}."
 
 
-class ProcessWorker(QueueWorker):
+class StagedWorker(QueueWorker):
+    """A backend whose jobs run staged TrainingRequests elsewhere and answer with the run's path."""
+
+    def submit(self, owner: str, job: Job) -> str:
+        if not isinstance(job.request, TrainingRequest):
+            raise TypeError(f"{type(self).__name__} runs training jobs (Job.request must be a TrainingRequest)")
+        job.progress = ProgressFile(job.request.staging / PROGRESS_FILE)
+        return super().submit(owner, job)
+
+    def stop(self, job_id: str) -> None:
+        request = self._entry(job_id).job.request  # None once the job has finished
+        super().stop(job_id)
+        if request is not None:
+            FlagFile(request.staging / STOP_FILE).set()
+
+    def result(self, job_id: str) -> Run | None:
+        """The saved run of a finished job, else None."""
+        path = super().result(job_id)
+        return None if path is None else loaded_run(path)
+
+    def _lost(self, entry: _Entry, exitcode: int | None, why: str) -> None:
+        """The training's process died without answering: save what it left, report it."""
+        saved = save_unfinished(entry.job.request.staging, "failed", why)
+        self._finish(entry, None, FAILED, crash_message(exitcode, saved))
+
+
+class ProcessWorker(StagedWorker):
     """Runs each training request in a spawned process; ``result`` is the saved Run."""
 
     def __init__(self, max_running: int | None = None) -> None:
@@ -64,12 +95,6 @@ class ProcessWorker(QueueWorker):
         self._context = multiprocessing.get_context("spawn")
         self.threads_per_job = max(1, (os.cpu_count() or 1) // self.max_running)
         self._processes: dict[str, Any] = {}
-
-    def submit(self, owner: str, job) -> str:
-        if not isinstance(job.request, TrainingRequest):
-            raise TypeError("ProcessWorker runs training jobs (Job.request must be a TrainingRequest)")
-        job.progress = ProgressFile(job.request.staging / PROGRESS_FILE)
-        return super().submit(owner, job)
 
     def _launch(self, entry: _Entry) -> None:
         receive, send = self._context.Pipe(duplex=False)
@@ -96,20 +121,8 @@ class ProcessWorker(QueueWorker):
         elif kind == "error":
             self._finish(entry, None, FAILED, value)
         else:
-            staging, code = entry.job.request.staging, process.exitcode
-            saved = save_unfinished(staging, "failed", f"The training process ended unexpectedly (exit code {code}).")
-            self._finish(entry, None, FAILED, crash_message(code, saved))
-
-    def stop(self, job_id: str) -> None:
-        request = self._entry(job_id).job.request  # None once the job has finished
-        super().stop(job_id)
-        if request is not None:
-            FlagFile(request.staging / STOP_FILE).set()
-
-    def result(self, job_id: str) -> Run | None:
-        """The saved run of a finished job, else None."""
-        path = super().result(job_id)
-        return None if path is None else loaded_run(path)
+            code = process.exitcode
+            self._lost(entry, code, f"The training process ended unexpectedly (exit code {code}).")
 
     def process_id(self, job_id: str) -> int | None:
         """The operating-system pid of a running job's process (None when it is not running)."""
