@@ -33,19 +33,23 @@ def checkpointed(staging: Path) -> bool:
     return (staging / CHECKPOINT_FILE).is_file() and len(read_history(staging)) >= 1
 
 
-def test_progress_comes_from_the_process_and_stop_saves_the_run(small_shapes, tiny_run, tmp_path):
-    worker = ProcessWorker(max_running=1)
-    job_id = worker.submit("alice", training_job(tiny_run, small_shapes, LONG, tmp_path))
+def follow_stop_and_check_saved(worker, small_shapes, tiny_run, runs_dir: Path) -> None:
+    """A long training shows live batches; Stop ends it and it is saved as a "stopped" run."""
+    job_id = worker.submit("alice", training_job(tiny_run, small_shapes, LONG, runs_dir))
     wait_until(lambda: len(worker.progress(job_id).snapshot().batch_loss) >= 3, "live batch losses")
     snapshot = worker.progress(job_id).snapshot()
-    assert snapshot.phase == "training" and snapshot.epochs == 500 and snapshot.batches == 35
+    assert snapshot.phase == "training" and snapshot.epochs == LONG.epochs and snapshot.batches == 35
     worker.stop(job_id)
     info = worker.wait(job_id, timeout=300)
     assert info.state == DONE, info.error
     run = worker.result(job_id)
-    assert run.config["status"] == "stopped" and run.path.parent == tmp_path
-    assert [summary.path for summary in list_runs(tmp_path)] == [run.path]
-    assert not list(tmp_path.glob(".staging-*"))
+    assert run.config["status"] == "stopped" and run.path.parent == runs_dir
+    assert [summary.path for summary in list_runs(runs_dir)] == [run.path]
+    assert not list(runs_dir.glob(".staging-*"))
+
+
+def test_progress_comes_from_the_process_and_stop_saves_the_run(small_shapes, tiny_run, tmp_path):
+    follow_stop_and_check_saved(ProcessWorker(max_running=1), small_shapes, tiny_run, tmp_path)
 
 
 def test_a_killed_training_process_leaves_a_failed_run_with_its_checkpoint(small_shapes, tiny_run, tmp_path):
