@@ -1,8 +1,9 @@
 """Training jobs as picklable data, so any backend (thread, process, Ray) can run them.
 
 A training is staged at Start: a hidden staging folder in the runs directory holds the base
-model (``base.keras``) and ``job.json`` (who trains it, and the run's config as far as it is
-known). Whoever trains it writes ``progress.json`` there about twice a second and stops
+model (``base.keras``), the pickled request (dataset and settings) and ``job.json`` (who
+trains it, and the run's config as far as it is known). Whoever trains it writes
+``progress.json`` there about twice a second and stops
 when a ``STOP`` file appears, so a training in another process, or on another Ray node
 that sees the same runs directory, is followed and stopped through the folder alone.
 Keras' ModelCheckpoint (``best.keras``) and CSVLogger (``history.csv``) write there too:
@@ -14,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import pickle
 import shutil
 import socket
 import threading
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 BASE_MODEL_FILE = "base.keras"
 JOB_FILE = "job.json"
+REQUEST_FILE = "request.pickle"
 PROGRESS_FILE = "progress.json"
 STOP_FILE = "STOP"
 PROGRESS_INTERVAL = 0.5  # seconds between progress.json writes
@@ -112,11 +115,17 @@ def training_job(
     request = TrainingRequest(
         staging, None if base is None else base.config, dataset, dataset_spec, config, runs_dir, augmentation
     )
+    (staging / REQUEST_FILE).write_bytes(pickle.dumps(request))
     label = config.name or default_name(base.config["architecture"]["name"] if base else "simple", dataset)
     return Job(
         functools.partial(run_training, request), progress=TrainingProgress(), label=label,
         request=request, discard=functools.partial(shutil.rmtree, staging, ignore_errors=True),
     )  # fmt: skip
+
+
+def load_request(staging: Path) -> TrainingRequest:
+    """The request ``training_job`` staged (written by this server into its own runs directory)."""
+    return pickle.loads((staging / REQUEST_FILE).read_bytes())
 
 
 def run_training(request: TrainingRequest, progress: TrainingProgress, stop: Any) -> Run:
@@ -125,7 +134,8 @@ def run_training(request: TrainingRequest, progress: TrainingProgress, stop: Any
 
     base = request.base()
     description = run_description(
-        base, request.dataset, request.config, dataset_spec=request.dataset_spec, augmentation=request.augmentation
+        base, request.dataset, request.config,
+        dataset_spec=request.dataset_spec, augmentation=request.augmentation,
     )
     _write_job_file(request.staging, state="running", description=description)
     return train_run(
@@ -196,7 +206,7 @@ def save_unfinished(staging: Path, status: str, message: str) -> Run | None:
 
     Returns the saved Run, or None (the folder removed) when no checkpoint was written yet.
     """
-    from cnnviz.runs.store import load_model_file
+    from cnnviz.runs.store import RunError, load_model_file
 
     job = read_job_file(staging) or {}
     description = job.get("description")
@@ -204,10 +214,15 @@ def save_unfinished(staging: Path, status: str, message: str) -> Run | None:
         shutil.rmtree(staging, ignore_errors=True)
         return None
     history = read_history(staging)
-    config = {**description, "status": status, "message": message, "epochs_run": len(history), "test_metrics": {}}
-    for name in (JOB_FILE, PROGRESS_FILE, STOP_FILE, BASE_MODEL_FILE):
+    ending = {"status": status, "message": message, "epochs_run": len(history), "test_metrics": {}}
+    config = {**description, **ending}
+    for name in (JOB_FILE, REQUEST_FILE, PROGRESS_FILE, STOP_FILE, BASE_MODEL_FILE):
         (staging / name).unlink(missing_ok=True)
-    model = load_model_file(staging / CHECKPOINT_FILE)
+    try:
+        model = load_model_file(staging / CHECKPOINT_FILE)
+    except RunError:  # killed while Keras was writing the checkpoint
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
     return save_run(Run(model, config, history), staging.parent, staging=staging, metrics={})
 
 

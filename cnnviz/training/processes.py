@@ -1,29 +1,35 @@
-"""The default backend: every training in its own spawned process, off the web server's GIL.
+"""The default backend: every training in its own fresh Python process, off the server's GIL.
 
-A child process is spawned (never forked: the server has TensorFlow loaded) per job, with
-TensorFlow's thread pools sized to its share of the cores. It follows the staged request
-(cnnviz.training.jobs): progress and Stop go through the staging folder, the saved run's
-path (or the error) comes back through a pipe. A child that dies without answering (killed,
-out of memory) leaves its run saved as "failed" from the last checkpoint and history.
+A new interpreter is started per job (``python -m cnnviz.training.child``: spawned, never
+forked, and unlike multiprocessing's spawn it does not re-run the Streamlit page that is
+``__main__`` at that moment), with TensorFlow's thread pools sized to its share of the cores.
+It follows the staged request (cnnviz.training.jobs): progress and Stop go through the staging
+folder, the saved run's path (or the error) comes back as a JSON line on its stdout. A child
+that dies without answering (killed, out of memory) leaves its run saved as "failed" from the
+last checkpoint and history.
 """
 
 from __future__ import annotations
 
 import functools
-import multiprocessing
+import json
 import os
+import subprocess
+import sys
 import threading
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import cnnviz
 from cnnviz.runs.store import Run, load_run
 from cnnviz.training.jobs import (
-    PROGRESS_FILE, STOP_FILE, FlagFile, ProgressFile, TrainingRequest, run_training_here, save_unfinished
+    PROGRESS_FILE, STOP_FILE, FlagFile, ProgressFile, TrainingRequest,
+    load_request, run_training_here, save_unfinished,
 )  # fmt: skip
 from cnnviz.training.worker import DONE, FAILED, Job, QueueWorker, _Entry
 
 LOADED_RUNS_KEPT = 4  # finished runs' models kept loaded in this process (the worker keeps paths)
+PACKAGE_ROOT = Path(cnnviz.__file__).resolve().parent.parent
 
 
 def configure_threads(threads: int) -> None:
@@ -34,20 +40,13 @@ def configure_threads(threads: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
 
 
-def child_main_body(request: TrainingRequest, threads: int) -> str:
-    """Train in a fresh process with ``threads`` TensorFlow threads; the saved run's path."""
+def train_staged(staging: str, threads: int) -> str:
+    """Train the request staged in ``staging`` with ``threads`` TensorFlow threads; the run's path.
+
+    Runs in a fresh process (a child interpreter or a Ray worker).
+    """
     configure_threads(threads)
-    return run_training_here(request)
-
-
-def child_main(request: TrainingRequest, threads: int, answer: Connection) -> None:
-    """A training process: train, then send ("done", run path) or ("error", message)."""
-    try:
-        answer.send(("done", child_main_body(request, threads)))
-    except Exception as error:  # reported to the page as the job's error
-        answer.send(("error", str(error) or type(error).__name__))
-    finally:
-        answer.close()
+    return run_training_here(load_request(Path(staging)))
 
 
 @functools.lru_cache(maxsize=LOADED_RUNS_KEPT)
@@ -61,12 +60,21 @@ def crash_message(exitcode: int | None, saved: Run | None) -> str:
     return f"The training process ended unexpectedly (exit code {exitcode}); {kept}."
 
 
+def child_answer(output: str) -> dict[str, str]:
+    """The child's last stdout line: {"path": ...} or {"error": ...}; {} when there is none."""
+    lines = output.strip().splitlines()
+    try:
+        return json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        return {}
+
+
 class StagedWorker(QueueWorker):
     """A backend whose jobs run staged TrainingRequests elsewhere and answer with the run's path."""
 
     def submit(self, owner: str, job: Job) -> str:
         if not isinstance(job.request, TrainingRequest):
-            raise TypeError(f"{type(self).__name__} runs training jobs (Job.request must be a TrainingRequest)")
+            raise TypeError(f"{type(self).__name__} runs training jobs: a Job with a TrainingRequest")
         job.progress = ProgressFile(job.request.staging / PROGRESS_FILE)
         return super().submit(owner, job)
 
@@ -88,40 +96,34 @@ class StagedWorker(QueueWorker):
 
 
 class ProcessWorker(StagedWorker):
-    """Runs each training request in a spawned process; ``result`` is the saved Run."""
+    """Runs each training request in a child interpreter; ``result`` is the saved Run."""
 
     def __init__(self, max_running: int | None = None) -> None:
         super().__init__(max_running)
-        self._context = multiprocessing.get_context("spawn")
         self.threads_per_job = max(1, (os.cpu_count() or 1) // self.max_running)
-        self._processes: dict[str, Any] = {}
+        self._processes: dict[str, subprocess.Popen] = {}
 
     def _launch(self, entry: _Entry) -> None:
-        receive, send = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=child_main, args=(entry.job.request, self.threads_per_job, send),
-            name=f"cnnviz-training-{entry.info.id[:8]}", daemon=True,
-        )  # fmt: skip
-        process.start()
-        send.close()
+        staging = str(entry.job.request.staging)
+        command = [sys.executable, "-m", "cnnviz.training.child", staging, str(self.threads_per_job)]
+        path = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": path}
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
         self._processes[entry.info.id] = process
         name = f"cnnviz-watch-{entry.info.id[:8]}"
-        threading.Thread(target=self._watch, args=(entry, process, receive), name=name, daemon=True).start()
+        threading.Thread(target=self._watch, args=(entry, process), name=name, daemon=True).start()
 
-    def _watch(self, entry: _Entry, process: Any, receive: Connection) -> None:
+    def _watch(self, entry: _Entry, process: subprocess.Popen) -> None:
         """Wait for the child's answer (or its death) and record how the job ended."""
-        try:
-            kind, value = receive.recv()
-        except EOFError:  # died without answering
-            kind, value = "crashed", None
-        process.join()
+        output, _ = process.communicate()
         self._processes.pop(entry.info.id, None)
-        if kind == "done":
-            self._finish(entry, value, DONE)
-        elif kind == "error":
-            self._finish(entry, None, FAILED, value)
+        answer = child_answer(output)
+        if "path" in answer:
+            self._finish(entry, answer["path"], DONE)
+        elif "error" in answer:
+            self._finish(entry, None, FAILED, answer["error"])
         else:
-            code = process.exitcode
+            code = process.returncode
             self._lost(entry, code, f"The training process ended unexpectedly (exit code {code}).")
 
     def process_id(self, job_id: str) -> int | None:

@@ -121,7 +121,9 @@ def progress_text(snapshot: ProgressSnapshot) -> str:
 def waiting_text(job: JobInfo) -> str:
     """ "number 3 in the queue, about 2:10 to wait" (no estimate before any job has finished)."""
     text = f"number {job.queue_position} in the queue"
-    return text if job.estimated_wait is None else f"{text}, about {format_seconds(job.estimated_wait)} to wait"
+    if job.estimated_wait is None:
+        return text
+    return f"{text}, about {format_seconds(job.estimated_wait)} to wait"
 
 
 def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None) -> str:

@@ -13,7 +13,7 @@ import os
 import threading
 from typing import Any
 
-from cnnviz.training.processes import StagedWorker, child_main_body
+from cnnviz.training.processes import StagedWorker, train_staged
 from cnnviz.training.worker import DONE, FAILED, _Entry
 
 
@@ -36,10 +36,10 @@ class RayWorker(StagedWorker):
         self._ray = _connect()
         self.threads_per_job = threads_per_job
         remote = self._ray.remote(num_cpus=threads_per_job, max_retries=0, max_calls=1)
-        self._task = remote(child_main_body)
+        self._task = remote(train_staged)
 
     def _launch(self, entry: _Entry) -> None:
-        reference = self._task.remote(entry.job.request, self.threads_per_job)
+        reference = self._task.remote(str(entry.job.request.staging), self.threads_per_job)
         name = f"cnnviz-ray-{entry.info.id[:8]}"
         threading.Thread(target=self._watch, args=(entry, reference), name=name, daemon=True).start()
 

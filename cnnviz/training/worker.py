@@ -218,9 +218,8 @@ class QueueWorker:
         """A copy of the job's state, with its current queue position and estimated wait."""
         with self._lock:
             position = self._position(job_id)
-            return replace(
-                self._entry(job_id).info, queue_position=position, estimated_wait=self._estimated_wait(position)
-            )
+            estimate = self._estimated_wait(position)
+            return replace(self._entry(job_id).info, queue_position=position, estimated_wait=estimate)
 
     def jobs_for(self, owner: str) -> list[JobInfo]:
         """The owner's jobs, oldest first."""
