@@ -1,15 +1,18 @@
 """cnnviz entry point: navigation over the pages and a sidebar with the current state."""
 
-import threading
+from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.i18n import _, set_language_provider
-from cnnviz.runtime import import_keras_and_freeze
-from pages import _session
+from cnnviz.runtime import preload
+
+preload()  # every session waits here until the heavy modules are imported, once per server
+
+from cnnviz.i18n import _, set_language_provider  # noqa: E402
+from cnnviz.training.jobs import recover_interrupted  # noqa: E402
+from pages import _session  # noqa: E402
 
 st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
-
 
 
 def pages() -> dict[str, list[st.Page]]:
@@ -44,14 +47,12 @@ def _install_language_provider() -> bool:
 
 
 @st.cache_resource(show_spinner=False)
-def _preload_keras_once() -> threading.Thread:
-    """Once per server: start the import in the background, so the first page shows at once."""
-    thread = threading.Thread(target=import_keras_and_freeze, name="cnnviz-preload-keras", daemon=True)
-    thread.start()
-    return thread
+def recover_once(runs_dir: str) -> int:
+    """Once per server: trainings a previous server left unfinished become "interrupted" runs."""
+    return len(recover_interrupted(Path(runs_dir)))
 
 
-_preload_keras_once()
+recover_once(str(_session.runs_dir()))
 _install_language_provider()
 _session.language_picker()
 navigation = st.navigation(pages())

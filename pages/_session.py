@@ -258,10 +258,12 @@ def cached_run(path: str, mtime: float) -> Run:
     return load_run(Path(path))
 
 
-def _model_label(option: Run | RunSummary) -> str:
-    if isinstance(option, Run):
-        return f"Current model: {option.label}"
-    return f"{option.label} ({STATUS_LABELS[option.status]})"
+CURRENT_MODEL = "current"  # the picker's option for the session's current model
+
+
+def run_identity(run: Run) -> str:
+    """What tells runs apart (names repeat): the saved run's folder, else the model object."""
+    return str(run.path) if run.path is not None else f"unsaved model {id(run.model)}"
 
 
 def open_run(summary: RunSummary) -> Run | None:
@@ -274,18 +276,24 @@ def open_run(summary: RunSummary) -> Run | None:
 
 
 def pick_model(key: str) -> Run | None:
-    """A selectbox of the session's current model and every saved run; the chosen Run or None."""
+    """A selectbox of the session's current model and every saved run; the chosen Run or None.
+
+    Options are run identities (folder paths), so saving a new run keeps the user's pick.
+    """
     current = current_model()
-    saved = list_runs(runs_dir())
-    options: list[Run | RunSummary] = ([current] if current is not None else []) + saved
+    saved = {str(summary.path): summary for summary in list_runs(runs_dir())}
+    options = ([CURRENT_MODEL] if current is not None else []) + list(saved)
     if not options:
         st.info("No model yet: build one on the Model page or train one on the Train page.")
         return None
-    choice = st.selectbox(
-        "Model", range(len(options)), key=key, format_func=lambda i: _model_label(options[i])
-    )
-    picked = options[choice]
-    return picked if isinstance(picked, Run) else open_run(picked)
+
+    def label(option: str) -> str:
+        if option == CURRENT_MODEL:
+            return f"Current model: {current.label}"
+        return f"{saved[option].label} ({STATUS_LABELS[saved[option].status]})"
+
+    choice = st.selectbox("Model", options, key=key, format_func=label)
+    return current if choice == CURRENT_MODEL else open_run(saved[choice])
 
 
 def pick_model_layers(key: str, list_layers: Callable[[Any], list], missing: str) -> tuple[Run, list]:

@@ -31,7 +31,7 @@ blur = right.checkbox("Blur a little after each step (smoother patterns)", key="
 settings = FilterSettings(steps=steps, step_size=step_size, image_size=size, blur=blur)
 filters = list(range(int(first), int(first) + count))
 
-shown_for = (run.label, layer.name, tuple(filters), settings)
+shown_for = (_session.run_identity(run), layer.name, tuple(filters), settings)
 if st.button("Generate", type="primary", key="filters_go"):
     bar = st.progress(0.0, text="Gradient ascent...")
     patterns = filter_patterns(run.model, layer.name, filters, settings, progress=lambda done: bar.progress(min(done, 1.0)))

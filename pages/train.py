@@ -7,13 +7,13 @@ import streamlit as st
 from cnnviz import charts
 from cnnviz.runs.schema import DIVERGED, MONITORS, OPTIMIZERS, STOPPED, TrainConfig
 from cnnviz.runs.store import Run
-from cnnviz.training.progress import progress_text, status_line
+from cnnviz.training.jobs import training_job
+from cnnviz.training.progress import progress_text, status_line, waiting_text
 from cnnviz.training.train import (
     confusion_matrix,
     incompatibility,
     misclassified,
     saved_test_predictions,
-    training_job,
 )
 from cnnviz.training.worker import FAILED, FINISHED, QUEUED, get_worker
 from pages import _session
@@ -117,7 +117,7 @@ def render_live(job_id: str) -> None:
     info = worker.info(job_id)
     snapshot = worker.progress(job_id).snapshot()
     if info.state == QUEUED:
-        st.info(f"Waiting for a free training slot: number {info.queue_position} in the queue.")
+        st.info(f"Waiting for a free training slot: {waiting_text(info)}.")
     else:
         st.progress(snapshot.fraction, text=progress_text(snapshot))
         st.plotly_chart(
@@ -162,7 +162,10 @@ else:
     config = settings_form()
     if config is not None:
         job = training_job(current, dataset, config, _session.runs_dir(), augmentation=augmentation)
-        _session.set_training_job_id(worker.submit(_session.session_owner(), job))
+        job_id = worker.submit(_session.session_owner(), job)
+        _session.set_training_job_id(job_id)
+        if replaced := worker.info(job_id).replaced:
+            st.info(f"Your waiting training '{replaced}' was replaced by this one (one waiting training per person).")
 
 job_id = _session.training_job_id()
 if job_id is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -11,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.data.registry import DatasetSpec, load_dataset
 from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run, list_runs
+from cnnviz.training.worker import DONE, get_worker
 from tests.conftest import REPO_ROOT, tiny_model_run
 
 PAGE = str(REPO_ROOT / "pages" / "train.py")
@@ -41,10 +41,10 @@ def test_a_tiny_training_runs_to_the_end(tiny_shapes, tmp_path, monkeypatch):
     next(b for b in at.button if "Start training" in b.label).click()
     at.run()
     assert not at.exception
-    deadline = time.monotonic() + 90
-    while not at.metric and time.monotonic() < deadline:
-        time.sleep(1.0)  # leave the CPU to the training thread
-        at.run()
+    assert not at.error and any("Stop" in b.label for b in at.button), "the training is under way"
+    job = get_worker().wait(at.session_state["cnnviz_train_job"], timeout=600)
+    assert job.state == DONE, job.error
+    at.run()
     assert not at.exception, at.exception
     assert [m.label for m in at.metric] == ["Test accuracy", "Test loss", "Epochs run"]
     assert at.metric[2].value == "1"
@@ -65,3 +65,31 @@ def test_a_model_that_does_not_fit_the_dataset_is_explained(tiny_shapes, tmp_pat
     assert not at.exception
     assert "takes 28x28x1 images" in at.error[0].value
     assert not any("Start training" in b.label for b in at.button)
+
+
+def test_a_second_start_replaces_the_waiting_training_and_the_queue_is_shown(tiny_shapes, tmp_path, monkeypatch):
+    import threading
+
+    from cnnviz.training import worker as worker_module
+    from cnnviz.training.worker import CANCELLED, QUEUED, Job, ThreadWorker
+
+    worker, gate = ThreadWorker(max_running=1), threading.Event()
+    monkeypatch.setattr(worker_module, "_WORKER", worker)
+    busy = worker.submit("another student", Job(lambda progress, stop: gate.wait(), label="theirs"))
+    at = page_with(tiny_shapes, tmp_path, monkeypatch)
+    at.run()
+    next(t for t in at.text_input if t.label == "Run name").set_value("first try")
+    next(b for b in at.button if "Start training" in b.label).click().run()
+    first = at.session_state["cnnviz_train_job"]
+    assert worker.info(first).state == QUEUED
+    assert any("number 1 in the queue" in i.value for i in at.info), [i.value for i in at.info]
+    next(t for t in at.text_input if t.label == "Run name").set_value("second try")
+    next(b for b in at.button if "Start training" in b.label).click().run()
+    second = at.session_state["cnnviz_train_job"]
+    assert worker.info(first).state == CANCELLED and worker.info(second).state == QUEUED
+    assert any("'first try' was replaced" in i.value for i in at.info), [i.value for i in at.info]
+    assert not at.exception
+    worker.stop(second)
+    gate.set()
+    worker.wait(busy, timeout=60)
+    assert not list(tmp_path.glob(".staging-*")), "cancelled trainings leave no staging folder"

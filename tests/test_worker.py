@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import threading
+import weakref
 
 import pytest
 
-from cnnviz.training.worker import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, ThreadWorker, default_max_running
+from cnnviz.training.worker import (
+    CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, ThreadWorker, default_max_running, make_worker
+)  # fmt: skip
 
 
 def gated_job(gate: threading.Event, value: int) -> Job:
@@ -23,7 +28,7 @@ def gated_job(gate: threading.Event, value: int) -> Job:
 
 def test_cap_queue_positions_and_start_order():
     worker, gate = ThreadWorker(max_running=2), threading.Event()
-    ids = [worker.submit("alice", gated_job(gate, i)) for i in range(4)]
+    ids = [worker.submit(f"student {i}", gated_job(gate, i)) for i in range(4)]
     states = [worker.info(i).state for i in ids]
     assert states == [RUNNING, RUNNING, QUEUED, QUEUED]
     assert [worker.queue_position(i) for i in ids] == [None, None, 1, 2]
@@ -35,7 +40,7 @@ def test_cap_queue_positions_and_start_order():
 
 def test_waiting_job_moves_up_when_a_running_one_stops():
     worker, gate = ThreadWorker(max_running=1), threading.Event()
-    first, second, third = (worker.submit("bob", gated_job(gate, i)) for i in range(3))
+    first, second, third = (worker.submit(owner, gated_job(gate, i)) for i, owner in enumerate(["a", "b", "c"]))
     assert worker.queue_position(third) == 2
     worker.stop(first)
     assert worker.wait(first, timeout=5).state == DONE
@@ -65,7 +70,7 @@ def test_a_failing_job_reports_its_error_and_frees_its_slot():
 
     worker, gate = ThreadWorker(max_running=1), threading.Event()
     failing = worker.submit("carol", Job(boom))
-    after = worker.submit("carol", gated_job(gate, 7))
+    after = worker.submit("dave", gated_job(gate, 7))
     info = worker.wait(failing, timeout=5)
     assert info.state == FAILED and info.error == "bad settings"
     gate.set()
@@ -82,3 +87,64 @@ def test_cap_from_environment(monkeypatch):
     assert default_max_running() == 3 and ThreadWorker().max_running == 3
     monkeypatch.setenv("CNNVIZ_MAX_TRAININGS", "zero")
     assert default_max_running() >= 1
+
+
+def test_a_session_has_one_running_and_one_waiting_job_a_second_start_replaces_the_waiting_one():
+    worker, gate = ThreadWorker(max_running=2), threading.Event()
+    discarded = []
+    running = worker.submit("erin", gated_job(gate, 1))
+    waiting = worker.submit("erin", Job(gated_job(gate, 2).run, [], "job 2", discard=lambda: discarded.append(2)))
+    assert worker.info(waiting).state == QUEUED, "a free slot, but erin already runs a job"
+    other = worker.submit("frank", gated_job(gate, 3))
+    assert worker.info(other).state == RUNNING, "frank takes the free slot ahead of erin's second job"
+    replacement = worker.submit("erin", gated_job(gate, 4))
+    assert worker.info(waiting).state == CANCELLED and discarded == [2]
+    assert worker.info(replacement).replaced == "job 2" and worker.queue_position(replacement) == 1
+    assert [info.state for info in worker.jobs_for("erin")] == [RUNNING, CANCELLED, QUEUED]
+    gate.set()
+    assert worker.wait(replacement, timeout=5).state == DONE and worker.result(replacement) == 4
+    assert worker.wait(running, timeout=5).state == DONE and worker.wait(other, timeout=5).state == DONE
+
+
+def test_waiting_jobs_get_an_estimate_from_finished_durations():
+    worker, gate = ThreadWorker(max_running=1), threading.Event()
+    first = worker.submit("a", gated_job(gate, 1))
+    second = worker.submit("b", gated_job(gate, 2))
+    assert worker.info(second).estimated_wait is None, "no finished job yet: no estimate"
+    gate.set()
+    worker.wait(first, timeout=5)
+    gate.clear()
+    worker.wait(second, timeout=5)
+    gate.clear()
+    third, fourth = worker.submit("c", gated_job(gate, 3)), worker.submit("d", gated_job(gate, 4))
+    fifth = worker.submit("e", gated_job(gate, 5))
+    mean = worker.info(fourth).estimated_wait
+    assert mean is not None and mean > 0 and worker.info(fifth).estimated_wait == pytest.approx(2 * mean)
+    assert worker.info(third).estimated_wait is None  # running, not waiting
+    gate.set()
+    for job_id in (third, fourth, fifth):
+        worker.wait(job_id, timeout=5)
+
+
+def test_the_worker_kind_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CNNVIZ_WORKER", "thread")
+    assert isinstance(make_worker(), ThreadWorker)
+    monkeypatch.setenv("CNNVIZ_WORKER", "carrier pigeon")
+    with pytest.raises(ValueError, match="CNNVIZ_WORKER"):
+        make_worker()
+
+
+class Payload:
+    """Stands for a job's dataset and model."""
+
+
+def test_a_finished_job_lets_go_of_its_request_and_closure():
+    payload = Payload()
+    released = weakref.ref(payload)
+    worker = ThreadWorker(max_running=1)
+    run = functools.partial(lambda data, progress, stop: "saved", payload)
+    job_id = worker.submit("gina", Job(run, request=payload))
+    del payload, run
+    assert worker.wait(job_id, timeout=5).state == DONE and worker.result(job_id) == "saved"
+    gc.collect()
+    assert released() is None

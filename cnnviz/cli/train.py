@@ -87,7 +87,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cnnviz.data.augmentation import PRESETS
     from cnnviz.data.registry import DatasetUnavailable, load_dataset, spec_from_name_or_path
     from cnnviz.training.progress import status_line
-    from cnnviz.training.train import TrainConfig, base_run, training_job
+    from cnnviz.training.jobs import training_job
+    from cnnviz.training.train import TrainConfig, base_run
 
     try:
         spec = spec_from_name_or_path(args.dataset, args.image_size)

@@ -29,9 +29,11 @@ MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 # How a run came to be or how its training ended.
 UNTRAINED, UPLOADED = "untrained", "uploaded"
 COMPLETED, EARLY_STOPPED, STOPPED, DIVERGED = "completed", "early_stopped", "stopped", "diverged"
+FAILED, INTERRUPTED = "failed", "interrupted"  # the training process died; saved from its checkpoint
 STATUS_LABELS = {  # key: how lists and the sidebar show it
     UNTRAINED: "untrained", UPLOADED: "uploaded", COMPLETED: "completed",
     EARLY_STOPPED: "early stopped", STOPPED: "stopped", DIVERGED: "diverged",
+    FAILED: "failed", INTERRUPTED: "interrupted",
 }
 DIVERGED_MESSAGE = "Training diverged (loss became NaN): lower the learning rate."
 
@@ -251,6 +253,10 @@ def status_message(status: str, epochs_run: int, epochs: int) -> str:
         return f"Early stopping ended training after {epochs_run} of {epochs} epochs."
     if status == COMPLETED:
         return f"Trained for {epochs} epoch{'s' if epochs > 1 else ''}."
+    if status == FAILED:
+        return f"The training process ended unexpectedly after {epochs_run} of {epochs} epochs; this is its last checkpoint."
+    if status == INTERRUPTED:
+        return f"The server stopped during this training ({epochs_run} of {epochs} epochs); this is its last checkpoint."
     if status == UPLOADED:
         return "Uploaded model (not trained here)."
     return "Not trained yet."

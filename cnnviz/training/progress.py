@@ -119,10 +119,18 @@ def progress_text(snapshot: ProgressSnapshot) -> str:
     )
 
 
+def waiting_text(job: JobInfo) -> str:
+    """ "number 3 in the queue, about 2:10 to wait" (no estimate before any job has finished)."""
+    text = f"number {job.queue_position} in the queue"
+    if job.estimated_wait is None:
+        return text
+    return f"{text}, about {format_seconds(job.estimated_wait)} to wait"
+
+
 def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None) -> str:
     """One line about a training job: waiting, its progress, or how it ended."""
     if job.state == QUEUED:
-        return f"{job.label}: waiting, number {job.queue_position} in the queue"
+        return f"{job.label}: waiting, {waiting_text(job)}"
     if job.state == RUNNING:
         return f"{job.label}: {progress_text(snapshot)}"
     if job.state == FAILED:

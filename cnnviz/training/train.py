@@ -28,13 +28,14 @@ from cnnviz.runs.schema import (
     EARLY_STOPPED,
     STOPPED,
     CallbackSpec,
+    DatasetInfo,
     EvaluationMetrics,
+    RunConfig,
     TrainConfig,
     model_config,
 )
 from cnnviz.runs.store import CHECKPOINT_FILE, HISTORY_FILE, Run, read_metrics, save_run, stage_run
 from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
-from cnnviz.training.worker import Job
 
 if TYPE_CHECKING:
     import keras
@@ -225,6 +226,20 @@ def default_name(architecture: str, dataset: Dataset) -> str:
     return f"{architecture} on {dataset.name}"
 
 
+def run_description(
+    base: Run, dataset: Dataset, config: TrainConfig, augmentation: AugmentConfig | None
+) -> RunConfig:
+    """The run's config as known before training starts (how it ended is set after)."""
+    return replace(
+        base.config,
+        name=config.name or default_name(base.config.architecture.name, dataset),
+        dataset=DatasetInfo.of(dataset),
+        hyperparameters=config,
+        callbacks=callback_specs(config, has_validation=len(dataset.val) > 0),
+        augmentation=_augmentation_used(augmentation, config),
+    )
+
+
 def train_run(
     base: Run,
     dataset: Dataset,
@@ -235,11 +250,13 @@ def train_run(
     progress: TrainingProgress | None = None,
     stop: StopFlag | None = None,
     callbacks: list[keras.callbacks.Callback] | tuple = (),
+    staging: Path | None = None,
 ) -> Run:
     """Train a fresh copy of ``base.model`` on ``dataset``, evaluate it and save it as a run.
 
     ``augmentation`` is applied to the train split when ``config.augment``; ``callbacks``
-    are extra Keras callbacks run before the built-in ones.
+    are extra Keras callbacks run before the built-in ones; ``staging`` is the staging folder
+    to assemble the run in (default: a new one).
     """
     import keras
 
@@ -247,7 +264,7 @@ def train_run(
     keras.utils.set_random_seed(config.seed)
     model = fresh_copy(base.model)
     compile_model(model, config)
-    staging = stage_run(runs_dir)
+    staging = staging or stage_run(runs_dir)
     specs = callback_specs(config, has_validation=len(dataset.val) > 0)
     augmentation = _augmentation_used(augmentation, config)
     try:
@@ -261,12 +278,8 @@ def train_run(
         raise
     snapshot = progress.snapshot()
     run_config = replace(
-        base.config,
-        name=config.name or default_name(base.config.architecture.name, dataset),
+        run_description(base, dataset, config, augmentation),
         created=datetime.now().isoformat(timespec="seconds"),
-        hyperparameters=config,
-        callbacks=specs,
-        augmentation=augmentation,
         status=_status(snapshot, stop, config.epochs),
         epochs_run=len(snapshot.history),
         test_metrics=EvaluationMetrics(metrics.get("loss"), metrics.get("accuracy")),
@@ -299,22 +312,3 @@ def base_run(dataset: Dataset, architecture: str = "simple") -> Run:
 
     model = build_model(architecture, dataset.image_shape, dataset.num_classes)
     return Run(model, model_config(architecture, {}, dataset))
-
-
-def training_job(
-    base: Run | None,
-    dataset: Dataset,
-    config: TrainConfig,
-    runs_dir: Path,
-    *,
-    augmentation: AugmentConfig | None = None,
-) -> Job[TrainingProgress, Run]:
-    """A worker Job running ``train_run`` (on the ``simple`` model when ``base`` is None)."""
-    def run(progress: TrainingProgress, stop: StopFlag) -> Run:
-        model = base or base_run(dataset)
-        return train_run(
-            model, dataset, config, runs_dir, augmentation=augmentation, progress=progress, stop=stop
-        )
-
-    label = config.name or default_name(base.config.architecture.name if base else "simple", dataset)
-    return Job(run, progress=TrainingProgress(), label=label)

@@ -1,0 +1,257 @@
+"""Training jobs as picklable data, so any backend (thread, process, Ray) can run them.
+
+A training is staged at Start: a hidden staging folder in the runs directory holds the base
+model (``base.keras``), the pickled request (dataset and settings) and ``job.json`` (who
+trains it, and the run's config as far as it is known). Whoever trains it writes
+``progress.json`` there about twice a second and stops
+when a ``STOP`` file appears, so a training in another process, or on another Ray node
+that sees the same runs directory, is followed and stopped through the folder alone.
+Keras' ModelCheckpoint (``best.keras``) and CSVLogger (``history.csv``) write there too:
+a training whose process died is saved from them as a "failed" or "interrupted" run.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pickle
+import shutil
+import socket
+import threading
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cnnviz.runs.schema import INTERRUPTED, RunConfig
+from cnnviz.runs.store import (
+    CHECKPOINT_FILE, STAGING_PREFIX, Run, atomic_write, json_ready, read_history, save_run, stage_run
+)  # fmt: skip
+from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
+from cnnviz.training.worker import Job
+
+if TYPE_CHECKING:
+    from cnnviz.data.augmentation import AugmentConfig
+    from cnnviz.data.dataset import Dataset
+    from cnnviz.runs.schema import TrainConfig
+
+BASE_MODEL_FILE = "base.keras"
+JOB_FILE = "job.json"
+REQUEST_FILE = "request.pickle"
+PROGRESS_FILE = "progress.json"
+STOP_FILE = "STOP"
+PROGRESS_INTERVAL = 0.5  # seconds between progress.json writes
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """Everything a training needs, picklable: the staged base model and the dataset's arrays.
+
+    ``base_config`` is None when the default ``simple`` model is to be built for the dataset.
+    """
+
+    staging: Path
+    base_config: RunConfig | None
+    dataset: Dataset
+    config: TrainConfig
+    runs_dir: Path
+    augmentation: AugmentConfig | None = None
+
+    def base(self) -> Run:
+        from cnnviz.runs.store import load_model_file
+        from cnnviz.training.train import base_run
+
+        if self.base_config is None:
+            return base_run(self.dataset)
+        return Run(load_model_file(self.staging / BASE_MODEL_FILE), self.base_config)
+
+
+class FlagFile:
+    """A stop flag any process that sees the folder can set and check (``is_set`` per batch)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def set(self) -> None:
+        try:
+            self.path.touch()
+        except FileNotFoundError:
+            pass  # the folder is gone: the training has already ended
+
+    def is_set(self) -> bool:
+        return self.path.exists()
+
+
+def _write_job_file(staging: Path, **fields: Any) -> None:
+    fields = {"host": socket.gethostname(), "pid": os.getpid(), **fields}
+    atomic_write(staging / JOB_FILE, json.dumps(json_ready(fields)))
+
+
+def read_job_file(staging: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((staging / JOB_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def training_job(
+    base: Run | None,
+    dataset: Dataset,
+    config: TrainConfig,
+    runs_dir: Path,
+    *,
+    augmentation: AugmentConfig | None = None,
+) -> Job[TrainingProgress, Run]:
+    """Stage a training of ``base`` (the ``simple`` model when None) and describe it as a Job."""
+    from cnnviz.training.train import default_name
+
+    runs_dir = Path(runs_dir)
+    staging = stage_run(runs_dir)
+    if base is not None:
+        base.model.save(staging / BASE_MODEL_FILE)
+    _write_job_file(staging, state="queued")
+    request = TrainingRequest(
+        staging, None if base is None else base.config, dataset, config, runs_dir, augmentation
+    )
+    (staging / REQUEST_FILE).write_bytes(pickle.dumps(request))
+    label = config.name or default_name(base.config.architecture.name if base else "simple", dataset)
+    return Job(
+        functools.partial(run_training, request), progress=TrainingProgress(), label=label,
+        request=request, discard=functools.partial(shutil.rmtree, staging, ignore_errors=True),
+    )  # fmt: skip
+
+
+def load_request(staging: Path) -> TrainingRequest:
+    """The request ``training_job`` staged (written by this server into its own runs directory)."""
+    return pickle.loads((staging / REQUEST_FILE).read_bytes())
+
+
+def run_training(request: TrainingRequest, progress: TrainingProgress, stop: Any) -> Run:
+    """Train as the request says, in this process; job.json names this process as the trainer."""
+    from cnnviz.training.train import run_description, train_run
+
+    base = request.base()
+    description = run_description(base, request.dataset, request.config, request.augmentation)
+    _write_job_file(request.staging, state="running", description=description.to_dict())
+    return train_run(
+        base, request.dataset, request.config, request.runs_dir, augmentation=request.augmentation,
+        progress=progress, stop=stop, staging=request.staging,
+    )  # fmt: skip
+
+
+def run_training_here(request: TrainingRequest) -> str:
+    """The body of an out-of-process training: progress to the staging folder; the run's path."""
+    progress = TrainingProgress()
+    with ProgressWriter(progress, request.staging / PROGRESS_FILE):
+        run = run_training(request, progress, FlagFile(request.staging / STOP_FILE))
+    return str(run.path)
+
+
+class ProgressWriter:
+    """Writes a TrainingProgress's snapshot to a JSON file every PROGRESS_INTERVAL, in a thread."""
+
+    def __init__(self, progress: TrainingProgress, path: Path) -> None:
+        self.progress, self.path = progress, path
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cnnviz-progress-writer", daemon=True)
+
+    def __enter__(self) -> ProgressWriter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._done.wait(PROGRESS_INTERVAL):
+            self._write()
+
+    def _write(self) -> None:
+        if self.path.parent.is_dir():  # gone once the run is renamed into place
+            try:
+                atomic_write(self.path, json.dumps(asdict(self.progress.snapshot())))
+            except OSError:
+                pass  # the folder was renamed meanwhile
+
+
+class ProgressFile:
+    """Reads the snapshot a ProgressWriter writes; keeps the last one once the file is gone."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp = 0
+        self._last = ProgressSnapshot()
+
+    def snapshot(self) -> ProgressSnapshot:
+        with self._lock:
+            try:
+                stamp = self.path.stat().st_mtime_ns
+                if stamp != self._stamp:
+                    self._last = ProgressSnapshot(**json.loads(self.path.read_text(encoding="utf-8")))
+                    self._stamp = stamp
+            except (OSError, ValueError):
+                pass
+            return self._last
+
+
+def save_unfinished(staging: Path, status: str) -> Run | None:
+    """Save a training whose process died as a run from its last checkpoint and history.
+
+    Returns the saved Run, or None (the folder removed) when no checkpoint was written yet.
+    """
+    from cnnviz.runs.store import RunError, load_model_file
+
+    job = read_job_file(staging) or {}
+    description = job.get("description")
+    if description is None or not (staging / CHECKPOINT_FILE).is_file():
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+    history = read_history(staging)
+    config = replace(RunConfig.from_dict(description), status=status, epochs_run=len(history))
+    for name in (JOB_FILE, REQUEST_FILE, PROGRESS_FILE, STOP_FILE, BASE_MODEL_FILE):
+        (staging / name).unlink(missing_ok=True)
+    try:
+        model = load_model_file(staging / CHECKPOINT_FILE)
+    except RunError:  # killed while Keras was writing the checkpoint
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+    return save_run(Run(model, config, history), staging.parent, staging=staging, metrics={})
+
+
+def _alive_here(job: dict[str, Any]) -> bool:
+    """Whether the process that job.json names still runs (a zombie does not; another host's may)."""
+    if job.get("host") != socket.gethostname():
+        return True  # another node's training: not ours to judge
+    pid = int(job.get("pid") or 0)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return pid > 0
+    return pid > 0 and state not in ("Z", "X")
+
+
+def recover_interrupted(runs_dir: Path) -> list[Run]:
+    """After a restart: trainings whose process is gone are saved as "interrupted" runs.
+
+    Waiting trainings that never started leave nothing and are removed.
+    """
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    recovered = []
+    for staging in runs_dir.glob(f"{STAGING_PREFIX}*"):
+        job = read_job_file(staging)
+        if job is None or _alive_here(job):
+            continue
+        run = save_unfinished(staging, INTERRUPTED)
+        if run is not None:
+            recovered.append(run)
+    return recovered

@@ -1,0 +1,53 @@
+"""Model pickers select by run identity: a newly saved run never changes the user's pick."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.runs.store import Run, save_run
+from tests.conftest import tiny_model_run
+
+
+def picker_page() -> None:
+    import streamlit as st
+
+    from pages import _session
+
+    picked = _session.pick_model("picker")
+    st.write(f"picked: {picked.path.name if picked.path else picked.label}")
+
+
+def picked(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("picked: "))
+
+
+def saved_run(small_shapes, runs_dir, name: str) -> Run:
+    run = tiny_model_run(small_shapes)
+    return save_run(Run(run.model, {**run.config, "name": name}), runs_dir)
+
+
+def test_a_new_saved_run_does_not_change_the_pick(small_shapes, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
+    older, newer = saved_run(small_shapes, tmp_path, "older"), saved_run(small_shapes, tmp_path, "newer")
+    at = AppTest.from_function(picker_page, default_timeout=60)
+    at.session_state["cnnviz_model"] = tiny_model_run(small_shapes)
+    at.run()
+    assert not at.exception
+    options = at.selectbox[0].options
+    assert options[0].startswith("Current model") and len(options) == 3
+    at.selectbox[0].set_value(str(older.path)).run()
+    assert picked(at) == f"picked: {older.path.name}"
+    newest = saved_run(small_shapes, tmp_path, "newest")  # listed first: every position shifts
+    at.run()
+    assert not at.exception and len(at.selectbox[0].options) == 4
+    assert picked(at) == f"picked: {older.path.name}"
+    assert newest.path != older.path and newer.path != older.path
+
+
+def test_runs_with_the_same_name_have_different_identities(small_shapes, tmp_path):
+    from pages._session import run_identity
+
+    first, second = saved_run(small_shapes, tmp_path, "twin"), saved_run(small_shapes, tmp_path, "twin")
+    assert first.label == second.label and run_identity(first) != run_identity(second)
+    unsaved = tiny_model_run(small_shapes)
+    assert run_identity(unsaved) == run_identity(unsaved) != run_identity(tiny_model_run(small_shapes))

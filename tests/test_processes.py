@@ -1,0 +1,110 @@
+"""Trainings in spawned processes: live progress, Stop, a killed process, a server restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cnnviz.runs.store import CHECKPOINT_FILE, list_runs, load_run, read_history
+from cnnviz.training.jobs import recover_interrupted, training_job
+from cnnviz.training.processes import ProcessWorker
+from cnnviz.training.train import TrainConfig
+from cnnviz.training.worker import DONE, FAILED
+from tests.conftest import REPO_ROOT
+
+LONG = TrainConfig(epochs=500, batch_size=8, name="long")  # ended by the test, never by itself
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
+    """Poll ``condition`` until it holds; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def checkpointed(staging: Path) -> bool:
+    """The first epoch has ended: its checkpoint and its history row are on disk."""
+    return (staging / CHECKPOINT_FILE).is_file() and len(read_history(staging)) >= 1
+
+
+def follow_stop_and_check_saved(worker, small_shapes, tiny_run, runs_dir: Path) -> None:
+    """A long training shows live batches; Stop ends it and it is saved as a "stopped" run."""
+    job_id = worker.submit("alice", training_job(tiny_run, small_shapes, LONG, runs_dir))
+    wait_until(lambda: len(worker.progress(job_id).snapshot().batch_loss) >= 3, "live batch losses")
+    snapshot = worker.progress(job_id).snapshot()
+    assert snapshot.phase == "training" and snapshot.epochs == LONG.epochs and snapshot.batches == 35
+    worker.stop(job_id)
+    info = worker.wait(job_id, timeout=300)
+    assert info.state == DONE, info.error
+    run = worker.result(job_id)
+    assert run.config.status == "stopped" and run.path.parent == runs_dir
+    assert [summary.path for summary in list_runs(runs_dir)] == [run.path]
+    assert not list(runs_dir.glob(".staging-*"))
+
+
+def test_progress_comes_from_the_process_and_stop_saves_the_run(small_shapes, tiny_run, tmp_path):
+    follow_stop_and_check_saved(ProcessWorker(max_running=1), small_shapes, tiny_run, tmp_path)
+
+
+def test_a_killed_training_process_leaves_a_failed_run_with_its_checkpoint(small_shapes, tiny_run, tmp_path):
+    worker = ProcessWorker(max_running=1)
+    job = training_job(tiny_run, small_shapes, LONG, tmp_path)
+    job_id = worker.submit("bob", job)
+    wait_until(lambda: checkpointed(job.request.staging), "the first checkpoint")
+    os.kill(worker.process_id(job_id), signal.SIGKILL)
+    info = worker.wait(job_id, timeout=120)
+    assert info.state == FAILED and "ended unexpectedly" in info.error and "checkpoint is saved" in info.error
+    [summary] = list_runs(tmp_path)
+    assert summary.status == "failed" and summary.epochs >= 1
+    run = load_run(summary.path)
+    assert run.model.output_shape[-1] == small_shapes.num_classes and len(run.history) >= 1
+    after = worker.submit("bob", training_job(tiny_run, small_shapes, TrainConfig(epochs=1, batch_size=8), tmp_path))
+    assert worker.wait(after, timeout=300).state == DONE, "the worker carries on after a crash"
+
+
+SERVER = """
+import sys
+from pathlib import Path
+from cnnviz.data.registry import DatasetSpec, load_dataset
+from cnnviz.training.jobs import training_job
+from cnnviz.training.processes import ProcessWorker
+from cnnviz.training.train import TrainConfig
+from tests.conftest import tiny_model_run
+
+if __name__ == "__main__":
+    dataset = load_dataset(DatasetSpec(source="shapes", image_size=32, count=400))
+    job = training_job(tiny_model_run(dataset), dataset, TrainConfig(epochs=500, batch_size=8), Path(sys.argv[1]))
+    worker = ProcessWorker(max_running=1)
+    worker.wait(worker.submit("carol", job))
+"""
+
+
+def test_a_server_restart_during_training_keeps_it_as_an_interrupted_run(tmp_path):
+    runs = tmp_path / "runs"
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(runs)], cwd=REPO_ROOT, start_new_session=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )  # fmt: skip
+    try:
+        wait_until(lambda: any(checkpointed(s) for s in runs.glob(".staging-*")), "the first checkpoint")
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)  # the server and its training process die at once
+        server.wait()
+    [recovered] = recover_interrupted(runs)
+    assert recovered.config.status == "interrupted" and len(recovered.history) >= 1
+    [summary] = list_runs(runs)
+    assert summary.path == recovered.path and summary.status == "interrupted"
+    assert not list(runs.glob(".staging-*"))
+    assert recover_interrupted(runs) == []
+
+
+def test_recovery_leaves_a_living_trainers_folder_alone(small_shapes, tmp_path):
+    job = training_job(None, small_shapes, LONG, tmp_path)  # job.json names this (living) process
+    assert recover_interrupted(tmp_path) == []
+    assert job.request.staging.is_dir()
