@@ -25,7 +25,7 @@ from cnnviz.photos.prepare import InputSpec, PreparedPhoto, prepare_input
 from cnnviz.runs.schema import STATUS_LABELS
 from cnnviz.runs.store import Run, RunError, RunSummary, list_runs, load_run
 from cnnviz.training.progress import status_line
-from cnnviz.training.worker import get_worker
+from cnnviz.training.backends import get_worker
 
 DATASET_KEY = "cnnviz_dataset"
 DEFAULT_RUNS_DIR = "runs"

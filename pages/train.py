@@ -15,7 +15,8 @@ from cnnviz.training.train import (
     misclassified,
     saved_test_predictions,
 )
-from cnnviz.training.worker import FAILED, FINISHED, QUEUED, get_worker
+from cnnviz.training.backends import get_worker
+from cnnviz.training.worker import FAILED, FINISHED, QUEUED
 from pages import _session
 
 GALLERY_SIZE = 24

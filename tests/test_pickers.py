@@ -23,7 +23,7 @@ def picked(at: AppTest) -> str:
 
 def saved_run(small_shapes, runs_dir, name: str) -> Run:
     run = tiny_model_run(small_shapes)
-    return save_run(Run(run.model, {**run.config, "name": name}), runs_dir)
+    return save_run(Run(run.model, run.config.renamed(name)), runs_dir)
 
 
 def test_a_new_saved_run_does_not_change_the_pick(small_shapes, tmp_path, monkeypatch):

@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.data.registry import DatasetSpec, load_dataset
 from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run, list_runs
-from cnnviz.training.worker import DONE, get_worker
+from cnnviz.training.backends import get_worker
+from cnnviz.training.worker import DONE
 from tests.conftest import REPO_ROOT, tiny_model_run
 
 PAGE = str(REPO_ROOT / "pages" / "train.py")
@@ -70,7 +71,7 @@ def test_a_model_that_does_not_fit_the_dataset_is_explained(tiny_shapes, tmp_pat
 def test_a_second_start_replaces_the_waiting_training_and_the_queue_is_shown(tiny_shapes, tmp_path, monkeypatch):
     import threading
 
-    from cnnviz.training import worker as worker_module
+    from cnnviz.training import backends as worker_module
     from cnnviz.training.worker import CANCELLED, QUEUED, Job, ThreadWorker
 
     worker, gate = ThreadWorker(max_running=1), threading.Event()

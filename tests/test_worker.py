@@ -9,8 +9,9 @@ import weakref
 
 import pytest
 
+from cnnviz.training.backends import make_worker
 from cnnviz.training.worker import (
-    CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, ThreadWorker, default_max_running, make_worker
+    CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, ThreadWorker, default_max_running
 )  # fmt: skip
 
 

@@ -252,32 +252,3 @@ class ThreadWorker(QueueWorker):
             self._finish(entry, None, FAILED, str(exc) or type(exc).__name__)
         else:
             self._finish(entry, result, DONE)
-
-
-_WORKER: Worker | None = None
-_WORKER_LOCK = threading.Lock()
-
-
-def make_worker(kind: str | None = None) -> Worker:
-    """A worker of the kind named (default $CNNVIZ_WORKER): "process" (the default), "thread" or "ray"."""
-    kind = (kind or os.environ.get(WORKER_ENV) or "process").strip().lower()
-    if kind == "thread":
-        return ThreadWorker()
-    if kind == "process":
-        from cnnviz.training.processes import ProcessWorker
-
-        return ProcessWorker()
-    if kind == "ray":
-        from cnnviz.training.ray_worker import RayWorker
-
-        return RayWorker()
-    raise ValueError(f"{WORKER_ENV} must be process, thread or ray, not {kind!r}")
-
-
-def get_worker() -> Worker:
-    """The process-wide worker, so jobs survive Streamlit reruns and closed tabs."""
-    global _WORKER
-    with _WORKER_LOCK:
-        if _WORKER is None:
-            _WORKER = make_worker()
-        return _WORKER
