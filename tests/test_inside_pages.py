@@ -9,12 +9,12 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.data.registry import DatasetSpec
 from cnnviz.runs.store import Run
 from pages._session import DATASET_KEY, DATASET_SPEC_KEY, MODEL_KEY
-from tests.conftest import REPO_ROOT
+from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 
 
 def open_page(name: str, run: Run | None, dataset, tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))
-    at = AppTest.from_file(str(REPO_ROOT / "pages" / f"{name}.py"), default_timeout=120)
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / f"{name}.py"), default_timeout=APPTEST_TIMEOUT_S)
     at.session_state[DATASET_KEY] = dataset
     at.session_state[DATASET_SPEC_KEY] = DatasetSpec(source="shapes", image_size=32, count=2000)
     if run is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser.driver import CHROMIUM, CHROMIUM_ARGS, AppServer, Screenshots
+from tests.browser.driver import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, AppServer, Screenshots
 from tests.conftest import REPO_ROOT
 
 SCREENSHOTS_ENV = "CNNVIZ_SCREENSHOTS"
@@ -77,7 +77,7 @@ def new_page(browser, request: pytest.FixtureRequest, screenshots: Screenshots) 
 
     def open_page():
         context = browser.new_context(viewport=VIEWPORT)
-        context.set_default_timeout(60_000)
+        context.set_default_timeout(UI_TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
 
