@@ -11,6 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# AppTest's limit on one script run: generous, since the machine may be loaded (a run that ends early is not slowed).
+APPTEST_TIMEOUT_S = 300
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.data.augmentation import PRESETS, TRANSFORMS, AugmentConfig
-from tests.conftest import REPO_ROOT
+from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 
 AUGMENT_PAGE = str(REPO_ROOT / "pages" / "augment.py")
 
@@ -20,7 +20,7 @@ def private_cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def page() -> AppTest:
     """The page on the default Shapes dataset, run once and shared by the tests in order."""
-    at = AppTest.from_file(AUGMENT_PAGE, default_timeout=180)
+    at = AppTest.from_file(AUGMENT_PAGE, default_timeout=APPTEST_TIMEOUT_S)
     at.run()
     assert not at.exception and not at.error
     return at
@@ -76,7 +76,7 @@ def test_reroll_changes_the_seed_and_captions(page):
 
 
 def test_page_comes_back_with_the_session_config():
-    at = AppTest.from_file(AUGMENT_PAGE, default_timeout=180)
+    at = AppTest.from_file(AUGMENT_PAGE, default_timeout=APPTEST_TIMEOUT_S)
     at.session_state["cnnviz_augmentation"] = PRESETS["dlwp"]
     at.run()
     assert not at.exception
@@ -89,7 +89,7 @@ def test_grayscale_dataset_image_is_shown():
     from cnnviz.data.registry import DatasetSpec, load_dataset
 
     spec = DatasetSpec(source="shapes", image_size=32, count=200, color_mode="grayscale")
-    at = AppTest.from_file(AUGMENT_PAGE, default_timeout=180)
+    at = AppTest.from_file(AUGMENT_PAGE, default_timeout=APPTEST_TIMEOUT_S)
     at.session_state["cnnviz_dataset"] = load_dataset(spec)
     at.session_state["cnnviz_augmentation"] = AugmentConfig(rotation_degrees=10, brightness=(0.8, 1.2))
     at.run()
@@ -99,7 +99,7 @@ def test_grayscale_dataset_image_is_shown():
 
 
 def test_uploaded_photo_is_augmented_and_a_broken_one_explained(shared_data):
-    at = AppTest.from_file(AUGMENT_PAGE, default_timeout=180)
+    at = AppTest.from_file(AUGMENT_PAGE, default_timeout=APPTEST_TIMEOUT_S)
     at.run()
     at.radio(key="augment_src").set_value("upload").run()
     photo = next(shared_data.glob("cats_dogs_small/cats/*.jpg"))
@@ -114,7 +114,7 @@ def test_uploaded_photo_is_augmented_and_a_broken_one_explained(shared_data):
 
 
 def test_page_opens_from_the_app_navigation():
-    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=180)
+    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S)
     at.run()
     at.switch_page("pages/augment.py").run()
     assert not at.exception and not at.error

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 
 DATA_PAGE = str(REPO_ROOT / "pages" / "data.py")
 
@@ -21,7 +21,7 @@ def private_cache(tmp_path, monkeypatch):
 
 
 def data_page() -> AppTest:
-    at = AppTest.from_file(DATA_PAGE, default_timeout=120)
+    at = AppTest.from_file(DATA_PAGE, default_timeout=APPTEST_TIMEOUT_S)
     at.run()
     assert not at.exception
     return at
@@ -33,7 +33,7 @@ def choose_source(at: AppTest, source: str) -> None:
 
 
 def test_app_starts_on_the_data_page_with_shapes():
-    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S)
     at.run()
     assert not at.exception and not at.error
     assert at.title[0].value == "Data" and at.subheader[0].value == "Shapes"
@@ -53,7 +53,7 @@ def test_weather_flat_folder_loads_with_suggested_keywords(shared_data):
 
 
 def test_sidebar_shows_the_loaded_dataset_at_once(shared_data):
-    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=120)
+    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S)
     at.run()
     choose_source(at, "flat_folder")
     at.text_input[0].set_value(str(shared_data / "weather_small")).run()

@@ -10,12 +10,12 @@ from dataclasses import replace
 
 from cnnviz.runs.store import Run
 from pages._session import DATASET_KEY, LANGUAGE_KEY, MODEL_KEY
-from tests.conftest import REPO_ROOT
+from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 
 
 def open_page(name: str, run: Run | None, dataset, tmp_path, monkeypatch, language: str = "en") -> AppTest:
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))
-    at = AppTest.from_file(str(REPO_ROOT / "pages" / f"{name}.py"), default_timeout=120)
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / f"{name}.py"), default_timeout=APPTEST_TIMEOUT_S)
     at.session_state[LANGUAGE_KEY] = language
     at.session_state[DATASET_KEY] = dataset
     if run is not None:

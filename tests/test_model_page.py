@@ -6,14 +6,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.runs.store import Run
-from tests.conftest import REPO_ROOT
+from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 
 PAGE = str(REPO_ROOT / "pages" / "model.py")
 
 
 @pytest.fixture
 def page(small_shapes) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
+    at = AppTest.from_file(PAGE, default_timeout=APPTEST_TIMEOUT_S)
     at.session_state["cnnviz_dataset"] = small_shapes
     at.run()
     assert not at.exception

@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from pages._session import MODEL_KEY
-from tests.conftest import REPO_ROOT
+from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 from tests.test_photo import encode, png_header_only
 from tests.test_prediction import shoe_like, tiny_run
 
@@ -26,7 +26,7 @@ def run():
 def page(run, tmp_path, monkeypatch) -> AppTest:
     """The page with the tiny run as the session's current model and an empty runs folder."""
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))
-    at = AppTest.from_file(PAGE, default_timeout=120)
+    at = AppTest.from_file(PAGE, default_timeout=APPTEST_TIMEOUT_S)
     at.session_state[MODEL_KEY] = run
     at.run()
     assert not at.exception
@@ -114,7 +114,7 @@ def test_switching_options_rerenders_without_errors(page):
 
 def test_without_a_model_the_page_explains_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "empty"))
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = AppTest.from_file(PAGE, default_timeout=APPTEST_TIMEOUT_S).run()
     assert not at.exception
     assert at.info and not at.get("file_uploader")
 
@@ -124,7 +124,7 @@ def test_a_saved_run_can_be_picked_and_used(run, tmp_path, monkeypatch):
 
     save_run(run, tmp_path / "runs")
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))
-    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at = AppTest.from_file(PAGE, default_timeout=APPTEST_TIMEOUT_S).run()
     assert not at.exception and "tiny" in at.selectbox(key="predict_model").options[0]
     at.file_uploader[0].set_value(("shoe.png", shoe_like(4), "image/png")).run()
     assert not at.exception and not at.error

@@ -112,11 +112,11 @@ def test_compare_table_and_json_ready(saved):
 def test_runs_page_compares_opens_renames_and_deletes(saved, tiny_run, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from tests.conftest import REPO_ROOT
+    from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
     second = save_run(Run(tiny_run.model, replace(tiny_run.config, name="second"), saved.history), tmp_path)
-    at = AppTest.from_file(str(REPO_ROOT / "pages" / "runs.py"), default_timeout=60)
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / "runs.py"), default_timeout=APPTEST_TIMEOUT_S)
     at.run()
     assert not at.exception and len(at.dataframe) == 1
     at.multiselect[0].select(at.multiselect[0].options[0]).select(at.multiselect[0].options[1])

@@ -12,9 +12,10 @@ from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run, list_runs
 from cnnviz.training.backends import get_worker
 from cnnviz.training.worker import DONE
-from tests.conftest import REPO_ROOT, tiny_model_run
+from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT, tiny_model_run
 
 PAGE = str(REPO_ROOT / "pages" / "train.py")
+TRAINING_TIMEOUT_S = 600  # generous: the machine may be loaded, and the wait ends when the training does
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def tiny_shapes():
 def page_with(dataset_and_spec, tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
     _, dataset = dataset_and_spec
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = AppTest.from_file(PAGE, default_timeout=APPTEST_TIMEOUT_S)
     at.session_state["cnnviz_dataset"] = dataset
     return at
 
@@ -43,7 +44,7 @@ def test_a_tiny_training_runs_to_the_end(tiny_shapes, tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert not at.error and any("Stop" in b.label for b in at.button), "the training is under way"
-    job = get_worker().wait(at.session_state["cnnviz_train_job"], timeout=600)
+    job = get_worker().wait(at.session_state["cnnviz_train_job"], timeout=TRAINING_TIMEOUT_S)
     assert job.state == DONE, job.error
     at.run()
     assert not at.exception, at.exception

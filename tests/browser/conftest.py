@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.driver import CHROMIUM, CHROMIUM_ARGS, AppServer, Screenshots
+from tests.browser.driver import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, AppServer, Screenshots
 from tests.conftest import REPO_ROOT
 
+expect.set_options(timeout=UI_TIMEOUT_MS)  # expect's own default (5 s) is tight on a loaded machine
 SCREENSHOTS_ENV = "CNNVIZ_SCREENSHOTS"
 SHOTS = pytest.StashKey[Screenshots]()
 VIEWPORT = {"width": 1400, "height": 1800}
@@ -77,7 +78,7 @@ def new_page(browser, request: pytest.FixtureRequest, screenshots: Screenshots) 
 
     def open_page():
         context = browser.new_context(viewport=VIEWPORT)
-        context.set_default_timeout(60_000)
+        context.set_default_timeout(UI_TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
 

@@ -22,6 +22,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 APP = "[data-testid='stApp']"
+# Every wait on the app (Playwright's default too): generous, as the machine may be loaded; waits end at their event.
+UI_TIMEOUT_MS = 180_000
 # An unhandled exception shows a Python exception name followed by a colon, or a traceback.
 UNHANDLED = re.compile(r"Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception): |has encountered an error")
 
@@ -56,7 +58,7 @@ class AppServer:
             "KERAS_HOME": str(self.state / "keras"), "CNNVIZ_MAX_TRAININGS": "2", "TF_CPP_MIN_LOG_LEVEL": "2",
         }  # fmt: skip
 
-    def start(self, timeout: float = 90) -> None:
+    def start(self, timeout: float = 300) -> None:
         """Start the server and wait until /_stcore/health answers "ok"."""
         self.port = free_port()
         command = [
@@ -137,7 +139,7 @@ class Screenshots:
             self.save(page, name if len(pages) == 1 else f"{name}-{number}")
 
 
-def wait_idle(page: Page, timeout: float = 90_000) -> None:
+def wait_idle(page: Page, timeout: float = UI_TIMEOUT_MS) -> None:
     """Wait until the app is connected and its script has finished running."""
     page.wait_for_timeout(300)
     page.wait_for_selector(f"{APP}[data-test-connection-state='CONNECTED']", state="attached", timeout=timeout)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.driver import (
-    click, go_to, main, plotly_points, select, set_select_slider, set_slider, type_into
+    click, go_to, main, plotly_points, select, set_select_slider, set_slider, type_into, wait_idle
 )  # fmt: skip
 
 IMAGE_SIZE = 32
@@ -18,6 +16,19 @@ PLOT = ".js-plotly-plot"
 LIVE_CURVES = ".st-key-live_curves"
 FINAL_CURVES = ".st-key-final_curves"
 START = "▶ Start training"
+STOP = "⏹ Stop"
+# Far more epochs than a test watches: the test presses Stop, the training never has to be slow or fast.
+MANY_EPOCHS = 500
+# Waits on training events: generous, since the machine may be loaded (a wait ends as soon as its event comes).
+TRAINING_TIMEOUT_MS = 600_000
+# Collects the distinct non-zero point counts the live chart has shown; true once it has shown two.
+LIVE_CHART_GREW = """(curves) => {
+    const seen = (window.cnnvizLivePointCounts ??= new Set());
+    const plot = document.querySelector(`${curves} .js-plotly-plot`);
+    const points = (plot?.data ?? []).reduce((total, trace) => total + (trace.y ?? []).length, 0);
+    if (points > 0) seen.add(points);
+    return seen.size >= 2;
+}"""
 
 
 def load_small_shapes(page: Page) -> None:
@@ -57,20 +68,38 @@ def start_training(page: Page, epochs: int, name: str) -> None:
     click(page, START)
 
 
-def watch_live_curves(page: Page, timeout_s: float = 240) -> list[int]:
-    """Point counts of the live loss/accuracy chart, sampled until the final results replace it."""
-    live, final = page.locator(LIVE_CURVES), page.locator(FINAL_CURVES)
-    counts: list[int] = []
-    deadline = time.monotonic() + timeout_s
-    while final.count() == 0:
-        assert time.monotonic() < deadline, f"training did not finish in {timeout_s}s; live points seen: {counts}"
-        try:
-            if live.locator(PLOT).count():
-                counts.append(sum(plotly_points(live)))
-        except PlaywrightError:  # the chart was being replaced by the next refresh
-            pass
-        page.wait_for_timeout(200)
-    return counts
+def wait_until_live_chart_grows(page: Page) -> None:
+    """Wait until the live chart of the training just started has shown two different point counts."""
+    page.evaluate("window.cnnvizLivePointCounts = new Set()")
+    try:
+        page.wait_for_function(LIVE_CHART_GREW, arg=LIVE_CURVES, polling=100, timeout=TRAINING_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        counts = page.evaluate("[...window.cnnvizLivePointCounts]")
+        raise AssertionError(f"the live chart did not grow during training (point counts seen: {counts})") from None
+
+
+def wait_for_results(page: Page) -> None:
+    """Wait until the training has ended and its final results replaced the live view."""
+    expect(page.locator(FINAL_CURVES)).to_have_count(1, timeout=TRAINING_TIMEOUT_MS)
+    expect(page.locator(LIVE_CURVES)).to_have_count(0)
+    wait_idle(page)
+
+
+def press_stop(page: Page) -> None:
+    """Press Stop on a training that is still running (its results come after the current batch)."""
+    expect(page.locator(FINAL_CURVES)).to_have_count(0)
+    click(page, STOP, wait=False)
+
+
+def assert_stopped_run(page: Page, epochs: int) -> None:
+    """The results of a run stopped by the user: fewer epochs than asked, each one on the final curves.
+
+    Keras ends the epoch in progress when stopped, so a run stopped in its first epoch has run one.
+    """
+    expect(main(page).get_by_test_id("stAlert").first).to_contain_text("Stopped by the user")
+    run = epochs_run(page)
+    assert 1 <= run < epochs, f"{run} epochs run of {epochs}"
+    assert set(plotly_points(page.locator(FINAL_CURVES))) == {run}, "one point per epoch run on each final curve"
 
 
 def epochs_run(page: Page) -> int:
