@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.runs.store import Run, save_run
-from tests.conftest import tiny_model_run
+from tests.conftest import APPTEST_TIMEOUT_S, tiny_model_run
 
 
 def picker_page() -> None:
@@ -29,7 +29,7 @@ def saved_run(small_shapes, runs_dir, name: str) -> Run:
 def test_a_new_saved_run_does_not_change_the_pick(small_shapes, tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
     older, newer = saved_run(small_shapes, tmp_path, "older"), saved_run(small_shapes, tmp_path, "newer")
-    at = AppTest.from_function(picker_page, default_timeout=60)
+    at = AppTest.from_function(picker_page, default_timeout=APPTEST_TIMEOUT_S)
     at.session_state["cnnviz_model"] = tiny_model_run(small_shapes)
     at.run()
     assert not at.exception
