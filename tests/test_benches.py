@@ -18,7 +18,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCHES = sorted(path.stem for path in (REPO_ROOT / "bench").glob("*.py") if not path.stem.startswith("_"))
-FIGURE = re.compile(r"^[^:]+: -?\d+(\.\d+)?%?( |$)")  # "gradcam ms per image: 12.3", "...: 42.0% (...)"
+# "gradcam ms per image: 12.3", "...: 42.0% (...)", "classroom 3 sessions: exceptions=0 ... p95_page_s=3.02"
+FIGURE = re.compile(r"^[^:]+: (-?\d+(\.\d+)?%?( |$)|(\w+=-?\d+(\.\d+)? ?)+$)")
 AT_ONCE = 2
 
 
