@@ -46,7 +46,7 @@ def display_names(names: Sequence[str], overrides: Mapping[str, Sequence[str]] |
     return [display_name(name) for name in names]
 
 
-def both_languages(name: str) -> str:
-    """The current language's name and the English one ("고양이 · cat"); just the name when they agree."""
-    shown = display_name(name)
+def both_languages(name: str, shown: str | None = None) -> str:
+    """The name ``shown`` (else the current language's) and the English one ("고양이 · cat"); one when they agree."""
+    shown = shown or display_name(name)
     return shown if shown == name else f"{shown} · {name}"
