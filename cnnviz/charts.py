@@ -13,6 +13,7 @@ import pandas  # noqa: F401
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
+
 from cnnviz.i18n import N_, _
 
 METRICS = (("loss", N_("Loss")), ("accuracy", N_("Accuracy")))

@@ -15,8 +15,8 @@ from cnnviz.data.augmentation import (
     to_code,
     transform_strips,
 )
-from cnnviz.photos.prepare import InputSpec
 from cnnviz.i18n import N_, _, current_language
+from cnnviz.photos.prepare import InputSpec
 from pages import _session
 
 KEYS = {field.name: f"augment_{field.name}" for field in fields(AugmentConfig)}

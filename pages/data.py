@@ -4,10 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
+from cnnviz.data.class_names import both_languages, display_names
 from cnnviz.data.keras_datasets import keras_cache_dir
 from cnnviz.data.registry import SOURCES, DatasetSpec, save_upload, suggest_flat_keywords
-from cnnviz.data.class_names import both_languages, display_names
+from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
 from cnnviz.i18n import N_, SOURCE_LANGUAGE, _, current_language, ngettext
 from pages import _session
 

@@ -6,12 +6,12 @@ from typing import Any
 
 import streamlit as st
 
+from cnnviz.i18n import N_, _, current_language
 from cnnviz.models.architectures import ARCHITECTURES, build_model, list_architectures
 from cnnviz.models.info import summary_rows, totals
 from cnnviz.models.transfer import BASES, WeightsUnavailable, base_layer_names
 from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run
-from cnnviz.i18n import N_, _, current_language
 from pages import _session
 
 WEIGHTS_KEY = "model_page_weights"

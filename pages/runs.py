@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import charts
+from cnnviz.i18n import _
 from cnnviz.runs.store import (
     MODEL_FILE,
     Run,
@@ -20,7 +21,6 @@ from cnnviz.runs.store import (
     save_run,
     slug,
 )
-from cnnviz.i18n import _
 from pages import _session
 
 st.title(_("🗃️ Runs"))

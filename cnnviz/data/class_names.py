@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from cnnviz.i18n import N_, _, current_language
 
+
 # Animals-10 ships with Italian folder names.
 ITALIAN_TO_ENGLISH = {
     "cane": "dog", "cavallo": "horse", "elefante": "elephant", "farfalla": "butterfly",

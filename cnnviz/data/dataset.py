@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from cnnviz.i18n import _
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+
 from cnnviz.i18n import _
 
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
+
 from cnnviz.i18n import _
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")

@@ -30,7 +30,6 @@ from cnnviz.data.split import DEFAULT_RATIOS, stratified_split
 from cnnviz.i18n import N_, _
 
 
-
 class DatasetUnavailable(RuntimeError):
     """A dataset that cannot be loaded, with a message meant for the user."""
 

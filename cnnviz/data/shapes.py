@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from cnnviz.i18n import _
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "star")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from cnnviz.i18n import _
 
 DEFAULT_RATIOS = (0.70, 0.15, 0.15)

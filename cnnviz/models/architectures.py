@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.i18n import N_, _
 from cnnviz.models.heads import classifier, dense_stack
 from cnnviz.models.transfer import build_transfer
-from cnnviz.i18n import N_, _
 
 if TYPE_CHECKING:
     import keras
