@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import charts
-from cnnviz.i18n import _
+from cnnviz.i18n import N_, _
 from cnnviz.runs.store import (
     MODEL_FILE,
     Run,
@@ -22,6 +22,20 @@ from cnnviz.runs.store import (
     slug,
 )
 from pages import _session
+
+COLUMNS = {  # row keys of the runs list and the comparison table: their headers
+    "name": N_("name"), "date": N_("date"), "architecture": N_("architecture"), "dataset": N_("dataset"),
+    "epochs": N_("epochs"), "test accuracy %": N_("test accuracy %"), "status": N_("status"), "folder": N_("folder"),
+    "run": N_("run"), "optimizer": N_("optimizer"), "learning rate": N_("learning rate"),
+    "batch size": N_("batch size"), "augmentation": N_("augmentation"), "seed": N_("seed"),
+    "test loss": N_("test loss"), "test accuracy": N_("test accuracy"),
+}  # fmt: skip
+
+
+def table(rows: list[dict]) -> None:
+    """Rows of a runs table with their headers in the current language."""
+    st.dataframe(rows, hide_index=True, column_config={key: _(label) for key, label in COLUMNS.items()})
+
 
 st.title(_("🗃️ Runs"))
 folder = _session.runs_dir()
@@ -57,7 +71,7 @@ def compare(chosen: list[RunSummary]) -> None:
     """Learning curves overlaid, plus a table of settings and test scores."""
     histories = {summary.label: read_history(summary.path) for summary in chosen}
     st.plotly_chart(charts.compare_curves(histories), key="compare_curves")
-    st.dataframe(compare_table([summary.path for summary in chosen]), hide_index=True)
+    table(compare_table([summary.path for summary in chosen]))
 
 
 def upload() -> None:
@@ -81,7 +95,7 @@ st.caption(_("Runs are folders under `{folder}`; they survive restarts of the ap
 if not summaries:
     st.info(_("No saved runs yet: train a model on the Train page (or run `python -m cnnviz train`)."))
 else:
-    st.dataframe([summary.row() for summary in summaries], hide_index=True)
+    table([summary.row() for summary in summaries])
     labels = {summary.label: summary for summary in summaries}
     chosen = st.selectbox(_("Run"), list(labels))
     manage(labels[chosen])
