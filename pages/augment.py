@@ -21,7 +21,9 @@ from pages import _session
 
 KEYS = {field.name: f"augment_{field.name}" for field in fields(AugmentConfig)}
 GRID_SIZES = (4, 8, 16, 32)
-FILL_MODE_LABELS = {"nearest": N_("nearest"), "reflect": N_("reflect"), "constant": N_("constant"), "wrap": N_("wrap")}
+FILL_MODE_LABELS = {
+    "nearest": N_("nearest"), "reflect": N_("reflect"), "constant": N_("constant"), "wrap": N_("wrap")
+}  # fmt: skip
 
 
 def load_widgets(config: AugmentConfig) -> None:
@@ -56,7 +58,8 @@ def option_widgets() -> AugmentConfig:
     st.slider(_("Brightness (multiplier range)"), 0.0, 3.0, step=0.05, key=KEYS["brightness"])
     st.slider(_("Contrast (±)"), 0.0, 1.0, step=0.05, key=KEYS["contrast"])
     fill_mode = st.selectbox(
-        _("Fill mode (pixels moved in from outside)"), FILL_MODES, key=KEYS["fill_mode"], format_func=lambda mode: _(FILL_MODE_LABELS[mode]),
+        _("Fill mode (pixels moved in from outside)"), FILL_MODES, key=KEYS["fill_mode"],
+        format_func=lambda mode: _(FILL_MODE_LABELS[mode]),
     )
     st.slider(_("Fill value"), 0.0, 1.0, step=0.05, key=KEYS["fill_value"], disabled=fill_mode != "constant")
     values = _session.widget_values(KEYS.values())
@@ -110,7 +113,8 @@ with preview:
     st.image(shown(image), caption=_("Original: {caption}").format(caption=caption), width=160)
     with st.spinner(_("Augmenting...")):
         grid = cached_grid(image, config, n, seed)
-    st.image([shown(g) for g in grid], width=110, caption=[_("seed {seed}, #{index}").format(seed=seed, index=i) for i in range(n)])
+    captions = [_("seed {seed}, #{index}").format(seed=seed, index=i) for i in range(n)]
+    st.image([shown(g) for g in grid], width=110, caption=captions)
     st.subheader(_("Each transform alone"))
     with st.spinner(_("Applying each transform alone...")):
         strips = cached_strips(image, config, current_language())

@@ -16,7 +16,9 @@ from pages import _session
 
 WEIGHTS_KEY = "model_page_weights"
 WEIGHT_CHOICES = {"imagenet": N_("ImageNet (downloaded once by Keras)"), "random": N_("Random initialisation")}
-FAMILIES = {"simple": N_("default"), "custom": N_("your own"), "seed": N_("course report"), "transfer": N_("transfer")}
+FAMILIES = {
+    "simple": N_("default"), "custom": N_("your own"), "seed": N_("course report"), "transfer": N_("transfer")
+}  # fmt: skip
 GROWTHS = {"double": N_("double"), "constant": N_("constant")}
 POOLINGS = {"max": N_("max"), "avg": N_("avg")}
 MODES = {"feature_extraction": N_("Feature extraction (frozen base)"), "fine_tune": N_("Fine-tuning")}
@@ -39,7 +41,9 @@ def custom_options() -> dict[str, Any]:
     return {
         "blocks": left.slider(_("Conv blocks (each halves the image)"), 1, 5, 3),
         "filters": left.select_slider(_("Filters in the first block"), [4, 8, 16, 32, 64], 16),
-        "filter_growth": left.radio(_("Filters per block"), list(GROWTHS), horizontal=True, format_func=lambda k: _(GROWTHS[k])),
+        "filter_growth": left.radio(
+            _("Filters per block"), list(GROWTHS), horizontal=True, format_func=lambda k: _(GROWTHS[k])
+        ),
         "kernel_size": middle.select_slider(_("Kernel size"), [1, 3, 5, 7], 3),
         "pooling": middle.radio(_("Pooling"), list(POOLINGS), horizontal=True, format_func=lambda k: _(POOLINGS[k])),
         "batch_norm": middle.checkbox(_("Batch normalisation"), True),
@@ -51,7 +55,9 @@ def custom_options() -> dict[str, Any]:
 
 def transfer_options(base: str) -> dict[str, Any]:
     left, right = st.columns(2)
-    weights = left.radio(_("Weights"), list(WEIGHT_CHOICES), format_func=lambda k: _(WEIGHT_CHOICES[k]), key=WEIGHTS_KEY)
+    weights = left.radio(
+        _("Weights"), list(WEIGHT_CHOICES), format_func=lambda k: _(WEIGHT_CHOICES[k]), key=WEIGHTS_KEY
+    )
     mode = right.radio(_("Mode"), list(MODES), format_func=lambda k: _(MODES[k]))
     options: dict[str, Any] = {"weights": None if weights == "random" else weights, "mode": mode}
     if mode == "fine_tune":

@@ -121,13 +121,8 @@ def test_page_opens_from_the_app_navigation():
     assert at.title[0].value == "Augment"
 
 
-def test_augment_page_in_korean(monkeypatch):
-    from cnnviz import i18n
-    from pages import _session
-
-    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
-    at = AppTest.from_file(AUGMENT_PAGE, default_timeout=180)
-    at.session_state[_session.LANGUAGE_KEY] = "ko"
+def test_augment_page_in_korean(in_korean):
+    at = in_korean(AppTest.from_file(AUGMENT_PAGE, default_timeout=180))
     at.run()
     assert not at.exception and not at.error
     assert at.title[0].value == "증강"

@@ -32,13 +32,10 @@ def choose_source(at: AppTest, source: str) -> None:
     assert not at.exception
 
 
-def test_data_page_in_korean_shows_korean_titles_and_class_names(monkeypatch):
+def test_data_page_in_korean_shows_korean_titles_and_class_names(in_korean):
     from cnnviz import i18n
-    from pages import _session
 
-    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
-    at = AppTest.from_file(DATA_PAGE, default_timeout=120)
-    at.session_state[_session.LANGUAGE_KEY] = "ko"
+    at = in_korean(AppTest.from_file(DATA_PAGE, default_timeout=120))
     at.run()
     assert not at.exception and not at.error
     assert at.title[0].value == "데이터" and at.button[0].label == "데이터셋 불러오기"

@@ -76,14 +76,9 @@ def test_missing_imagenet_weights_offer_random_initialisation(page, monkeypatch)
     assert "Conv_1" in list(page.dataframe[0].value["layer"])
 
 
-def test_model_page_in_korean(small_shapes, monkeypatch):
-    from cnnviz import i18n
-    from pages import _session
-
-    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
-    at = AppTest.from_file(PAGE, default_timeout=120)
+def test_model_page_in_korean(small_shapes, in_korean):
+    at = in_korean(AppTest.from_file(PAGE, default_timeout=120))
     at.session_state["cnnviz_dataset"] = small_shapes
-    at.session_state[_session.LANGUAGE_KEY] = "ko"
     at.run()
     assert not at.exception and not at.error
     assert at.title[0].value == "🧱 모델"

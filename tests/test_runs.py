@@ -140,17 +140,13 @@ def test_runs_page_compares_opens_renames_and_deletes(saved, tiny_run, tmp_path,
     assert not at.exception and [s.name for s in list_runs(tmp_path)] == ["first run"]
 
 
-def test_runs_page_in_korean(saved, tmp_path, monkeypatch):
+def test_runs_page_in_korean(saved, tmp_path, monkeypatch, in_korean):
     from streamlit.testing.v1 import AppTest
 
-    from cnnviz import i18n
-    from pages import _session
     from tests.conftest import REPO_ROOT
 
-    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
-    at = AppTest.from_file(str(REPO_ROOT / "pages" / "runs.py"), default_timeout=60)
-    at.session_state[_session.LANGUAGE_KEY] = "ko"
+    at = in_korean(AppTest.from_file(str(REPO_ROOT / "pages" / "runs.py"), default_timeout=60))
     at.run()
     assert not at.exception and not at.error
     assert at.title[0].value == "🗃️ 실행 기록"

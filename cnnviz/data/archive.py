@@ -40,7 +40,9 @@ def safe_extract(zip_path: Path, target: Path, max_total_bytes: int = MAX_TOTAL_
             for member in members:
                 written += _extract_member(archive, member, partial, max_total_bytes - written)
     except zipfile.BadZipFile as error:
-        raise ArchiveError(_("{file} is not a valid zip archive ({error})").format(file=zip_path.name, error=error)) from error
+        raise ArchiveError(
+            _("{file} is not a valid zip archive ({error})").format(file=zip_path.name, error=error)
+        ) from error
     if target.exists():
         shutil.rmtree(target)
     partial.rename(target)
@@ -65,7 +67,9 @@ def _ignored(name: str) -> bool:
 
 def _check_members(members: list[zipfile.ZipInfo], target: Path, max_total_bytes: int) -> None:
     if len(members) > MAX_FILES:
-        raise ArchiveError(_("the archive holds {count:,} files; the limit is {limit:,}").format(count=len(members), limit=MAX_FILES))
+        raise ArchiveError(
+            _("the archive holds {count:,} files; the limit is {limit:,}").format(count=len(members), limit=MAX_FILES)
+        )
     declared = sum(m.file_size for m in members)
     if declared > max_total_bytes:
         raise ArchiveError(
@@ -76,7 +80,9 @@ def _check_members(members: list[zipfile.ZipInfo], target: Path, max_total_bytes
     root = target.resolve()
     for member in members:
         if stat.S_ISLNK(member.external_attr >> 16):
-            raise ArchiveError(_("the archive holds a link ({name}); links are refused").format(name=member.filename))
+            raise ArchiveError(
+                _("the archive holds a link ({name}); links are refused").format(name=member.filename)
+            )
         destination = (root / member.filename).resolve()
         if member.filename.startswith(("/", "\\")) or not destination.is_relative_to(root):
             raise ArchiveError(

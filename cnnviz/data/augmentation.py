@@ -76,7 +76,9 @@ class AugmentConfig:
         """The inverse of to_dict; missing keys take their defaults, unknown keys are refused."""
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
-            raise ValueError(_("unknown augmentation option(s): {names}").format(names=", ".join(sorted(unknown))))
+            raise ValueError(
+                _("unknown augmentation option(s): {names}").format(names=", ".join(sorted(unknown)))
+            )
         return cls(**data)
 
     @property

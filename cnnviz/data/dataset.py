@@ -79,7 +79,9 @@ class Dataset:
 
     def split(self, name: str) -> Split:
         if name not in SPLIT_NAMES:
-            raise KeyError(_("unknown split {name!r}; expected one of {names}").format(name=name, names=SPLIT_NAMES))
+            raise KeyError(
+                _("unknown split {name!r}; expected one of {names}").format(name=name, names=SPLIT_NAMES)
+            )
         return getattr(self, name)
 
     def splits(self) -> dict[str, Split]:

@@ -48,7 +48,9 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
                 p for p in child.rglob("*") if p.is_file() and is_image_file(p) and not _hidden(p, child)
             )
     if len(classes) < 2:
-        raise FolderError(_("{root} needs at least 2 class subfolders; found {count}").format(root=root, count=len(classes)))
+        raise FolderError(
+            _("{root} needs at least 2 class subfolders; found {count}").format(root=root, count=len(classes))
+        )
     return classes
 
 
@@ -82,7 +84,7 @@ def flat_folder_files(root: Path, keywords: list[str]) -> tuple[dict[str, list[P
         if path.is_file() and is_image_file(path):
             keyword = keyword_of(path.name, keywords)
             if keyword is None:
-                unmatched.append(SkippedFile(str(path), "no class keyword in its name"))
+                unmatched.append(SkippedFile(str(path), _("no class keyword in its name")))
             else:
                 grouped[keyword].append(path)
     return grouped, unmatched
@@ -120,7 +122,7 @@ def _try_decode(path: Path, image_size: int, color_mode: str) -> np.ndarray | st
     except ImageError as error:
         return str(error)
     except OSError as error:
-        return f"cannot be read ({error})"
+        return _("cannot be read ({error})").format(error=error)
 
 
 def _hidden(path: Path, top: Path) -> bool:

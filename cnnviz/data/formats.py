@@ -48,7 +48,9 @@ def find_idx_pair(path: Path) -> tuple[Path, Path]:
         raise FormatError(_("no '*-images-idx3-ubyte[.gz]' file found at {path}").format(path=path))
     labels = images[0].with_name(images[0].name.replace("images-idx3", "labels-idx1"))
     if not labels.exists():
-        raise FormatError(_("found {images} but not its labels file {labels}").format(images=images[0].name, labels=labels.name))
+        raise FormatError(
+            _("found {images} but not its labels file {labels}").format(images=images[0].name, labels=labels.name)
+        )
     return images[0], labels
 
 
@@ -57,7 +59,9 @@ def load_idx_pair(path: Path) -> tuple[np.ndarray, np.ndarray]:
     images_path, labels_path = find_idx_pair(path)
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise FormatError(_("{images} and {labels} do not match in shape").format(images=images_path.name, labels=labels_path.name))
+        raise FormatError(
+            _("{images} and {labels} do not match in shape").format(images=images_path.name, labels=labels_path.name)
+        )
     return as_uint8_images(images), labels.astype(np.int32)
 
 
@@ -75,11 +79,15 @@ def load_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     except (OSError, ValueError) as error:
         if isinstance(error, FormatError):
             raise
-        raise FormatError(_("{file}: not a readable .npz file ({error})").format(file=path.name, error=error)) from error
+        raise FormatError(
+            _("{file}: not a readable .npz file ({error})").format(file=path.name, error=error)
+        ) from error
     if y.ndim == 2:  # one-hot labels
         y = y.argmax(axis=1)
     if len(x) != len(y):
-        raise FormatError(_("{file}: {images} images but {labels} labels").format(file=path.name, images=len(x), labels=len(y)))
+        raise FormatError(
+            _("{file}: {images} images but {labels} labels").format(file=path.name, images=len(x), labels=len(y))
+        )
     return as_uint8_images(x), y.astype(np.int32), names
 
 

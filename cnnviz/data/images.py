@@ -55,7 +55,9 @@ def decode_image(source: str | Path | bytes) -> tuple[Image.Image, Image.Image]:
     except ImageError:
         raise
     except Image.DecompressionBombError as error:
-        raise ImageError(_("the image is too large to open safely (over {limit:,} pixels)").format(limit=MAX_PIXELS)) from error
+        raise ImageError(
+            _("the image is too large to open safely (over {limit:,} pixels)").format(limit=MAX_PIXELS)
+        ) from error
     except Image.UnidentifiedImageError as error:
         raise ImageError(_("not an image file, or in a format that cannot be read")) from error
     except (OSError, SyntaxError, ValueError) as error:

@@ -160,7 +160,9 @@ def _load_split_folders(spec: DatasetSpec, root: Path, folders: dict[str, Path])
         files = class_folders(folder)
         extra = sorted(set(files) - set(class_names))
         if extra:
-            raise FolderError(_("{folder}/ has classes that train/ lacks: {names}").format(folder=folder.name, names=", ".join(extra)))
+            raise FolderError(
+                _("{folder}/ has classes that train/ lacks: {names}").format(folder=folder.name, names=", ".join(extra))
+            )
         x, y, bad = decode_classes({n: files.get(n, []) for n in class_names}, spec.image_size, spec.color_mode)
         parts[split], skipped = Split(x, y), skipped + bad
     parts = _fill_missing_splits(parts, spec)

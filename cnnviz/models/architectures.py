@@ -109,7 +109,9 @@ def validate_custom(input_shape: Shape, options: dict[str, Any]) -> None:
     for key, (low, high) in CUSTOM_LIMITS.items():
         if not low <= int(options[key]) <= high:
             option = _(OPTION_NAMES[key])
-            raise ValueError(_("{option} must be between {low} and {high}.").format(option=option, low=low, high=high))
+            raise ValueError(
+                _("{option} must be between {low} and {high}.").format(option=option, low=low, high=high)
+            )
     if options["kernel_size"] % 2 == 0:
         raise ValueError(_("kernel size must be odd (1, 3, 5, ...), so the output stays centred."))
     if options["pooling"] not in ("max", "avg"):
@@ -119,7 +121,9 @@ def validate_custom(input_shape: Shape, options: dict[str, Any]) -> None:
     if not 0.0 <= float(options["dropout"]) < 1.0:
         raise ValueError(_("dropout must be at least 0 and below 1."))
     if _block_filters(options)[-1] > MAX_LAST_FILTERS:
-        raise ValueError(_("the last block would get over {limit} filters; use fewer.").format(limit=MAX_LAST_FILTERS))
+        raise ValueError(
+            _("the last block would get over {limit} filters; use fewer.").format(limit=MAX_LAST_FILTERS)
+        )
     smallest = min(input_shape[:2])
     if smallest >> options["blocks"] < 1:
         most = smallest.bit_length() - 1

@@ -89,7 +89,9 @@ def explain_parameters(layer: keras.Layer) -> str:
         return f"{kind}: {explain(layer)}"
     if not layer.weights:
         reason = _(NO_PARAMETERS.get(kind, N_("it computes a fixed function of its input")))
-        return _("{kind}: no parameters, {reason}.").format(kind=kind, reason=reason.format(pool=_pool_size(layer)))
+        return (
+            _("{kind}: no parameters, {reason}.").format(kind=kind, reason=reason.format(pool=_pool_size(layer)))
+        )
     parts = " + ".join(" x ".join(str(d) for d in weight.shape) for weight in layer.weights)
     return f"{kind}: {parts} = {layer.count_params():,}."
 

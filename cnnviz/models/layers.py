@@ -79,7 +79,9 @@ def input_shape(model: keras.Model) -> tuple[int, int, int]:
     except (AttributeError, IndexError, ValueError) as error:
         raise ValueError(_("The model has not been built yet, so its input size is unknown.")) from error
     if len(shape) != 3 or None in shape:
-        raise ValueError(_("Expected an image model with input (height, width, channels), got {shape}.").format(shape=shape))
+        raise ValueError(
+            _("Expected an image model with input (height, width, channels), got {shape}.").format(shape=shape)
+        )
     return shape  # type: ignore[return-value]
 
 

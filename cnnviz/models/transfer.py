@@ -101,7 +101,9 @@ def _to_rgb_min_size(x):
     if x.shape[-1] == 1:
         x = layers.Concatenate(name="gray_to_rgb")([x, x, x])
     elif x.shape[-1] != 3:
-        raise ValueError(_("transfer models take 1 or 3 channels, not {channels}.").format(channels=x.shape[-1]))
+        raise ValueError(
+            _("transfer models take 1 or 3 channels, not {channels}.").format(channels=x.shape[-1])
+        )
     height, width = int(x.shape[1]), int(x.shape[2])
     if min(height, width) < MIN_SIZE:
         x = layers.Resizing(max(height, MIN_SIZE), max(width, MIN_SIZE), name="upsize")(x)

@@ -75,7 +75,9 @@ class TrainConfig:
             problems.append(_("the ReduceLROnPlateau factor must be between 0 and 1"))
         for monitor in (self.early_monitor, self.reduce_monitor, self.checkpoint_monitor):
             if monitor not in MONITORS:
-                problems.append(_("monitor {monitor!r} must be one of {names}").format(monitor=monitor, names=", ".join(MONITORS)))
+                problems.append(
+                    _("monitor {monitor!r} must be one of {names}").format(monitor=monitor, names=", ".join(MONITORS))
+                )
         if problems:
             raise ValueError(_("Invalid training settings: {problems}.").format(problems="; ".join(problems)))
 
@@ -249,7 +251,9 @@ def status_message(status: str, epochs_run: int, epochs: int) -> str:
     if status == STOPPED:
         return _("Stopped by the user during epoch {done} of {epochs}.").format(done=epochs_run, epochs=epochs)
     if status == EARLY_STOPPED:
-        return _("Early stopping ended training after {done} of {epochs} epochs.").format(done=epochs_run, epochs=epochs)
+        return (
+            _("Early stopping ended training after {done} of {epochs} epochs.").format(done=epochs_run, epochs=epochs)
+        )
     if status == COMPLETED:
         return ngettext("Trained for {epochs} epoch.", "Trained for {epochs} epochs.", epochs).format(epochs=epochs)
     if status == UPLOADED:

@@ -197,7 +197,9 @@ def _rename_into_place(staging: Path, runs_dir: Path, stem: str) -> Path:
             return final
         except OSError:
             continue
-    raise RunError(_("Could not find a free folder name for {stem!r} in {folder}.").format(stem=stem, folder=runs_dir))
+    raise RunError(
+        _("Could not find a free folder name for {stem!r} in {folder}.").format(stem=stem, folder=runs_dir)
+    )
 
 
 def is_complete(path: Path) -> bool:
