@@ -14,7 +14,9 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-METRICS = (("loss", "Loss"), ("accuracy", "Accuracy"))
+from cnnviz.i18n import N_, _
+
+METRICS = (("loss", N_("Loss")), ("accuracy", N_("Accuracy")))
 
 
 def smooth(values: Sequence[float], weight: float = 0.8) -> list[float]:
@@ -42,24 +44,24 @@ def training_curves(
     batch_accuracy: Sequence[float] = (),
 ) -> go.Figure:
     """Loss and accuracy: smoothed per-batch training values plus per-epoch train and val."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=[title for _, title in METRICS])
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[_(title) for _key, title in METRICS])
     batches = {"loss": batch_loss, "accuracy": batch_accuracy}
     epochs = _epoch_axis(history)
-    for col, (key, _) in enumerate(METRICS, start=1):
+    for col, (key, _title) in enumerate(METRICS, start=1):
         legend = col == 1
         if len(batches[key]):
             figure.add_scatter(
-                x=list(batch_position), y=smooth(batches[key]), name="train (per batch, smoothed)",
+                x=list(batch_position), y=smooth(batches[key]), name=_("train (per batch, smoothed)"),
                 line={"color": "rgba(31,119,180,0.35)"}, showlegend=legend, row=1, col=col,
             )
-        for prefix, name, color in (("", "train (epoch)", "#1f77b4"), ("val_", "validation", "#ff7f0e")):
+        for prefix, name, color in (("", _("train (epoch)"), "#1f77b4"), ("val_", _("validation"), "#ff7f0e")):
             values = _column(history, prefix + key)
             if any(v is not None for v in values):
                 figure.add_scatter(
                     x=epochs, y=values, name=name, mode="lines+markers", line={"color": color},
                     showlegend=legend, row=1, col=col,
                 )
-    figure.update_xaxes(title_text="epoch")
+    figure.update_xaxes(title_text=_("epoch"))
     figure.update_layout(height=360, margin={"t": 40, "b": 40}, legend={"orientation": "h", "y": -0.25})
     return figure
 
@@ -70,8 +72,8 @@ def learning_rate_chart(history: Sequence[dict[str, float]]) -> go.Figure:
         x=_epoch_axis(history), y=_column(history, "learning_rate"), mode="lines+markers",
     ))
     figure.update_layout(
-        height=260, margin={"t": 30, "b": 40}, title="Learning rate per epoch",
-        xaxis_title="epoch", yaxis_type="log",
+        height=260, margin={"t": 30, "b": 40}, title=_("Learning rate per epoch"),
+        xaxis_title=_("epoch"), yaxis_type="log",
     )
     return figure
 
@@ -81,10 +83,10 @@ def confusion_figure(matrix: Sequence[Sequence[int]], names: Sequence[str]) -> g
     counts = np.asarray(matrix)
     figure = go.Figure(go.Heatmap(
         z=counts, x=list(names), y=list(names), colorscale="Blues", text=counts,
-        texttemplate="%{text}", hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
+        texttemplate="%{text}", hovertemplate=_("true %{y}<br>predicted %{x}<br>%{z} images") + "<extra></extra>",
     ))
     figure.update_layout(
-        title="Confusion matrix (test split)", xaxis_title="predicted", yaxis_title="true",
+        title=_("Confusion matrix (test split)"), xaxis_title=_("predicted"), yaxis_title=_("true"),
         yaxis_autorange="reversed", height=max(320, 40 * len(names) + 160), margin={"t": 50},
     )
     return figure
@@ -92,12 +94,12 @@ def confusion_figure(matrix: Sequence[Sequence[int]], names: Sequence[str]) -> g
 
 def compare_curves(histories: dict[str, Sequence[dict[str, float]]]) -> go.Figure:
     """Several runs' per-epoch curves overlaid: solid lines train, dashed lines validation."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=[title for _, title in reversed(METRICS)])
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[_(title) for _key, title in reversed(METRICS)])
     colors = qualitative.Plotly
     for index, (label, history) in enumerate(histories.items()):
         color = colors[index % len(colors)]
-        for col, (key, _) in enumerate(reversed(METRICS), start=1):
-            for prefix, dash, suffix in (("", "solid", "train"), ("val_", "dash", "val")):
+        for col, (key, _title) in enumerate(reversed(METRICS), start=1):
+            for prefix, dash, suffix in (("", "solid", _("train")), ("val_", "dash", _("val"))):
                 values = _column(history, prefix + key)
                 if any(v is not None for v in values):
                     figure.add_scatter(
@@ -105,6 +107,6 @@ def compare_curves(histories: dict[str, Sequence[dict[str, float]]]) -> go.Figur
                         line={"color": color, "dash": dash}, legendgroup=label,
                         showlegend=col == 1, row=1, col=col,
                     )
-    figure.update_xaxes(title_text="epoch")
+    figure.update_xaxes(title_text=_("epoch"))
     figure.update_layout(height=400, margin={"t": 40}, legend={"orientation": "h", "y": -0.25})
     return figure

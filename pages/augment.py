@@ -15,11 +15,15 @@ from cnnviz.data.augmentation import (
     to_code,
     transform_strips,
 )
+from cnnviz.i18n import N_, _, current_language
 from cnnviz.photos.prepare import InputSpec
 from pages import _session
 
 KEYS = {field.name: f"augment_{field.name}" for field in fields(AugmentConfig)}
 GRID_SIZES = (4, 8, 16, 32)
+FILL_MODE_LABELS = {
+    "nearest": N_("nearest"), "reflect": N_("reflect"), "constant": N_("constant"), "wrap": N_("wrap")
+}  # fmt: skip
 
 
 def load_widgets(config: AugmentConfig) -> None:
@@ -35,26 +39,29 @@ def preset_buttons() -> None:
     if len(_session.widget_values(KEYS.values())) < len(KEYS):
         load_widgets(_session.current_augmentation())
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.write("Presets from the seeds:")
+        st.write(_("Presets from the seeds:"))
         for name, preset in PRESETS.items():
-            label = PRESET_LABELS[name]
+            label = _(PRESET_LABELS[name])
             st.button(label, on_click=load_widgets, args=(preset,), key=f"augment_preset_{name}")
 
 
 def option_widgets() -> AugmentConfig:
     """One widget per option, each bound to the session's augmentation config."""
-    st.slider("Rotation range (degrees, ±)", 0.0, 180.0, step=1.0, key=KEYS["rotation_degrees"])
-    st.slider("Width shift (fraction of the width, ±)", 0.0, 1.0, step=0.05, key=KEYS["width_shift"])
-    st.slider("Height shift (fraction of the height, ±)", 0.0, 1.0, step=0.05, key=KEYS["height_shift"])
-    st.slider("Shear (slope, ±; 0.2 ≈ 11°)", 0.0, 1.0, step=0.05, key=KEYS["shear"])
-    st.slider("Zoom (±, 0.2 scales by 0.8 to 1.2)", 0.0, 0.9, step=0.05, key=KEYS["zoom"])
+    st.slider(_("Rotation range (degrees, ±)"), 0.0, 180.0, step=1.0, key=KEYS["rotation_degrees"])
+    st.slider(_("Width shift (fraction of the width, ±)"), 0.0, 1.0, step=0.05, key=KEYS["width_shift"])
+    st.slider(_("Height shift (fraction of the height, ±)"), 0.0, 1.0, step=0.05, key=KEYS["height_shift"])
+    st.slider(_("Shear (slope, ±; 0.2 ≈ 11°)"), 0.0, 1.0, step=0.05, key=KEYS["shear"])
+    st.slider(_("Zoom (±, 0.2 scales by 0.8 to 1.2)"), 0.0, 0.9, step=0.05, key=KEYS["zoom"])
     left, right = st.columns(2)
-    left.checkbox("Horizontal flip", key=KEYS["horizontal_flip"])
-    right.checkbox("Vertical flip", key=KEYS["vertical_flip"])
-    st.slider("Brightness (multiplier range)", 0.0, 3.0, step=0.05, key=KEYS["brightness"])
-    st.slider("Contrast (±)", 0.0, 1.0, step=0.05, key=KEYS["contrast"])
-    fill_mode = st.selectbox("Fill mode (pixels moved in from outside)", FILL_MODES, key=KEYS["fill_mode"])
-    st.slider("Fill value", 0.0, 1.0, step=0.05, key=KEYS["fill_value"], disabled=fill_mode != "constant")
+    left.checkbox(_("Horizontal flip"), key=KEYS["horizontal_flip"])
+    right.checkbox(_("Vertical flip"), key=KEYS["vertical_flip"])
+    st.slider(_("Brightness (multiplier range)"), 0.0, 3.0, step=0.05, key=KEYS["brightness"])
+    st.slider(_("Contrast (±)"), 0.0, 1.0, step=0.05, key=KEYS["contrast"])
+    fill_mode = st.selectbox(
+        _("Fill mode (pixels moved in from outside)"), FILL_MODES, key=KEYS["fill_mode"],
+        format_func=lambda mode: _(FILL_MODE_LABELS[mode]),
+    )
+    st.slider(_("Fill value"), 0.0, 1.0, step=0.05, key=KEYS["fill_value"], disabled=fill_mode != "constant")
     values = _session.widget_values(KEYS.values())
     return AugmentConfig(**{name: _rounded(values[key]) for name, key in KEYS.items()})
 
@@ -71,8 +78,9 @@ def cached_grid(image: np.ndarray, config: AugmentConfig, n: int, seed: int) -> 
     return augment_grid(image, config, n, seed)
 
 
-@st.cache_data(max_entries=16, show_spinner="Applying each transform alone...")
-def cached_strips(image: np.ndarray, config: AugmentConfig) -> list:
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_strips(image: np.ndarray, config: AugmentConfig, language: str) -> list:
+    """Each transform alone, labelled in ``language`` (part of the cache key)."""
     return transform_strips(image, config)
 
 
@@ -81,11 +89,11 @@ def shown(image: np.ndarray) -> np.ndarray:
     return image[..., 0] if image.shape[-1] == 1 else image
 
 
-st.title("Augment")
-st.caption(
+st.title(_("Augment"))
+st.caption(_(
     "Random changes to the training images that keep their class: the network sees a new "
     "variant every epoch. Training applies these settings to the train split only."
-)
+))
 dataset = _session.current_dataset()
 preset_buttons()
 settings, preview = st.columns([1, 2], gap="large")
@@ -95,20 +103,23 @@ with settings:
 with preview:
     picked = _session.pick_image(InputSpec.for_dataset(dataset), key="augment")
     if picked is None:
-        st.info("Pick an image from the dataset or upload one.")
+        st.info(_("Pick an image from the dataset or upload one."))
         st.stop()
     image, caption = picked[0].image, picked[1]
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    n = left.select_slider("Augmented versions", GRID_SIZES, value=16, key="augment_n")
-    right.button("🎲 Re-roll", on_click=_session.reroll_augment_seed, key="augment_reroll")
+    n = left.select_slider(_("Augmented versions"), GRID_SIZES, value=16, key="augment_n")
+    right.button(_("🎲 Re-roll"), on_click=_session.reroll_augment_seed, key="augment_reroll")
     seed = _session.augment_seed()
-    st.image(shown(image), caption=f"Original: {caption}", width=160)
-    with st.spinner("Augmenting..."):
+    st.image(shown(image), caption=_("Original: {caption}").format(caption=caption), width=160)
+    with st.spinner(_("Augmenting...")):
         grid = cached_grid(image, config, n, seed)
-    st.image([shown(g) for g in grid], width=110, caption=[f"seed {seed}, #{i}" for i in range(n)])
-    st.subheader("Each transform alone")
-    for name, row in cached_strips(image, config):
-        st.caption(TRANSFORM_LABELS[name].capitalize())
+    captions = [_("seed {seed}, #{index}").format(seed=seed, index=i) for i in range(n)]
+    st.image([shown(g) for g in grid], width=110, caption=captions)
+    st.subheader(_("Each transform alone"))
+    with st.spinner(_("Applying each transform alone...")):
+        strips = cached_strips(image, config, current_language())
+    for name, row in strips:
+        st.caption(_(TRANSFORM_LABELS[name]).capitalize())
         st.image([shown(picture) for _, picture in row], width=90, caption=[label for label, _ in row])
-    st.subheader("As Keras code")
+    st.subheader(_("As Keras code"))
     st.code(to_code(config), language="python")

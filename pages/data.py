@@ -4,35 +4,45 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
+from cnnviz.data.class_names import both_languages, display_names
 from cnnviz.data.keras_datasets import keras_cache_dir
 from cnnviz.data.registry import SOURCES, DatasetSpec, save_upload, suggest_flat_keywords
+from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
+from cnnviz.i18n import N_, SOURCE_LANGUAGE, _, current_language, ngettext
 from pages import _session
 
 PATH_SOURCES = {"folder", "flat_folder", "idx", "npz"}
 OWN_SPLIT_SOURCES = {"mnist", "fashion_mnist", "cifar10"}
+COLOR_MODES = {"rgb": N_("rgb"), "grayscale": N_("grayscale")}
+OVERRIDES_KEY = "display_name_overrides"  # {dataset name: {language: [display names]}}
 
 
 def source_options(source: str, current: DatasetSpec) -> dict | None:
     """The widgets for one source; returns the spec fields they set, or None if incomplete."""
     options: dict = {}
     if source in ("shapes", "folder", "flat_folder", "zip"):
-        options["image_size"] = st.slider("Image size (pixels, square)", 32, 128 if source == "shapes" else 256,
+        options["image_size"] = st.slider(_("Image size (pixels, square)"), 32, 128 if source == "shapes" else 256,
                                           min(current.image_size, 128), step=8)  # fmt: skip
-        options["color_mode"] = st.radio("Colour", ["rgb", "grayscale"], horizontal=True)
+        options["color_mode"] = st.radio(
+            _("Colour"), list(COLOR_MODES), horizontal=True, format_func=lambda mode: _(COLOR_MODES[mode])
+        )
     if source == "shapes":
-        options["count"] = st.number_input("Number of images", 200, 20000, current.count, step=200)
+        options["count"] = st.number_input(_("Number of images"), 200, 20000, current.count, step=200)
     if source in OWN_SPLIT_SOURCES | {"idx", "npz"}:
-        options["limit"] = st.number_input("Use at most this many training images (0 = all)", 0, 60000, 0, step=1000)
+        options["limit"] = st.number_input(
+            _("Use at most this many training images (0 = all)"), 0, 60000, 0, step=1000
+        )
     if source in OWN_SPLIT_SOURCES:
-        st.caption(f"Downloaded by Keras once and cached in `{keras_cache_dir()}`.")
+        st.caption(_("Downloaded by Keras once and cached in `{folder}`.").format(folder=keras_cache_dir()))
     if source in PATH_SOURCES:
-        path = st.text_input("Path on the server", placeholder="/data/animals10 or ../shared/data/weather_small")
+        path = st.text_input(_("Path on the server"), placeholder=_("/data/animals10 or ../shared/data/weather_small"))
         if not path:
             return None
         options["path"] = path
     if source == "zip":
-        upload = st.file_uploader("Zip of class folders, of train/val/test folders, or of a flat folder", type=["zip"])
+        upload = st.file_uploader(
+            _("Zip of class folders, of train/val/test folders, or of a flat folder"), type=["zip"]
+        )
         if upload is None:
             return None
         options["path"] = str(save_upload(upload.getvalue()))
@@ -45,76 +55,98 @@ def _keywords(options: dict) -> bool:
     """Editable class keywords for a flat folder, suggested from its file names."""
     folder = Path(options["path"])
     if not folder.is_dir():
-        st.error(f"Folder not found: {folder}")
+        st.error(_("Folder not found: {path}").format(path=folder))
         return False
     suggested = suggest_flat_keywords(folder)
-    text = st.text_input("Class keywords found in the file names (comma separated, editable)", ", ".join(suggested))
+    text = st.text_input(_("Class keywords found in the file names (comma separated, editable)"), ", ".join(suggested))
     options["keywords"] = tuple(k.strip() for k in text.split(",") if k.strip())
     return True
 
 
 def split_options(source: str, current: DatasetSpec) -> dict:
-    with st.expander("Split", expanded=False):
-        seed = st.number_input("Split seed (same seed, same split)", 0, 2**31 - 1, current.split_seed)
-        train = st.slider("Train %", 10, 90, int(current.ratios[0] * 100))
-        val = st.slider("Validation %", 5, 50, int(current.ratios[1] * 100))
+    with st.expander(_("Split"), expanded=False):
+        seed = st.number_input(_("Split seed (same seed, same split)"), 0, 2**31 - 1, current.split_seed)
+        train = st.slider(_("Train %"), 10, 90, int(current.ratios[0] * 100))
+        val = st.slider(_("Validation %"), 5, 50, int(current.ratios[1] * 100))
         if source in OWN_SPLIT_SOURCES:
-            st.caption("This dataset has its own test split; train and validation come from its training set.")
+            st.caption(_("This dataset has its own test split; train and validation come from its training set."))
         test = max(0, 100 - train - val)
-        st.caption(f"Test: {test}% (used only when the source has no test split of its own)")
+        st.caption(_("Test: {percent}% (used only when the source has no test split of its own)").format(percent=test))
     return {"split_seed": int(seed), "ratios": (train / 100, val / 100, test / 100)}
 
 
 def choose_dataset() -> None:
     current = _session.current_dataset_spec()
     names = list(SOURCES)
-    source = st.selectbox("Source", names, index=names.index(current.source), format_func=lambda s: SOURCES[s][0])
+    source = st.selectbox(
+        _("Source"), names, index=names.index(current.source), format_func=lambda s: _(SOURCES[s][0])
+    )
     options = source_options(source, current)
     options = None if options is None else {**options, **split_options(source, current)}
-    if st.button("Load dataset", type="primary", disabled=options is None):
+    if st.button(_("Load dataset"), type="primary", disabled=options is None):
         spec = DatasetSpec(source=source, **options)
         dataset = _session.try_load_dataset(spec)
         if dataset is not None:
             _session.set_current_dataset(dataset)
 
 
-def edit_display_names() -> None:
+def name_overrides() -> dict[str, list[str]]:
+    """This session's display names per language code, for the current dataset (English edits the dataset)."""
+    overrides = st.session_state.setdefault(OVERRIDES_KEY, {})
+    return overrides.setdefault(_session.current_dataset().name, {})
+
+
+def edit_display_names(shown: list[str]) -> None:
+    """Edit the current language's display names (English ones are the dataset's, kept in its runs)."""
     dataset = _session.current_dataset()
-    with st.expander("Class display names", expanded=False):
+    with st.expander(_("Class display names"), expanded=False):
         table = st.data_editor(
-            {"class": dataset.class_names, "display name": dataset.display_names},
-            disabled=["class"], hide_index=True, key="display_names_editor",
+            {"class": dataset.class_names, "display name": shown},
+            disabled=["class"], hide_index=True, key=f"display_names_editor_{current_language()}",
+            column_config={"class": _("class"), "display name": _("display name")},
         )  # fmt: skip
         names = [str(n).strip() or c for n, c in zip(table["display name"], dataset.class_names)]
-        if names != dataset.display_names:
+        if names == shown:
+            return
+        if current_language() == SOURCE_LANGUAGE:
             _session.set_current_dataset(dataset.with_display_names(names))
-            st.rerun()
+        else:
+            name_overrides()[current_language()] = names
+        st.rerun()
 
 
 def show_dataset() -> None:
     dataset = _session.current_dataset()
     height, width, channels = dataset.image_shape
+    names = display_names(dataset.display_names, name_overrides())
     st.subheader(dataset.name)
     cols = st.columns(4)
-    cols[0].metric("Classes", dataset.num_classes)
-    cols[1].metric("Image size", f"{height}×{width}")
-    cols[2].metric("Channels", "RGB (3)" if channels == 3 else "grayscale (1)")
-    cols[3].metric("Images", f"{len(dataset.train)} / {len(dataset.val)} / {len(dataset.test)}", help="train / validation / test")
-    st.caption(f"Source: {dataset.source}")
+    cols[0].metric(_("Classes"), dataset.num_classes)
+    cols[1].metric(_("Image size"), f"{height}×{width}")
+    cols[2].metric(_("Channels"), _("RGB (3)") if channels == 3 else _("grayscale (1)"))
+    cols[3].metric(
+        _("Images"), f"{len(dataset.train)} / {len(dataset.val)} / {len(dataset.test)}",
+        help=_("train / validation / test"),
+    )
+    st.caption(_("Source: {source}").format(source=dataset.source))
     if dataset.skipped:
         count = len(dataset.skipped)
-        with st.expander(f"⚠️ {count} file{' was' if count == 1 else 's were'} skipped", expanded=True):
+        skipped = ngettext("⚠️ {count} file was skipped", "⚠️ {count} files were skipped", count)
+        with st.expander(skipped.format(count=count), expanded=True):
             st.dataframe({"file": [s.path for s in dataset.skipped], "reason": [s.reason for s in dataset.skipped]})
-    if message := imbalance_message(dataset):
+    if message := imbalance_message(dataset, names):
         st.warning(message)
-    st.plotly_chart(class_counts_figure(dataset), width="stretch")
-    edit_display_names()
-    st.markdown("**Samples per class** (training split)")
-    for name, images in samples_per_class(dataset, per_class=8):
-        st.image(list(images), caption=[name] * len(images), width=72)
+    st.plotly_chart(class_counts_figure(dataset, names), width="stretch")
+    edit_display_names(names)
+    st.markdown(_("**Samples per class** (training split)"))
+    english_only = current_language() == SOURCE_LANGUAGE
+    both = st.toggle(_("Show both languages"), key="data_both_languages", disabled=english_only)
+    for english, (name, images) in zip(dataset.display_names, samples_per_class(dataset, per_class=8, names=names)):
+        caption = both_languages(english, name) if both else name
+        st.image(list(images), caption=[caption] * len(images), width=72)
 
 
-st.title("Data")
+st.title(_("Data"))
 with st.container(border=True):
     choose_dataset()
 show_dataset()

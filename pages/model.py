@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from cnnviz.i18n import N_, _, current_language
 from cnnviz.models.architectures import ARCHITECTURES, build_model, list_architectures
 from cnnviz.models.info import summary_rows, totals
 from cnnviz.models.transfer import BASES, WeightsUnavailable, base_layer_names
@@ -14,14 +15,18 @@ from cnnviz.runs.store import Run
 from pages import _session
 
 WEIGHTS_KEY = "model_page_weights"
-WEIGHT_CHOICES = {"imagenet": "ImageNet (downloaded once by Keras)", "random": "Random initialisation"}
-FAMILIES = {"simple": "default", "custom": "your own", "seed": "course report", "transfer": "transfer"}
-MODES = {"feature_extraction": "Feature extraction (frozen base)", "fine_tune": "Fine-tuning"}
+WEIGHT_CHOICES = {"imagenet": N_("ImageNet (downloaded once by Keras)"), "random": N_("Random initialisation")}
+FAMILIES = {
+    "simple": N_("default"), "custom": N_("your own"), "seed": N_("course report"), "transfer": N_("transfer")
+}  # fmt: skip
+GROWTHS = {"double": N_("double"), "constant": N_("constant")}
+POOLINGS = {"max": N_("max"), "avg": N_("avg")}
+MODES = {"feature_extraction": N_("Feature extraction (frozen base)"), "fine_tune": N_("Fine-tuning")}
 
 
-@st.cache_data(show_spinner="Building the model...", max_entries=32)
-def layer_table(name: str, options: dict[str, Any], shape: tuple[int, int, int], classes: int):
-    """The summary rows and totals of one configuration (the model itself is not kept)."""
+@st.cache_data(show_spinner=False, max_entries=32)
+def layer_table(name: str, options: dict[str, Any], shape: tuple[int, int, int], classes: int, language: str):
+    """The summary rows and totals of one configuration (the model itself is not kept), in ``language``."""
     model = build_model(name, shape, classes, **options)
     return summary_rows(model), totals(model)
 
@@ -34,27 +39,31 @@ def fine_tune_choices(base: str) -> list[str]:
 def custom_options() -> dict[str, Any]:
     left, middle, right = st.columns(3)
     return {
-        "blocks": left.slider("Conv blocks (each halves the image)", 1, 5, 3),
-        "filters": left.select_slider("Filters in the first block", [4, 8, 16, 32, 64], 16),
-        "filter_growth": left.radio("Filters per block", ["double", "constant"], horizontal=True),
-        "kernel_size": middle.select_slider("Kernel size", [1, 3, 5, 7], 3),
-        "pooling": middle.radio("Pooling", ["max", "avg"], horizontal=True),
-        "batch_norm": middle.checkbox("Batch normalisation", True),
-        "global_pooling": right.checkbox("Global average pooling instead of Flatten", False),
-        "dropout": right.slider("Dropout before the Dense layers", 0.0, 0.8, 0.0, step=0.05),
-        "dense_units": right.select_slider("Hidden Dense units (0 = none)", [0, 32, 64, 128, 256, 512], 64),
+        "blocks": left.slider(_("Conv blocks (each halves the image)"), 1, 5, 3),
+        "filters": left.select_slider(_("Filters in the first block"), [4, 8, 16, 32, 64], 16),
+        "filter_growth": left.radio(
+            _("Filters per block"), list(GROWTHS), horizontal=True, format_func=lambda k: _(GROWTHS[k])
+        ),
+        "kernel_size": middle.select_slider(_("Kernel size"), [1, 3, 5, 7], 3),
+        "pooling": middle.radio(_("Pooling"), list(POOLINGS), horizontal=True, format_func=lambda k: _(POOLINGS[k])),
+        "batch_norm": middle.checkbox(_("Batch normalisation"), True),
+        "global_pooling": right.checkbox(_("Global average pooling instead of Flatten"), False),
+        "dropout": right.slider(_("Dropout before the Dense layers"), 0.0, 0.8, 0.0, step=0.05),
+        "dense_units": right.select_slider(_("Hidden Dense units (0 = none)"), [0, 32, 64, 128, 256, 512], 64),
     }
 
 
 def transfer_options(base: str) -> dict[str, Any]:
     left, right = st.columns(2)
-    weights = left.radio("Weights", list(WEIGHT_CHOICES), format_func=WEIGHT_CHOICES.get, key=WEIGHTS_KEY)
-    mode = right.radio("Mode", list(MODES), format_func=MODES.get)
+    weights = left.radio(
+        _("Weights"), list(WEIGHT_CHOICES), format_func=lambda k: _(WEIGHT_CHOICES[k]), key=WEIGHTS_KEY
+    )
+    mode = right.radio(_("Mode"), list(MODES), format_func=lambda k: _(MODES[k]))
     options: dict[str, Any] = {"weights": None if weights == "random" else weights, "mode": mode}
     if mode == "fine_tune":
         layers = fine_tune_choices(base)
         options["fine_tune_from"] = right.selectbox(
-            "Train every base layer from", layers, index=layers.index(BASES[base].fine_tune_from)
+            _("Train every base layer from"), layers, index=layers.index(BASES[base].fine_tune_from)
         )
     return options
 
@@ -66,21 +75,22 @@ def use_random_weights() -> None:
 def show_model(name: str, options: dict[str, Any]) -> bool:
     """The layer table and totals; False (with a message) when this model cannot be built."""
     try:
-        rows, counts = layer_table(name, options, dataset.image_shape, dataset.num_classes)
+        with st.spinner(_("Building the model...")):
+            rows, counts = layer_table(name, options, dataset.image_shape, dataset.num_classes, current_language())
     except WeightsUnavailable as error:
         st.error(str(error))
-        st.button("Use random initialisation instead", on_click=use_random_weights)
+        st.button(_("Use random initialisation instead"), on_click=use_random_weights)
         return False
     except ValueError as error:
-        st.error(f"This model cannot be built: {error}")
+        st.error(_("This model cannot be built: {error}").format(error=error))
         return False
     total, trainable, frozen = st.columns(3)
-    total.metric("Parameters", f"{counts['total']:,}")
-    trainable.metric("Trainable", f"{counts['trainable']:,}")
-    frozen.metric("Non-trainable", f"{counts['non_trainable']:,}")
+    total.metric(_("Parameters"), f"{counts['total']:,}")
+    trainable.metric(_("Trainable"), f"{counts['trainable']:,}")
+    frozen.metric(_("Non-trainable"), f"{counts['non_trainable']:,}")
     st.dataframe(
         rows, hide_index=True,
-        column_config={"explanation": st.column_config.TextColumn("where they come from", width="large")},
+        column_config={"explanation": st.column_config.TextColumn(_("where they come from"), width="large")},
     )
     return True
 
@@ -88,33 +98,37 @@ def show_model(name: str, options: dict[str, Any]) -> bool:
 def use_model(name: str, options: dict[str, Any]) -> None:
     model = build_model(name, dataset.image_shape, dataset.num_classes, **options)
     _session.set_current_model(Run(model, model_config(name, options, dataset), [], None))
-    st.success(f"**{name}** is now the current model (untrained). Train it on the Train page.")
+    st.success(_("**{name}** is now the current model (untrained). Train it on the Train page.").format(name=name))
 
 
-st.title("🧱 Model")
+st.title(_("🧱 Model"))
 dataset = _session.current_dataset()
 height, width, channels = dataset.image_shape
-st.caption(f"Built for the current dataset **{dataset.name}**: {height}×{width}×{channels} images, "
-           f"{dataset.num_classes} classes. Every model takes pixels scaled to [0, 1].")  # fmt: skip
+st.caption(_(
+    "Built for the current dataset **{name}**: {height}×{width}×{channels} images, {classes} classes. "
+    "Every model takes pixels scaled to [0, 1]."
+).format(name=dataset.name, height=height, width=width, channels=channels, classes=dataset.num_classes))
 
 names = list_architectures()
 name = st.selectbox(
-    "Architecture", names, format_func=lambda n: f"{n} ({FAMILIES[ARCHITECTURES[n].family]})"
+    _("Architecture"), names, format_func=lambda n: f"{n} ({_(FAMILIES[ARCHITECTURES[n].family])})"
 )
 entry = ARCHITECTURES[name]
-st.markdown(entry.description)
+st.markdown(_(entry.description))
 if entry.family in ("seed", "transfer"):
     seed_h, seed_w, seed_c = entry.input_shape
-    st.caption(f"Designed for {seed_h}×{seed_w}×{seed_c} images and {entry.num_classes} classes; "
-               "the parameter counts below are for the current dataset's shape.")  # fmt: skip
+    st.caption(_(
+        "Designed for {height}×{width}×{channels} images and {classes} classes; "
+        "the parameter counts below are for the current dataset's shape."
+    ).format(height=seed_h, width=seed_w, channels=seed_c, classes=entry.num_classes))
 options: dict[str, Any] = {}
 if entry.family == "custom":
     options = custom_options()
 elif entry.family == "transfer":
     options = transfer_options(name)
 
-if show_model(name, options) and st.button("Use this model", type="primary"):
+if show_model(name, options) and st.button(_("Use this model"), type="primary"):
     use_model(name, options)
 current = _session.current_model()
 if current is not None:
-    st.caption(f"Current model: {current.label}")
+    st.caption(_("Current model: {label}").format(label=current.label))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import charts
+from cnnviz.i18n import N_, _
 from cnnviz.runs.store import (
     MODEL_FILE,
     Run,
@@ -22,32 +23,46 @@ from cnnviz.runs.store import (
 )
 from pages import _session
 
-st.title("🗃️ Runs")
+COLUMNS = {  # row keys of the runs list and the comparison table: their headers
+    "name": N_("name"), "date": N_("date"), "architecture": N_("architecture"), "dataset": N_("dataset"),
+    "epochs": N_("epochs"), "test accuracy %": N_("test accuracy %"), "status": N_("status"), "folder": N_("folder"),
+    "run": N_("run"), "optimizer": N_("optimizer"), "learning rate": N_("learning rate"),
+    "batch size": N_("batch size"), "augmentation": N_("augmentation"), "seed": N_("seed"),
+    "test loss": N_("test loss"), "test accuracy": N_("test accuracy"),
+}  # fmt: skip
+
+
+def table(rows: list[dict]) -> None:
+    """Rows of a runs table with their headers in the current language."""
+    st.dataframe(rows, hide_index=True, column_config={key: _(label) for key, label in COLUMNS.items()})
+
+
+st.title(_("🗃️ Runs"))
 folder = _session.runs_dir()
 
 
 def manage(summary: RunSummary) -> None:
     """Open, rename, download and delete one run."""
     open_col, download_col = st.columns(2)
-    if open_col.button("Open as the current model", type="primary"):
+    if open_col.button(_("Open as the current model"), type="primary"):
         run = _session.open_run(summary)
         if run is not None:
             _session.set_current_model(run)
-            st.success(f"'{run.label}' is now the current model.")
+            st.success(_("'{label}' is now the current model.").format(label=run.label))
     download_col.download_button(
-        "Download model.keras", data=lambda: (summary.path / MODEL_FILE).read_bytes(),
+        _("Download model.keras"), data=lambda: (summary.path / MODEL_FILE).read_bytes(),
         file_name=f"{slug(summary.name)}.keras", mime="application/octet-stream",
     )
     with st.form("rename_run"):
-        new_name = st.text_input("New name", value=summary.name)
-        if st.form_submit_button("Rename"):
+        new_name = st.text_input(_("New name"), value=summary.name)
+        if st.form_submit_button(_("Rename")):
             try:
                 rename_run(summary.path, new_name)
                 st.rerun()
             except RunError as error:
                 st.error(str(error))
-    sure = st.checkbox(f"Yes, delete '{summary.name}' and its files")
-    if st.button("Delete run", disabled=not sure):
+    sure = st.checkbox(_("Yes, delete '{name}' and its files").format(name=summary.name))
+    if st.button(_("Delete run"), disabled=not sure):
         delete_run(summary.path)
         st.rerun()
 
@@ -56,13 +71,13 @@ def compare(chosen: list[RunSummary]) -> None:
     """Learning curves overlaid, plus a table of settings and test scores."""
     histories = {summary.label: read_history(summary.path) for summary in chosen}
     st.plotly_chart(charts.compare_curves(histories), key="compare_curves")
-    st.dataframe(compare_table([summary.path for summary in chosen]), hide_index=True)
+    table(compare_table([summary.path for summary in chosen]))
 
 
 def upload() -> None:
     """A user's .keras model, loaded in safe mode, saved as a run and made the current model."""
-    file = st.file_uploader("A Keras 3 .keras model", type=["keras"])
-    if file is None or not st.button("Add this model"):
+    file = st.file_uploader(_("A Keras 3 .keras model"), type=["keras"])
+    if file is None or not st.button(_("Add this model")):
         return
     dataset = _session.current_dataset()
     try:
@@ -72,22 +87,22 @@ def upload() -> None:
         st.error(str(error))
         return
     _session.set_current_model(run)
-    st.success(f"'{file.name}' was added to the runs and is now the current model.")
+    st.success(_("'{name}' was added to the runs and is now the current model.").format(name=file.name))
 
 
 summaries = list_runs(folder)
-st.caption(f"Runs are folders under `{folder}`; they survive restarts of the app.")
+st.caption(_("Runs are folders under `{folder}`; they survive restarts of the app.").format(folder=folder))
 if not summaries:
-    st.info("No saved runs yet: train a model on the Train page (or run `python -m cnnviz train`).")
+    st.info(_("No saved runs yet: train a model on the Train page (or run `python -m cnnviz train`)."))
 else:
-    st.dataframe([summary.row() for summary in summaries], hide_index=True)
+    table([summary.row() for summary in summaries])
     labels = {summary.label: summary for summary in summaries}
-    chosen = st.selectbox("Run", list(labels))
+    chosen = st.selectbox(_("Run"), list(labels))
     manage(labels[chosen])
-    st.subheader("Compare runs")
-    picked = st.multiselect("Runs to compare (two or more)", list(labels))
+    st.subheader(_("Compare runs"))
+    picked = st.multiselect(_("Runs to compare (two or more)"), list(labels))
     if len(picked) >= 2:
         compare([labels[label] for label in picked])
 
-st.subheader("Upload a model")
+st.subheader(_("Upload a model"))
 upload()

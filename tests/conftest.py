@@ -45,6 +45,21 @@ def tiny_model_run(dataset):
 
 
 @pytest.fixture
+def in_korean(monkeypatch):
+    """A function that opens an AppTest session in Korean, with the app's per-session language provider."""
+    from cnnviz import i18n
+    from pages import _session
+
+    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
+
+    def korean(at):
+        at.session_state[_session.LANGUAGE_KEY] = "ko"
+        return at
+
+    return korean
+
+
+@pytest.fixture
 def tiny_run(small_shapes):
     return tiny_model_run(small_shapes)
 

@@ -119,3 +119,12 @@ def test_page_opens_from_the_app_navigation():
     at.switch_page("pages/augment.py").run()
     assert not at.exception and not at.error
     assert at.title[0].value == "Augment"
+
+
+def test_augment_page_in_korean(in_korean):
+    at = in_korean(AppTest.from_file(AUGMENT_PAGE, default_timeout=180))
+    at.run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "증강"
+    assert "회전" in [caption.value for caption in at.caption]
+    assert [button.label for button in at.button][:3] == ["없음", "날씨", "Deep Learning with Python"]

@@ -32,6 +32,21 @@ def choose_source(at: AppTest, source: str) -> None:
     assert not at.exception
 
 
+def test_data_page_in_korean_shows_korean_titles_and_class_names(in_korean):
+    from cnnviz import i18n
+
+    at = in_korean(AppTest.from_file(DATA_PAGE, default_timeout=120))
+    at.run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "데이터" and at.button[0].label == "데이터셋 불러오기"
+    captions = [image.captions[0] for image in at.image]
+    assert captions == ["원", "사각형", "삼각형", "별"]
+    with i18n.use_language("ko"):  # AppTest calls the widgets' format_func in this thread, outside the session
+        at.toggle(key="data_both_languages").set_value(True).run()
+    assert [image.captions[0] for image in at.image][0] == "원 · circle"
+    assert not at.exception
+
+
 def test_app_starts_on_the_data_page_with_shapes():
     at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S)
     at.run()

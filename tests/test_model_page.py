@@ -74,3 +74,13 @@ def test_missing_imagenet_weights_offer_random_initialisation(page, monkeypatch)
     assert not page.exception and not page.error
     assert page.radio(key="model_page_weights").value == "random"
     assert "Conv_1" in list(page.dataframe[0].value["layer"])
+
+
+def test_model_page_in_korean(small_shapes, in_korean):
+    at = in_korean(AppTest.from_file(PAGE, default_timeout=120))
+    at.session_state["cnnviz_dataset"] = small_shapes
+    at.run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "🧱 모델"
+    assert at.selectbox[0].label == "아키텍처" and at.metric[0].label == "파라미터"
+    assert at.markdown[0].value.startswith("작고 빠른 기본 모델")

@@ -138,3 +138,16 @@ def test_runs_page_compares_opens_renames_and_deletes(saved, tiny_run, tmp_path,
     next(b for b in at.button if b.label == "Delete run").click()
     at.run()
     assert not at.exception and [s.name for s in list_runs(tmp_path)] == ["first run"]
+
+
+def test_runs_page_in_korean(saved, tmp_path, monkeypatch, in_korean):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO_ROOT
+
+    monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
+    at = in_korean(AppTest.from_file(str(REPO_ROOT / "pages" / "runs.py"), default_timeout=60))
+    at.run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "🗃️ 실행 기록"
+    assert "현재 모델로 열기" in [button.label for button in at.button]

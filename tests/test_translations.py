@@ -35,7 +35,7 @@ WORDS = re.compile(r"[A-Za-z]{2,}")
 def extracted_messages() -> set[str]:
     messages = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(str(REPO_ROOT), METHOD_MAP):
-        messages.update([message] if isinstance(message, str) else [m for m in message if m])
+        messages.add(message if isinstance(message, str) else message[0])  # ngettext: its catalog key, the singular
     return messages
 
 
@@ -53,11 +53,12 @@ def test_every_message_has_a_korean_translation_with_the_same_placeholders():
     problems = []
     for message in sorted(extracted_messages()):
         entry = catalog.get(message)
-        if entry is None or not entry.string:
+        forms = () if entry is None else entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        if not all(forms) or not forms:  # an ngettext entry has one string per plural form
             problems.append(f"untranslated: {message!r}")
         elif entry.fuzzy:
             problems.append(f"fuzzy: {message!r}")
-        elif placeholders(entry.string) != placeholders(message):
+        elif any(placeholders(form) != placeholders(message) for form in forms):
             problems.append(f"placeholders differ: {message!r} -> {entry.string!r}")
     assert not problems, "run pybabel extract/update (see README) and translate:\n" + "\n".join(problems)
 

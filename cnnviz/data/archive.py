@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from cnnviz.data.folders import IGNORED_NAMES
+from cnnviz.i18n import _
 
 MAX_TOTAL_BYTES = 2 * 1024**3
 MAX_FILES = 200_000
@@ -39,7 +40,9 @@ def safe_extract(zip_path: Path, target: Path, max_total_bytes: int = MAX_TOTAL_
             for member in members:
                 written += _extract_member(archive, member, partial, max_total_bytes - written)
     except zipfile.BadZipFile as error:
-        raise ArchiveError(f"{zip_path.name} is not a valid zip archive ({error})") from error
+        raise ArchiveError(
+            _("{file} is not a valid zip archive ({error})").format(file=zip_path.name, error=error)
+        ) from error
     if target.exists():
         shutil.rmtree(target)
     partial.rename(target)
@@ -64,19 +67,27 @@ def _ignored(name: str) -> bool:
 
 def _check_members(members: list[zipfile.ZipInfo], target: Path, max_total_bytes: int) -> None:
     if len(members) > MAX_FILES:
-        raise ArchiveError(f"the archive holds {len(members):,} files; the limit is {MAX_FILES:,}")
+        raise ArchiveError(
+            _("the archive holds {count:,} files; the limit is {limit:,}").format(count=len(members), limit=MAX_FILES)
+        )
     declared = sum(m.file_size for m in members)
     if declared > max_total_bytes:
         raise ArchiveError(
-            f"the archive unpacks to {declared / 1e6:,.0f} MB; the limit is {max_total_bytes / 1e6:,.0f} MB"
+            _("the archive unpacks to {size:,.0f} MB; the limit is {limit:,.0f} MB").format(
+                size=declared / 1e6, limit=max_total_bytes / 1e6
+            )
         )
     root = target.resolve()
     for member in members:
         if stat.S_ISLNK(member.external_attr >> 16):
-            raise ArchiveError(f"the archive holds a link ({member.filename}); links are refused")
+            raise ArchiveError(
+                _("the archive holds a link ({name}); links are refused").format(name=member.filename)
+            )
         destination = (root / member.filename).resolve()
         if member.filename.startswith(("/", "\\")) or not destination.is_relative_to(root):
-            raise ArchiveError(f"unsafe path in the archive: {member.filename!r} would land outside the folder")
+            raise ArchiveError(
+                _("unsafe path in the archive: {name!r} would land outside the folder").format(name=member.filename)
+            )
 
 
 def _extract_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, root: Path, cap: int) -> int:
@@ -88,6 +99,6 @@ def _extract_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, root: Pat
         while chunk := source.read(1 << 20):
             written += len(chunk)
             if written > cap:
-                raise ArchiveError("the archive unpacks to more than the size limit")
+                raise ArchiveError(_("the archive unpacks to more than the size limit"))
             sink.write(chunk)
     return written

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
+from cnnviz.i18n import N_, _
 
 if TYPE_CHECKING:
     import keras
@@ -31,15 +32,15 @@ if TYPE_CHECKING:
 BRIGHTNESS_LAYER = "RandomBrightnessScale"  # the one layer here, not in keras.layers
 FILL_MODES = ("nearest", "reflect", "constant", "wrap")
 TRANSFORM_LABELS = {  # key: what the preview calls it
-    "rotation": "rotation",
-    "width_shift": "width shift",
-    "height_shift": "height shift",
-    "shear": "shear",
-    "zoom": "zoom",
-    "horizontal_flip": "horizontal flip",
-    "vertical_flip": "vertical flip",
-    "brightness": "brightness",
-    "contrast": "contrast",
+    "rotation": N_("rotation"),
+    "width_shift": N_("width shift"),
+    "height_shift": N_("height shift"),
+    "shear": N_("shear"),
+    "zoom": N_("zoom"),
+    "horizontal_flip": N_("horizontal flip"),
+    "vertical_flip": N_("vertical flip"),
+    "brightness": N_("brightness"),
+    "contrast": N_("contrast"),
 }
 TRANSFORMS = tuple(TRANSFORM_LABELS)
 
@@ -75,7 +76,9 @@ class AugmentConfig:
         """The inverse of to_dict; missing keys take their defaults, unknown keys are refused."""
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
-            raise ValueError(f"unknown augmentation option(s): {', '.join(sorted(unknown))}")
+            raise ValueError(
+                _("unknown augmentation option(s): {names}").format(names=", ".join(sorted(unknown)))
+            )
         return cls(**data)
 
     @property
@@ -88,17 +91,17 @@ def _problems(config: AugmentConfig) -> list[str]:
     """Plain-language reasons a config cannot be built (empty when it is fine)."""
     problems = []
     if not 0 <= config.rotation_degrees <= 180:
-        problems.append("rotation must be between 0 and 180 degrees")
+        problems.append(_("rotation must be between 0 and 180 degrees"))
     for name in ("width_shift", "height_shift", "shear", "contrast"):
         if not 0 <= getattr(config, name) <= 1:
-            problems.append(f"{name.replace('_', ' ')} must be between 0 and 1")
+            problems.append(_("{option} must be between 0 and 1").format(option=_(TRANSFORM_LABELS[name])))
     if not 0 <= config.zoom < 1:
-        problems.append("zoom must be at least 0 and below 1")
+        problems.append(_("zoom must be at least 0 and below 1"))
     low, high = config.brightness if len(config.brightness) == 2 else (-1.0, -1.0)
     if not 0 <= low <= high:
-        problems.append("brightness must be a (low, high) range with 0 <= low <= high")
+        problems.append(_("brightness must be a (low, high) range with 0 <= low <= high"))
     if config.fill_mode not in FILL_MODES:
-        problems.append(f"fill mode must be one of {', '.join(FILL_MODES)}")
+        problems.append(_("fill mode must be one of {modes}").format(modes=", ".join(FILL_MODES)))
     return problems
 
 
@@ -116,7 +119,7 @@ PRESETS: dict[str, AugmentConfig] = {
     "weather": AugmentConfig(rotation_degrees=20, brightness=(0.5, 1.5), **_SEED_GEOMETRY),
     "dlwp": AugmentConfig(rotation_degrees=40, **_SEED_GEOMETRY),
 }
-PRESET_LABELS = {"none": "none", "weather": "weather", "dlwp": "Deep Learning with Python"}
+PRESET_LABELS = {"none": N_("none"), "weather": N_("weather"), "dlwp": N_("Deep Learning with Python")}
 
 
 class _Code(float):
@@ -165,7 +168,7 @@ def to_code(config: AugmentConfig) -> str:
         for name, kwargs in specs
     ]
     header = ["import keras"]
-    if any(name == BRIGHTNESS_LAYER for name, _ in specs):
+    if any(name == BRIGHTNESS_LAYER for name, _kwargs in specs):
         header.append(f"from cnnviz.data.augmentation import {BRIGHTNESS_LAYER}  # like brightness_range")
     body = "\n".join(lines) if lines else "    keras.layers.Identity(),  # all transforms off"
     return "\n".join(header) + "\n\naugment = keras.Sequential([\n" + body + "\n])\n"
@@ -202,7 +205,7 @@ def __getattr__(name: str) -> Any:
     """``from cnnviz.data.augmentation import RandomBrightnessScale`` imports Keras only then."""
     if name == BRIGHTNESS_LAYER:
         return _brightness_scale_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(_("module {module!r} has no attribute {name!r}").format(module=__name__, name=name))
 
 
 def _make_layer(name: str, kwargs: dict[str, Any], seed: int | None) -> keras.Layer:
@@ -270,12 +273,12 @@ def _strip_values(name: str, config: AugmentConfig, count: int) -> list[float]:
 
 def _strip_label(name: str, value: float) -> str:
     if name.endswith("_flip"):
-        return "flipped" if value else "as is"
+        return _("flipped") if value else _("as is")
     if name in ("brightness", "contrast"):
         return f"×{value:.3g}"
     if not value:
         return "0"
-    unit = {"rotation": "°", "zoom": f" ({'out' if value > 0 else 'in'})"}.get(name, "")
+    unit = {"rotation": "°", "zoom": " " + (_("(out)") if value > 0 else _("(in)"))}.get(name, "")
     return f"{value:+.3g}{unit}"
 
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cnnviz.i18n import _
+
 if TYPE_CHECKING:
     from cnnviz.data.registry import DatasetSpec
 
@@ -61,7 +63,7 @@ class Dataset:
         if not self.display_names:
             object.__setattr__(self, "display_names", list(self.class_names))
         if len(self.display_names) != len(self.class_names):
-            raise ValueError("display_names must have one entry per class")
+            raise ValueError(_("display_names must have one entry per class"))
 
     @property
     def num_classes(self) -> int:
@@ -77,7 +79,9 @@ class Dataset:
 
     def split(self, name: str) -> Split:
         if name not in SPLIT_NAMES:
-            raise KeyError(f"unknown split {name!r}; expected one of {SPLIT_NAMES}")
+            raise KeyError(
+                _("unknown split {name!r}; expected one of {names}").format(name=name, names=SPLIT_NAMES)
+            )
         return getattr(self, name)
 
     def splits(self) -> dict[str, Split]:

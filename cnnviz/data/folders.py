@@ -12,6 +12,7 @@ import numpy as np
 
 from cnnviz.data.dataset import SkippedFile
 from cnnviz.data.images import ImageError, is_image_file, load_image_array
+from cnnviz.i18n import _
 
 SPLIT_FOLDER_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
 IGNORED_NAMES = {"__MACOSX", ".DS_Store", "Thumbs.db"}
@@ -47,7 +48,9 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
                 p for p in child.rglob("*") if p.is_file() and is_image_file(p) and not _hidden(p, child)
             )
     if len(classes) < 2:
-        raise FolderError(f"{root} needs at least 2 class subfolders; found {len(classes)}")
+        raise FolderError(
+            _("{root} needs at least 2 class subfolders; found {count}").format(root=root, count=len(classes))
+        )
     return classes
 
 
@@ -74,14 +77,14 @@ def keyword_of(file_name: str, keywords: list[str]) -> str | None:
 def flat_folder_files(root: Path, keywords: list[str]) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
     """Image files of a flat folder grouped by the keyword in their names."""
     if not keywords:
-        raise FolderError("give at least two class keywords for a flat folder")
+        raise FolderError(_("give at least two class keywords for a flat folder"))
     grouped: dict[str, list[Path]] = {k: [] for k in keywords}
     unmatched = []
     for path in visible_children(root):
         if path.is_file() and is_image_file(path):
             keyword = keyword_of(path.name, keywords)
             if keyword is None:
-                unmatched.append(SkippedFile(str(path), "no class keyword in its name"))
+                unmatched.append(SkippedFile(str(path), _("no class keyword in its name")))
             else:
                 grouped[keyword].append(path)
     return grouped, unmatched
@@ -106,11 +109,11 @@ def decode_classes(
 def check_classes(class_names: list[str], labels: np.ndarray) -> None:
     """Refuse fewer than two classes, or a class left without any image."""
     if len(class_names) < 2:
-        raise FolderError(f"a dataset needs at least 2 classes; found {len(class_names)}")
+        raise FolderError(_("a dataset needs at least 2 classes; found {count}").format(count=len(class_names)))
     counts = np.bincount(labels, minlength=len(class_names))
     empty = [name for name, count in zip(class_names, counts) if count == 0]
     if empty:
-        raise FolderError(f"these classes have no usable images: {', '.join(empty)}")
+        raise FolderError(_("these classes have no usable images: {names}").format(names=", ".join(empty)))
 
 
 def _try_decode(path: Path, image_size: int, color_mode: str) -> np.ndarray | str:
@@ -119,7 +122,7 @@ def _try_decode(path: Path, image_size: int, color_mode: str) -> np.ndarray | st
     except ImageError as error:
         return str(error)
     except OSError as error:
-        return f"cannot be read ({error})"
+        return _("cannot be read ({error})").format(error=error)
 
 
 def _hidden(path: Path, top: Path) -> bool:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnviz.i18n import _
+
 KERAS_DATASETS = {
     "mnist": ("MNIST", [str(d) for d in range(10)], "mnist.npz"),
     "fashion_mnist": (
@@ -57,15 +59,17 @@ def _download(source: str):
         "fashion_mnist": keras.datasets.fashion_mnist.load_data,
         "cifar10": keras.datasets.cifar10.load_data,
     }
-    title, _, files = KERAS_DATASETS[source]
+    title, _class_names, files = KERAS_DATASETS[source]
     try:
         return loaders[source]()
     except Exception as error:  # Keras raises several error types for a failed download
         raise DownloadFailed(
-            f"{title} could not be downloaded ({type(error).__name__}: {error}). "
-            f"This machine may have no internet access. To use {title} offline, put "
-            f"{files} into {keras_cache_dir()} and try again, or pick another dataset "
-            "(Shapes works offline)."
+            _(
+                "{title} could not be downloaded ({kind}: {error}). "
+                "This machine may have no internet access. To use {title} offline, put "
+                "{files} into {folder} and try again, or pick another dataset "
+                "(Shapes works offline)."
+            ).format(title=title, kind=type(error).__name__, error=error, files=files, folder=keras_cache_dir())
         ) from error
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnviz.data.class_names import english_name
 from cnnviz.data.archive import ArchiveError, content_hash, dataset_root, safe_extract
 from cnnviz.data.dataset import Dataset, SkippedFile, Split
 from cnnviz.data.folders import (
@@ -26,12 +27,7 @@ from cnnviz.data.images import is_image_file
 from cnnviz.data.keras_datasets import KERAS_DATASETS, DownloadFailed, load_keras_dataset
 from cnnviz.data.shapes import SHAPE_CLASSES, generate_shapes
 from cnnviz.data.split import DEFAULT_RATIOS, stratified_split
-
-ENGLISH_NAMES = {  # Animals-10 ships with Italian folder names
-    "cane": "dog", "cavallo": "horse", "elefante": "elephant", "farfalla": "butterfly",
-    "gallina": "chicken", "gatto": "cat", "mucca": "cow", "pecora": "sheep",
-    "ragno": "spider", "scoiattolo": "squirrel",
-}  # fmt: skip
+from cnnviz.i18n import N_, _
 
 
 class DatasetUnavailable(RuntimeError):
@@ -146,7 +142,7 @@ def _idx_class_names(path: Path, y: np.ndarray) -> list[str] | None:
 def _load_folder(spec: DatasetSpec, root: Path | None = None) -> Dataset:
     root = root or Path(spec.path)
     if not root.is_dir():
-        raise FolderError(f"folder not found: {root}")
+        raise FolderError(_("folder not found: {path}").format(path=root))
     splits = find_split_folders(root)
     if splits:
         return _load_split_folders(spec, root, splits)
@@ -164,7 +160,9 @@ def _load_split_folders(spec: DatasetSpec, root: Path, folders: dict[str, Path])
         files = class_folders(folder)
         extra = sorted(set(files) - set(class_names))
         if extra:
-            raise FolderError(f"{folder.name}/ has classes that train/ lacks: {', '.join(extra)}")
+            raise FolderError(
+                _("{folder}/ has classes that train/ lacks: {names}").format(folder=folder.name, names=", ".join(extra))
+            )
         x, y, bad = decode_classes({n: files.get(n, []) for n in class_names}, spec.image_size, spec.color_mode)
         parts[split], skipped = Split(x, y), skipped + bad
     parts = _fill_missing_splits(parts, spec)
@@ -190,7 +188,7 @@ def _fill_missing_splits(parts: dict[str, Split], spec: DatasetSpec) -> dict[str
 def _load_flat_folder(spec: DatasetSpec, root: Path | None = None) -> Dataset:
     root = root or Path(spec.path)
     if not root.is_dir():
-        raise FolderError(f"folder not found: {root}")
+        raise FolderError(_("folder not found: {path}").format(path=root))
     keywords = list(spec.keywords) or suggest_flat_keywords(root)
     files, unmatched = flat_folder_files(root, keywords)
     x, y, skipped = decode_classes(files, spec.image_size, spec.color_mode)
@@ -208,7 +206,7 @@ def suggest_flat_keywords(root: Path) -> list[str]:
 def _load_zip(spec: DatasetSpec) -> Dataset:
     archive = Path(spec.path)
     if not archive.is_file():
-        raise ArchiveError(f"archive not found: {archive}")
+        raise ArchiveError(_("archive not found: {path}").format(path=archive))
     target = cache_dir() / "extracted" / archive.stem
     root = dataset_root(target) if target.is_dir() else safe_extract(archive, target)
     if any(child.is_dir() for child in visible_children(root)):
@@ -221,15 +219,15 @@ def _light(x: np.ndarray) -> bool:
 
 
 SOURCES: dict[str, tuple[str, Callable[[DatasetSpec], Dataset]]] = {
-    "shapes": ("Shapes (generated offline)", _load_shapes),
-    "mnist": ("MNIST (Keras download)", _load_keras),
-    "fashion_mnist": ("Fashion-MNIST (Keras download)", _load_keras),
-    "cifar10": ("CIFAR-10 (Keras download)", _load_keras),
-    "folder": ("A folder of class subfolders (or train/val/test)", _load_folder),
-    "flat_folder": ("A flat folder, classes from file names", _load_flat_folder),
-    "zip": ("A zip upload of either kind of folder", _load_zip),
-    "idx": ("MNIST-style IDX files", _load_array_file),
-    "npz": ("A NumPy .npz with x and y", _load_array_file),
+    "shapes": (N_("Shapes (generated offline)"), _load_shapes),
+    "mnist": (N_("MNIST (Keras download)"), _load_keras),
+    "fashion_mnist": (N_("Fashion-MNIST (Keras download)"), _load_keras),
+    "cifar10": (N_("CIFAR-10 (Keras download)"), _load_keras),
+    "folder": (N_("A folder of class subfolders (or train/val/test)"), _load_folder),
+    "flat_folder": (N_("A flat folder, classes from file names"), _load_flat_folder),
+    "zip": (N_("A zip upload of either kind of folder"), _load_zip),
+    "idx": (N_("MNIST-style IDX files"), _load_array_file),
+    "npz": (N_("A NumPy .npz with x and y"), _load_array_file),
 }
 LOAD_ERRORS = (DownloadFailed, FormatError, FolderError, ArchiveError, OSError)
 
@@ -241,12 +239,14 @@ def list_datasets() -> list[str]:
 def load_dataset(spec: DatasetSpec) -> Dataset:
     """Load any registered source; raises DatasetUnavailable with a user-facing message."""
     if spec.source not in SOURCES:
-        raise DatasetUnavailable(f"Unknown dataset {spec.source!r}. Choose one of: {', '.join(SOURCES)}.")
+        raise DatasetUnavailable(
+            _("Unknown dataset {name!r}. Choose one of: {names}.").format(name=spec.source, names=", ".join(SOURCES))
+        )
     try:
         dataset = SOURCES[spec.source][1](spec)
     except LOAD_ERRORS as error:
         raise DatasetUnavailable(str(error)) from error
-    english = [ENGLISH_NAMES.get(name.lower(), name) for name in dataset.class_names]
+    english = [english_name(name) for name in dataset.class_names]
     return replace(dataset, display_names=english, spec=spec)
 
 
@@ -256,7 +256,11 @@ def spec_from_name_or_path(value: str, image_size: int = 64, **options) -> Datas
         return DatasetSpec(source=value, image_size=image_size, **options)
     path = Path(value).expanduser()
     if not path.exists():
-        raise DatasetUnavailable(f"{value!r} is neither a dataset name ({', '.join(SOURCES)}) nor an existing path")
+        raise DatasetUnavailable(
+            _("{value!r} is neither a dataset name ({names}) nor an existing path").format(
+                value=value, names=", ".join(SOURCES)
+            )
+        )
     if path.suffix.lower() in (".zip", ".npz"):
         return DatasetSpec(source=path.suffix.lower()[1:], path=str(path), image_size=image_size, **options)
     is_idx = "idx" in path.name or (path.is_dir() and any("idx3" in p.name for p in path.iterdir()))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from cnnviz.i18n import _
+
 SHAPE_CLASSES = ("circle", "square", "triangle", "star")
 MIN_SIZE, MAX_SIZE = 32, 128
 
@@ -18,7 +20,7 @@ def generate_shapes(
     rotation and contrasting colour, and Gaussian noise. The same seed gives the same data.
     """
     if not MIN_SIZE <= image_size <= MAX_SIZE:
-        raise ValueError(f"image_size must be between {MIN_SIZE} and {MAX_SIZE}")
+        raise ValueError(_("image_size must be between {low} and {high}").format(low=MIN_SIZE, high=MAX_SIZE))
     rng = np.random.default_rng(seed)
     labels = np.arange(count) % len(SHAPE_CLASSES)
     rng.shuffle(labels)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnviz.i18n import _
+
 DEFAULT_RATIOS = (0.70, 0.15, 0.15)
 
 
@@ -16,7 +18,7 @@ def stratified_split(
     """
     weights = np.asarray(ratios, dtype=np.float64)
     if weights.shape != (3,) or (weights < 0).any() or weights.sum() <= 0:
-        raise ValueError("ratios must be three non-negative numbers with a positive sum")
+        raise ValueError(_("ratios must be three non-negative numbers with a positive sum"))
     weights = weights / weights.sum()
     rng = np.random.default_rng(seed)
     parts: list[list[np.ndarray]] = [[], [], []]

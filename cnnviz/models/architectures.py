@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.i18n import N_, _
 from cnnviz.models.heads import classifier, dense_stack
 from cnnviz.models.transfer import build_transfer
 
@@ -30,7 +31,7 @@ class Architecture:
     """A registry entry: what it is, the shape its seed used, and how to build it."""
 
     name: str
-    description: str
+    description: str  # English, N_-marked; shown through _()
     input_shape: Shape
     num_classes: int
     builder: Callable[..., keras.Model]
@@ -40,11 +41,10 @@ class Architecture:
 ARCHITECTURES: dict[str, Architecture] = {}
 
 
-def _register(family: str, input_shape: Shape, num_classes: int):
-    """Add a builder to ARCHITECTURES under its function name; its docstring describes it."""
+def _register(family: str, input_shape: Shape, num_classes: int, description: str):
+    """Add a builder to ARCHITECTURES under its function name; ``description`` (N_-marked) says what it is."""
 
     def add(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
-        description = (builder.__doc__ or "").strip().splitlines()[0]
         entry = Architecture(builder.__name__, description, input_shape, num_classes, builder, family)
         ARCHITECTURES[entry.name] = entry
         return builder
@@ -66,8 +66,10 @@ def _conv(x, filters: int, kernel: int, name: str, *, padding: str = "same", **k
     if padding == "valid" and min(_spatial(x)) < kernel:
         height, width = _spatial(x)
         raise InputTooSmall(
-            f"the feature map before layer {name!r} is only {height}x{width}, smaller than "
-            f"its {kernel}x{kernel} kernel"
+            _(
+                "the feature map before layer {name!r} is only {height}x{width}, smaller than "
+                "its {kernel}x{kernel} kernel"
+            ).format(name=name, height=height, width=width, kernel=kernel)
         )
     kwargs.setdefault("activation", "relu")
     return layers.Conv2D(filters, kernel, padding=padding, name=name, **kwargs)(x)
@@ -96,6 +98,8 @@ def _input(input_shape: Shape):
 
 # ---------------------------------------------------------------- custom and simple
 
+OPTION_NAMES = {"blocks": N_("blocks"), "filters": N_("filters"), "kernel_size": N_("kernel size"),
+                "dense_units": N_("dense units")}  # fmt: skip
 CUSTOM_LIMITS = {"blocks": (1, 5), "filters": (1, 512), "kernel_size": (1, 11), "dense_units": (0, 4096)}
 MAX_LAST_FILTERS = 1024
 
@@ -104,23 +108,30 @@ def validate_custom(input_shape: Shape, options: dict[str, Any]) -> None:
     """Raise ValueError with a user-facing message when the custom options cannot work."""
     for key, (low, high) in CUSTOM_LIMITS.items():
         if not low <= int(options[key]) <= high:
-            raise ValueError(f"{key.replace('_', ' ')} must be between {low} and {high}.")
+            option = _(OPTION_NAMES[key])
+            raise ValueError(
+                _("{option} must be between {low} and {high}.").format(option=option, low=low, high=high)
+            )
     if options["kernel_size"] % 2 == 0:
-        raise ValueError("kernel size must be odd (1, 3, 5, ...), so the output stays centred.")
+        raise ValueError(_("kernel size must be odd (1, 3, 5, ...), so the output stays centred."))
     if options["pooling"] not in ("max", "avg"):
-        raise ValueError("pooling must be 'max' or 'avg'.")
+        raise ValueError(_("pooling must be 'max' or 'avg'."))
     if options["filter_growth"] not in ("double", "constant"):
-        raise ValueError("filter growth must be 'double' or 'constant'.")
+        raise ValueError(_("filter growth must be 'double' or 'constant'."))
     if not 0.0 <= float(options["dropout"]) < 1.0:
-        raise ValueError("dropout must be at least 0 and below 1.")
+        raise ValueError(_("dropout must be at least 0 and below 1."))
     if _block_filters(options)[-1] > MAX_LAST_FILTERS:
-        raise ValueError(f"the last block would get over {MAX_LAST_FILTERS} filters; use fewer.")
+        raise ValueError(
+            _("the last block would get over {limit} filters; use fewer.").format(limit=MAX_LAST_FILTERS)
+        )
     smallest = min(input_shape[:2])
     if smallest >> options["blocks"] < 1:
         most = smallest.bit_length() - 1
         raise InputTooSmall(
-            f"{input_shape[0]}x{input_shape[1]} images are too small for {options['blocks']} pooling "
-            f"blocks: each block halves the size, so use at most {most} blocks or bigger images."
+            _(
+                "{height}x{width} images are too small for {blocks} pooling blocks: each block halves the size, "
+                "so use at most {most} blocks or bigger images."
+            ).format(height=input_shape[0], width=input_shape[1], blocks=options["blocks"], most=most)
         )
 
 
@@ -136,18 +147,22 @@ SIMPLE_OPTIONS: dict[str, Any] = {
 SIMPLE_MAX_BLOCKS = 5
 
 
-@_register("simple", (64, 64, 3), 4)
+@_register(
+    "simple", (64, 64, 3), 4,
+    N_("The small, fast default: Conv + BatchNorm blocks (16, 32, 64... filters), GAP, Dense 64."),
+)
 def simple(input_shape: Shape, num_classes: int) -> keras.Model:
-    """The small, fast default: Conv + BatchNorm blocks (16, 32, 64... filters), GAP, Dense 64.
-
-    It uses 5 blocks (16 to 256 filters), fewer when the images are too small for 5 halvings
+    """It uses 5 blocks (16 to 256 filters), fewer when the images are too small for 5 halvings
     (4 blocks for 28x28), so it builds for any dataset.
     """
     blocks = min(SIMPLE_MAX_BLOCKS, max(1, min(input_shape[:2]).bit_length() - 1))
     return _conv_blocks(input_shape, num_classes, {**SIMPLE_OPTIONS, "blocks": blocks}, "simple")
 
 
-@_register("custom", (64, 64, 3), 4)
+@_register(
+    "custom", (64, 64, 3), 4,
+    N_("Build your own: 1-5 blocks of Conv (+ BatchNorm) + ReLU + 2x2 pooling, then Dense layers."),
+)
 def custom(
     input_shape: Shape,
     num_classes: int,
@@ -162,7 +177,6 @@ def custom(
     dense_units: int = 64,
     global_pooling: bool = False,
 ) -> keras.Model:
-    """Build your own: 1-5 blocks of Conv (+ BatchNorm) + ReLU + 2x2 pooling, then Dense layers."""
     options = dict(locals())
     del options["input_shape"], options["num_classes"]
     return _conv_blocks(input_shape, num_classes, options, "custom")
@@ -191,9 +205,11 @@ def _conv_blocks(input_shape: Shape, num_classes: int, options: dict[str, Any], 
 # ---------------------------------------------------------------- the seed reports' models
 
 
-@_register("seed", (150, 150, 3), 10)
+@_register(
+    "seed", (150, 150, 3), 10,
+    N_("Animals-10 report: five Conv(3x3) -> MaxPool -> BatchNorm blocks, 256 down to 16 filters."),
+)
 def animals10(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Animals-10 report: five Conv(3x3) -> MaxPool -> BatchNorm blocks, 256 down to 16 filters."""
     from keras import layers
 
     inputs = x = _input(input_shape)
@@ -231,24 +247,30 @@ def _plain_convnet(
     return _finish(inputs, classifier(dense_stack(x, dense), num_classes), name)
 
 
-@_register("seed", (250, 250, 3), 4)
+@_register(
+    "seed", (250, 250, 3), 4,
+    N_("Weather report, small: Conv 32 (5x5) / 64 / 64, Flatten, Dense 64 (holds most weights)."),
+)
 def weather_small(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Weather report, small: Conv 32 (5x5) / 64 / 64, Flatten, Dense 64 (holds most weights)."""
     convs = [(32, 5, "same", True), (64, 3, "same", True), (64, 3, "valid", False)]
     return _plain_convnet(input_shape, num_classes, "weather_small", convs, [64])
 
 
-@_register("seed", (250, 250, 3), 4)
+@_register(
+    "seed", (250, 250, 3), 4,
+    N_("Weather report, deep: Conv 32 (5x5) to 512, each pooled, Conv 512, Dense 512/256/128."),
+)
 def weather_deep(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Weather report, deep: Conv 32 (5x5) to 512, each pooled, Conv 512, Dense 512/256/128."""
     convs = [(32, 5, "same", True)] + [(filters, 3, "same", True) for filters in (64, 128, 256, 512)]
     convs.append((512, 3, "valid", False))
     return _plain_convnet(input_shape, num_classes, "weather_deep", convs, [512, 256, 128])
 
 
-@_register("seed", (250, 250, 3), 4)
+@_register(
+    "seed", (250, 250, 3), 4,
+    N_("Weather report, BatchNorm: Conv+BN+ReLU pairs at 32-256 filters, GAP, Dense 512/128."),
+)
 def weather_bn(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Weather report, BatchNorm: Conv+BN+ReLU pairs at 32-256 filters, GAP, Dense 512/128."""
     from keras import layers
 
     inputs = x = _input(input_shape)
@@ -264,30 +286,38 @@ def weather_bn(input_shape: Shape, num_classes: int) -> keras.Model:
     return _finish(inputs, classifier(x, num_classes), "weather_bn")
 
 
-@_register("seed", (28, 28, 1), 10)
+@_register(
+    "seed", (28, 28, 1), 10,
+    N_("Deep Learning with Python MNIST convnet: Conv 32/64/64 (3x3 valid), Dense 64."),
+)
 def mnist_dlwp(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Deep Learning with Python MNIST convnet: Conv 32/64/64 (3x3 valid), Dense 64."""
     convs = [(32, 3, "valid", True), (64, 3, "valid", True), (64, 3, "valid", False)]
     return _plain_convnet(input_shape, num_classes, "mnist_dlwp", convs, [64])
 
 
-@_register("seed", (28, 28, 1), 10)
+@_register(
+    "seed", (28, 28, 1), 10,
+    N_("CNN basics MNIST: Conv 16 and Conv 32 (5x5 same), each pooled, Dense 128."),
+)
 def mnist_basic(input_shape: Shape, num_classes: int) -> keras.Model:
-    """CNN basics MNIST: Conv 16 and Conv 32 (5x5 same), each pooled, Dense 128."""
     convs = [(16, 5, "same", True), (32, 5, "same", True)]
     return _plain_convnet(input_shape, num_classes, "mnist_basic", convs, [128])
 
 
-@_register("seed", (150, 150, 3), 1)
+@_register(
+    "seed", (150, 150, 3), 1,
+    N_("Deep Learning with Python cats vs dogs: Conv/MaxPool 32/64/128/128, Dropout, Dense 512."),
+)
 def cats_dogs(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Deep Learning with Python cats vs dogs: Conv/MaxPool 32/64/128/128, Dropout, Dense 512."""
     convs = [(filters, 3, "valid", True) for filters in (32, 64, 128, 128)]
     return _plain_convnet(input_shape, num_classes, "cats_dogs", convs, [512], dropout=0.5)
 
 
-@_register("seed", (28, 28, 1), 10)
+@_register(
+    "seed", (28, 28, 1), 10,
+    N_("Fashion-MNIST report: Conv 64/64/128/256 (last valid), Dense 512/256 with Dropout 0.5."),
+)
 def fashion(input_shape: Shape, num_classes: int, *, batch_norm: bool = False) -> keras.Model:
-    """Fashion-MNIST report: Conv 64/64/128/256 (last valid), Dense 512/256 with Dropout 0.5."""
     from keras import layers
 
     init = {"kernel_initializer": "he_uniform"} if batch_norm else {}
@@ -307,24 +337,30 @@ def fashion(input_shape: Shape, num_classes: int, *, batch_norm: bool = False) -
     return _finish(inputs, classifier(x, num_classes), "fashion_bn" if batch_norm else "fashion")
 
 
-@_register("seed", (28, 28, 1), 10)
+@_register(
+    "seed", (28, 28, 1), 10,
+    N_("Fashion-MNIST variant: He-uniform init, BatchNorm after each conv, Dropout after pools."),
+)
 def fashion_bn(input_shape: Shape, num_classes: int) -> keras.Model:
-    """Fashion-MNIST variant: He-uniform init, BatchNorm after each conv, Dropout after pools."""
     return fashion(input_shape, num_classes, batch_norm=True)
 
 
 # ---------------------------------------------------------------- transfer learning
 
 
-@_register("transfer", (224, 224, 3), 10)
+@_register(
+    "transfer", (224, 224, 3), 10,
+    N_("Transfer learning from MobileNetV2 (ImageNet weights) with a new Dense 256 head."),
+)
 def mobilenetv2(input_shape: Shape, num_classes: int, **options: Any) -> keras.Model:
-    """Transfer learning from MobileNetV2 (ImageNet weights) with a new Dense 256 head."""
     return build_transfer("mobilenetv2", input_shape, num_classes, **options)
 
 
-@_register("transfer", (224, 224, 3), 10)
+@_register(
+    "transfer", (224, 224, 3), 10,
+    N_("Transfer learning from VGG16 (ImageNet weights) with a new Dense 256 head."),
+)
 def vgg16(input_shape: Shape, num_classes: int, **options: Any) -> keras.Model:
-    """Transfer learning from VGG16 (ImageNet weights) with a new Dense 256 head."""
     return build_transfer("vgg16", input_shape, num_classes, **options)
 
 
@@ -338,13 +374,22 @@ def list_architectures() -> list[str]:
 def build_model(name: str, input_shape: Shape, num_classes: int, **options: Any) -> keras.Model:
     """A fresh, uncompiled model; ValueError (with a user-facing message) for bad choices."""
     if name not in ARCHITECTURES:
-        raise ValueError(f"Unknown architecture {name!r}. Choose one of: {', '.join(ARCHITECTURES)}.")
+        raise ValueError(
+            _("Unknown architecture {name!r}. Choose one of: {names}.").format(
+                name=name, names=", ".join(ARCHITECTURES)
+            )
+        )
     entry = ARCHITECTURES[name]
     try:
         return entry.builder(tuple(int(d) for d in input_shape), int(num_classes), **options)
     except InputTooSmall as error:
         height, width = entry.input_shape[:2]
         raise InputTooSmall(
-            f"{name} cannot take {input_shape[0]}x{input_shape[1]} images: {error}. "
-            f"It was designed for {height}x{width}; pick bigger images or another architecture."
+            _(
+                "{name} cannot take {height}x{width} images: {error}. It was designed for "
+                "{seed_height}x{seed_width}; pick bigger images or another architecture."
+            ).format(
+                name=name, height=input_shape[0], width=input_shape[1], error=error, seed_height=height,
+                seed_width=width,
+            )
         ) from error

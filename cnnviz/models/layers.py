@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.i18n import _
+
 if TYPE_CHECKING:
     import keras
 
@@ -75,9 +77,11 @@ def input_shape(model: keras.Model) -> tuple[int, int, int]:
     try:
         shape = tuple(model.inputs[0].shape[1:])
     except (AttributeError, IndexError, ValueError) as error:
-        raise ValueError("The model has not been built yet, so its input size is unknown.") from error
+        raise ValueError(_("The model has not been built yet, so its input size is unknown.")) from error
     if len(shape) != 3 or None in shape:
-        raise ValueError(f"Expected an image model with input (height, width, channels), got {shape}.")
+        raise ValueError(
+            _("Expected an image model with input (height, width, channels), got {shape}.").format(shape=shape)
+        )
     return shape  # type: ignore[return-value]
 
 
@@ -161,10 +165,10 @@ def last_conv_layer(model: keras.Model) -> str:
     """The name of the last convolutional layer; raises NoConvLayerError if there is none."""
     convs = conv_layers(model)
     if not convs:
-        raise NoConvLayerError(
+        raise NoConvLayerError(_(
             "This model has no convolutional layer, so there are no feature maps to look at. "
             "Pick a model with Conv2D layers."
-        )
+        ))
     return convs[-1].name
 
 
@@ -176,7 +180,7 @@ def feature_model(model: keras.Model, names: tuple[str, ...]) -> keras.Model:
         record = trace(model)
         missing = [name for name in names if name not in record.outputs]
         if missing:
-            raise KeyError(f"No layer named {', '.join(missing)} in this model.")
+            raise KeyError(_("No layer named {names} in this model.").format(names=", ".join(missing)))
         return keras.Model(record.input, [record.outputs[name] for name in names])
 
     return cached(model, ("features", names), build)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cnnviz.i18n import _
 from cnnviz.models.heads import classifier, dense_stack
 
 if TYPE_CHECKING:
@@ -76,9 +77,9 @@ def build_transfer(
 
     base_spec = BASES[base_name]
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}.")
+        raise ValueError(_("mode must be one of {modes}.").format(modes=", ".join(MODES)))
     if weights not in ("imagenet", None):
-        raise ValueError("weights must be 'imagenet' or None (random initialisation).")
+        raise ValueError(_("weights must be 'imagenet' or None (random initialisation)."))
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = _preprocess(_to_rgb_min_size(inputs), base_name)
     base = getattr(keras.applications, base_spec.application)(include_top=False, weights=None, input_tensor=x)
@@ -100,7 +101,9 @@ def _to_rgb_min_size(x):
     if x.shape[-1] == 1:
         x = layers.Concatenate(name="gray_to_rgb")([x, x, x])
     elif x.shape[-1] != 3:
-        raise ValueError(f"transfer models take 1 or 3 channels, not {x.shape[-1]}.")
+        raise ValueError(
+            _("transfer models take 1 or 3 channels, not {channels}.").format(channels=x.shape[-1])
+        )
     height, width = int(x.shape[1]), int(x.shape[2])
     if min(height, width) < MIN_SIZE:
         x = layers.Resizing(max(height, MIN_SIZE), max(width, MIN_SIZE), name="upsize")(x)
@@ -127,9 +130,11 @@ def _load_imagenet(base: keras.Model, spec: Base) -> None:
         )
     except Exception as error:  # Keras raises a bare Exception when the download fails
         raise WeightsUnavailable(
-            f"Could not get the ImageNet weights for {spec.label} ({error}). Without network access, "
-            f"put the weight file in the Keras cache folder {keras_weights_dir()} "
-            "($KERAS_HOME/models, default ~/.keras/models), or choose random initialisation."
+            _(
+                "Could not get the ImageNet weights for {model} ({error}). Without network access, "
+                "put the weight file in the Keras cache folder {folder} "
+                "($KERAS_HOME/models, default ~/.keras/models), or choose random initialisation."
+            ).format(model=spec.label, error=error, folder=keras_weights_dir())
         ) from error
     for layer in reference.layers:
         if layer.weights:
@@ -145,7 +150,9 @@ def _set_trainable(base: keras.Model, mode: str, fine_tune_from: str) -> None:
     names = [layer.name for layer in base.layers]
     if mode == "fine_tune" and fine_tune_from not in names:
         convs = [layer.name for layer in base.layers if "conv" in layer.name.lower()]
-        raise ValueError(f"no layer {fine_tune_from!r} in the base; try one of: {', '.join(convs[-6:])}.")
+        raise ValueError(
+            _("no layer {name!r} in the base; try one of: {names}.").format(name=fine_tune_from, names=", ".join(convs[-6:]))
+        )
     first = names.index(fine_tune_from) if mode == "fine_tune" else len(names)
     for index, layer in enumerate(base.layers):
         layer.trainable = index >= first

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.pipeline import PIXEL_SCALE
 from cnnviz.data.registry import DatasetSpec
+from cnnviz.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from cnnviz.data.dataset import Dataset
@@ -30,12 +31,12 @@ MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 UNTRAINED, UPLOADED = "untrained", "uploaded"
 COMPLETED, EARLY_STOPPED, STOPPED, DIVERGED = "completed", "early_stopped", "stopped", "diverged"
 FAILED, INTERRUPTED = "failed", "interrupted"  # the training process died; saved from its checkpoint
-STATUS_LABELS = {  # key: how lists and the sidebar show it
-    UNTRAINED: "untrained", UPLOADED: "uploaded", COMPLETED: "completed",
-    EARLY_STOPPED: "early stopped", STOPPED: "stopped", DIVERGED: "diverged",
-    FAILED: "failed", INTERRUPTED: "interrupted",
+STATUS_LABELS = {  # key: how lists and the sidebar show it (through _())
+    UNTRAINED: N_("untrained"), UPLOADED: N_("uploaded"), COMPLETED: N_("completed"),
+    EARLY_STOPPED: N_("early stopped"), STOPPED: N_("stopped"), DIVERGED: N_("diverged"),
+    FAILED: N_("failed"), INTERRUPTED: N_("interrupted"),
 }
-DIVERGED_MESSAGE = "Training diverged (loss became NaN): lower the learning rate."
+DIVERGED_MESSAGE = N_("Training diverged (loss became NaN): lower the learning rate.")
 
 
 @dataclass(frozen=True)
@@ -67,18 +68,20 @@ class TrainConfig:
     def __post_init__(self) -> None:
         problems = []
         if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+            problems.append(_("optimizer must be one of {names}").format(names=", ".join(OPTIMIZERS)))
         if not self.learning_rate > 0:
-            problems.append("the learning rate must be above 0")
+            problems.append(_("the learning rate must be above 0"))
         if self.batch_size < 1 or self.epochs < 1:
-            problems.append("batch size and epochs must be at least 1")
+            problems.append(_("batch size and epochs must be at least 1"))
         if not 0 < self.reduce_factor < 1:
-            problems.append("the ReduceLROnPlateau factor must be between 0 and 1")
+            problems.append(_("the ReduceLROnPlateau factor must be between 0 and 1"))
         for monitor in (self.early_monitor, self.reduce_monitor, self.checkpoint_monitor):
             if monitor not in MONITORS:
-                problems.append(f"monitor {monitor!r} must be one of {', '.join(MONITORS)}")
+                problems.append(
+                    _("monitor {monitor!r} must be one of {names}").format(monitor=monitor, names=", ".join(MONITORS))
+                )
         if problems:
-            raise ValueError("Invalid training settings: " + "; ".join(problems) + ".")
+            raise ValueError(_("Invalid training settings: {problems}.").format(problems="; ".join(problems)))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -236,7 +239,7 @@ def _status_key(data: dict[str, Any], hyper: TrainConfig | None) -> str:
     """The status key; version 0 called an early-stopped training "completed"."""
     status = data.get("status") or UNTRAINED
     if status not in STATUS_LABELS:
-        raise ValueError(f"unknown run status {status!r}")
+        raise ValueError(_("unknown run status {status!r}").format(status=status))
     ended_early = hyper is not None and int(data.get("epochs_run") or 0) < hyper.epochs
     if data.get("version", 0) == 0 and status == COMPLETED and ended_early:
         return EARLY_STOPPED
@@ -244,22 +247,28 @@ def _status_key(data: dict[str, Any], hyper: TrainConfig | None) -> str:
 
 
 def status_message(status: str, epochs_run: int, epochs: int) -> str:
-    """The English sentence for a status key and its numbers."""
+    """The sentence, in the current language, for a status key and its numbers."""
     if status == DIVERGED:
-        return DIVERGED_MESSAGE
+        return _(DIVERGED_MESSAGE)
     if status == STOPPED:
-        return f"Stopped by the user during epoch {epochs_run} of {epochs}."
+        return _("Stopped by the user during epoch {done} of {epochs}.").format(done=epochs_run, epochs=epochs)
     if status == EARLY_STOPPED:
-        return f"Early stopping ended training after {epochs_run} of {epochs} epochs."
+        return (
+            _("Early stopping ended training after {done} of {epochs} epochs.").format(done=epochs_run, epochs=epochs)
+        )
     if status == COMPLETED:
-        return f"Trained for {epochs} epoch{'s' if epochs > 1 else ''}."
+        return ngettext("Trained for {epochs} epoch.", "Trained for {epochs} epochs.", epochs).format(epochs=epochs)
     if status == FAILED:
-        return f"The training process ended unexpectedly after {epochs_run} of {epochs} epochs; this is its last checkpoint."
+        return _(
+            "The training process ended unexpectedly after {done} of {epochs} epochs; this is its last checkpoint."
+        ).format(done=epochs_run, epochs=epochs)
     if status == INTERRUPTED:
-        return f"The server stopped during this training ({epochs_run} of {epochs} epochs); this is its last checkpoint."
+        return _(
+            "The server stopped during this training ({done} of {epochs} epochs); this is its last checkpoint."
+        ).format(done=epochs_run, epochs=epochs)
     if status == UPLOADED:
-        return "Uploaded model (not trained here)."
-    return "Not trained yet."
+        return _("Uploaded model (not trained here).")
+    return _("Not trained yet.")
 
 
 def model_config(architecture: str, options: dict[str, Any], dataset: Dataset) -> RunConfig:

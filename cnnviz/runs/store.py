@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.i18n import _
 from cnnviz.runs.schema import STATUS_LABELS, UPLOADED, RunConfig, model_config
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class RunSummary:
         return {
             "name": self.name, "date": self.created[:16].replace("T", " "),
             "architecture": self.architecture, "dataset": self.dataset, "epochs": self.epochs,
-            "test accuracy %": accuracy, "status": STATUS_LABELS[self.status], "folder": self.path.name,
+            "test accuracy %": accuracy, "status": _(STATUS_LABELS[self.status]), "folder": self.path.name,
         }
 
 
@@ -196,7 +197,9 @@ def _rename_into_place(staging: Path, runs_dir: Path, stem: str) -> Path:
             return final
         except OSError:
             continue
-    raise RunError(f"Could not find a free folder name for {stem!r} in {runs_dir}.")
+    raise RunError(
+        _("Could not find a free folder name for {stem!r} in {folder}.").format(stem=stem, folder=runs_dir)
+    )
 
 
 def is_complete(path: Path) -> bool:
@@ -212,7 +215,9 @@ def read_config(path: Path) -> RunConfig:
     try:
         return RunConfig.from_dict(json.loads((path / CONFIG_FILE).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise RunError(f"The run in {path} has no readable {CONFIG_FILE}: {error}") from error
+        raise RunError(
+            _("The run in {path} has no readable {file}: {error}").format(path=path, file=CONFIG_FILE, error=error)
+        ) from error
 
 
 def write_config(path: Path, config: RunConfig) -> None:
@@ -260,7 +265,7 @@ def load_run(path: Path) -> Run:
     """A saved run with its model (loaded in Keras' safe mode) and history."""
     path = Path(path)
     if not is_complete(path):
-        raise RunError(f"{path} is not a complete saved run.")
+        raise RunError(_("{path} is not a complete saved run.").format(path=path))
     model = load_model_file(path / MODEL_FILE)
     return Run(model, read_config(path), read_history(path), path)
 
@@ -269,14 +274,14 @@ def rename_run(path: Path, new_name: str) -> None:
     """Change a run's display name (config.json is rewritten atomically; the folder stays)."""
     new_name = new_name.strip()
     if not new_name:
-        raise RunError("A run name cannot be empty.")
+        raise RunError(_("A run name cannot be empty."))
     write_config(path, replace(read_config(path), name=new_name))
 
 
 def delete_run(path: Path) -> None:
     """Remove a run folder: renamed to a staging name first, so a half-deleted run never lists."""
     if not is_complete(path):
-        raise RunError(f"{path} is not a saved run.")
+        raise RunError(_("{path} is not a saved run.").format(path=path))
     doomed = path.parent / f"{STAGING_PREFIX}deleted-{uuid.uuid4().hex}"
     os.rename(path, doomed)
     shutil.rmtree(doomed, ignore_errors=True)
@@ -286,7 +291,7 @@ def _lambda_layers(archive: zipfile.ZipFile) -> bool:
     try:
         config = archive.read("config.json").decode("utf-8")
     except KeyError as error:
-        raise RunError("This file is not a Keras 3 .keras model (no config.json inside).") from error
+        raise RunError(_("This file is not a Keras 3 .keras model (no config.json inside).")) from error
     return re.search(r'"class_name":\s*"Lambda"', config) is not None
 
 
@@ -298,16 +303,16 @@ def load_model_file(path: Path) -> keras.Model:
         with zipfile.ZipFile(path) as archive:
             has_lambda = _lambda_layers(archive)
     except zipfile.BadZipFile as error:
-        raise RunError("This file is not a .keras model (it is not a zip archive).") from error
+        raise RunError(_("This file is not a .keras model (it is not a zip archive).")) from error
     if has_lambda:
-        raise RunError(
+        raise RunError(_(
             "This model contains a Lambda layer (arbitrary Python code). cnnviz loads models in "
             "Keras' safe mode and refuses Lambda layers; rebuild the model with standard layers."
-        )
+        ))
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a broken or foreign file
-        raise RunError(f"Keras could not load this model: {error}") from error
+        raise RunError(_("Keras could not load this model: {error}").format(error=error)) from error
 
 
 def load_uploaded_model(data: bytes) -> keras.Model:
@@ -326,11 +331,14 @@ def config_for_model(model: keras.Model, dataset: Dataset, name: str) -> RunConf
     shape = tuple(model.input_shape[1:])
     classes = model.output_shape[-1]
     if shape != dataset.image_shape or classes != dataset.num_classes:
-        raise RunError(
-            f"The model takes {shape} images and predicts {classes} classes, but the current "
-            f"dataset {dataset.name!r} has {dataset.image_shape} images and {dataset.num_classes} "
+        raise RunError(_(
+            "The model takes {shape} images and predicts {classes} classes, but the current "
+            "dataset {name!r} has {dataset_shape} images and {dataset_classes} "
             "classes. Pick a matching dataset on the Data page first."
-        )
+        ).format(
+            shape=shape, classes=classes, name=dataset.name, dataset_shape=dataset.image_shape,
+            dataset_classes=dataset.num_classes,
+        ))
     return replace(model_config("uploaded", {}, dataset), name=name, status=UPLOADED)
 
 
@@ -348,10 +356,10 @@ def compare_table(paths: list[Path]) -> list[dict[str, Any]]:
             "learning rate": hyper and hyper.learning_rate,
             "batch size": hyper and hyper.batch_size,
             "epochs": config.epochs_run,
-            "augmentation": "on" if config.augmentation else "off",
+            "augmentation": _("on") if config.augmentation else _("off"),
             "seed": hyper and hyper.seed,
             "test loss": config.test_metrics.loss,
             "test accuracy": config.test_metrics.accuracy,
-            "status": STATUS_LABELS[config.status],
+            "status": _(STATUS_LABELS[config.status]),
         })
     return rows
