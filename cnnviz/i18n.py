@@ -74,7 +74,8 @@ def current_language() -> str:
 def use_language(code: str) -> Iterator[None]:
     """Translate into ``code`` inside the block, in this thread or task only."""
     if code not in LANGUAGES:
-        raise ValueError(f"unsupported language {code!r}; choose one of {', '.join(LANGUAGES)}")
+        raise ValueError(gettext("unsupported language {code!r}; choose one of {codes}").format(
+            code=code, codes=", ".join(LANGUAGES)))
     token = _explicit.set(code)
     try:
         yield

@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import i18n
+from cnnviz.i18n import N_, _
 from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.dataset import Dataset
 from cnnviz.data.images import IMAGE_EXTENSIONS, ImageError
@@ -86,23 +87,24 @@ def _refresh_sidebar() -> None:
     if slot is None:
         return
     with slot.container():
-        st.caption("Current dataset")
+        st.caption(_("Current dataset"))
         if DATASET_KEY in st.session_state:
             dataset = st.session_state[DATASET_KEY]
             height, width, channels = dataset.image_shape
-            st.markdown(
-                f"**{dataset.name}** · {dataset.num_classes} classes · "
-                f"{height}×{width}×{channels} · {len(dataset.train)}/{len(dataset.val)}/"
-                f"{len(dataset.test)} images"
-            )
+            st.markdown(_(
+                "**{name}** · {classes} classes · {height}×{width}×{channels} · {train}/{val}/{test} images"
+            ).format(
+                name=dataset.name, classes=dataset.num_classes, height=height, width=width, channels=channels,
+                train=len(dataset.train), val=len(dataset.val), test=len(dataset.test),
+            ))
         else:
-            st.markdown("**Shapes** (default, generated offline)")
-        st.caption("Current model")
+            st.markdown(_("**Shapes** (default, generated offline)"))
+        st.caption(_("Current model"))
         model = current_model()
-        st.markdown(f"**{model.label}**" if model else "none yet: pick one on the Model page")
+        st.markdown(f"**{model.label}**" if model else _("none yet: pick one on the Model page"))
         training = training_status()
         if training:
-            st.caption("Training")
+            st.caption(_("Training"))
             st.markdown(training)
 
 
@@ -119,7 +121,7 @@ def set_current_model(run: Run) -> None:
     _refresh_sidebar()
 
 
-IMAGE_SOURCES = {"test_split": "From the test split", "upload": "Upload a photo"}
+IMAGE_SOURCES = {"test_split": N_("From the test split"), "upload": N_("Upload a photo")}
 
 
 def pick_image(spec: InputSpec, key: str) -> tuple[PreparedPhoto, str] | None:
@@ -129,10 +131,10 @@ def pick_image(spec: InputSpec, key: str) -> tuple[PreparedPhoto, str] | None:
     Predict would. Returns the prepared image and a caption, or None.
     """
     choice = st.radio(
-        "Image", list(IMAGE_SOURCES), format_func=IMAGE_SOURCES.get, horizontal=True, key=f"{key}_src"
+        _("Image"), list(IMAGE_SOURCES), format_func=lambda k: _(IMAGE_SOURCES[k]), horizontal=True, key=f"{key}_src"
     )
     if choice == "upload":
-        upload = st.file_uploader("Photo", type=[e[1:] for e in IMAGE_EXTENSIONS], key=f"{key}_upload")
+        upload = st.file_uploader(_("Photo"), type=[e[1:] for e in IMAGE_EXTENSIONS], key=f"{key}_upload")
         if upload is None:
             return None
         try:
@@ -148,14 +150,14 @@ def _pick_test_image(key: str) -> tuple[np.ndarray, str] | None:
     dataset = current_dataset()
     left, right = st.columns(2)
     label = left.selectbox(
-        "Class", range(dataset.num_classes), format_func=lambda i: dataset.display_names[i], key=f"{key}_class"
+        _("Class"), range(dataset.num_classes), format_func=lambda i: dataset.display_names[i], key=f"{key}_class"
     )
     members = np.flatnonzero(dataset.test.y == label)
     if len(members) == 0:
-        st.warning("This class has no test images.")
+        st.warning(_("This class has no test images."))
         return None
-    index = right.number_input("Image number", 0, len(members) - 1, 0, key=f"{key}_index")
-    caption = f"test image of '{dataset.display_names[label]}' #{int(index)}"
+    index = right.number_input(_("Image number"), 0, len(members) - 1, 0, key=f"{key}_index")
+    caption = _("test image of '{name}' #{number}").format(name=dataset.display_names[label], number=int(index))
     return dataset.test.x[members[int(index)]], caption
 
 
@@ -271,7 +273,7 @@ def open_run(summary: RunSummary) -> Run | None:
     try:
         return cached_run(str(summary.path), (summary.path / "config.json").stat().st_mtime)
     except (RunError, OSError) as error:
-        st.error(f"Could not open the run {summary.name!r}: {error}")
+        st.error(_("Could not open the run {name!r}: {error}").format(name=summary.name, error=error))
         return None
 
 
@@ -284,15 +286,15 @@ def pick_model(key: str) -> Run | None:
     saved = {str(summary.path): summary for summary in list_runs(runs_dir())}
     options = ([CURRENT_MODEL] if current is not None else []) + list(saved)
     if not options:
-        st.info("No model yet: build one on the Model page or train one on the Train page.")
+        st.info(_("No model yet: build one on the Model page or train one on the Train page."))
         return None
 
     def label(option: str) -> str:
         if option == CURRENT_MODEL:
-            return f"Current model: {current.label}"
-        return f"{saved[option].label} ({STATUS_LABELS[saved[option].status]})"
+            return _("Current model: {label}").format(label=current.label)
+        return f"{saved[option].label} ({_(STATUS_LABELS[saved[option].status])})"
 
-    choice = st.selectbox("Model", options, key=key, format_func=label)
+    choice = st.selectbox(_("Model"), options, key=key, format_func=label)
     return current if choice == CURRENT_MODEL else open_run(saved[choice])
 
 
@@ -304,7 +306,7 @@ def pick_model_layers(key: str, list_layers: Callable[[Any], list], missing: str
     try:
         layers = list_layers(run.model)
     except ValueError as error:
-        st.error(f"This model cannot be inspected: {error}")
+        st.error(_("This model cannot be inspected: {error}").format(error=error))
         st.stop()
     if not layers:
         st.error(missing)
@@ -320,7 +322,7 @@ def pick_model_layers_and_image(
     try:
         spec = InputSpec.from_config(run.config)
     except ValueError as error:
-        st.error(f"This model cannot be inspected: {error}")
+        st.error(_("This model cannot be inspected: {error}").format(error=error))
         st.stop()
     picked = pick_image(spec, f"{key}_image")
     if picked is None:
@@ -352,6 +354,6 @@ def language_picker() -> None:
     codes = list(i18n.LANGUAGES)
     default = i18n.supported(st.context.locale) or i18n.SOURCE_LANGUAGE
     st.sidebar.selectbox(
-        "🌐 Language · 언어", codes, index=codes.index(default), format_func=i18n.LANGUAGES.get,
+        _("🌐 Language · 언어"), codes, index=codes.index(default), format_func=i18n.LANGUAGES.get,
         key=LANGUAGE_KEY, bind="query-params",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import charts
+from cnnviz.i18n import _
 from cnnviz.runs.schema import DIVERGED, MONITORS, OPTIMIZERS, STOPPED, TrainConfig
 from cnnviz.runs.store import Run
 from cnnviz.training.jobs import training_job
@@ -21,7 +22,7 @@ from pages import _session
 
 GALLERY_SIZE = 24
 
-st.title("📈 Train")
+st.title(_("📈 Train"))
 dataset = _session.current_dataset()
 current = _session.current_model()
 augmentation = _session.current_augmentation()
@@ -32,23 +33,23 @@ def settings_form() -> TrainConfig | None:
     """The settings form; a TrainConfig when Start was pressed with valid settings."""
     with st.form("train_settings"):
         left, middle, right = st.columns(3)
-        optimizer = left.selectbox("Optimizer", list(OPTIMIZERS), format_func=OPTIMIZERS.get)
-        learning_rate = middle.number_input("Learning rate", 1e-6, 10.0, 1e-3, format="%g", step=1e-4)
-        epochs = right.number_input("Epochs", 1, 500, 5)
-        batch_size = left.number_input("Batch size", 1, 2048, 32)
-        seed = middle.number_input("Seed", 0, 2**31 - 1, 42)
-        momentum = right.number_input("Momentum (SGD)", 0.0, 0.999, 0.9)
-        nesterov = right.checkbox("Nesterov (SGD)")
+        optimizer = left.selectbox(_("Optimizer"), list(OPTIMIZERS), format_func=OPTIMIZERS.get)
+        learning_rate = middle.number_input(_("Learning rate"), 1e-6, 10.0, 1e-3, format="%g", step=1e-4)
+        epochs = right.number_input(_("Epochs"), 1, 500, 5)
+        batch_size = left.number_input(_("Batch size"), 1, 2048, 32)
+        seed = middle.number_input(_("Seed"), 0, 2**31 - 1, 42)
+        momentum = right.number_input(_("Momentum (SGD)"), 0.0, 0.999, 0.9)
+        nesterov = right.checkbox(_("Nesterov (SGD)"))
         augment = left.checkbox(
-            "Augmentation on", value=not augmentation.is_identity,
-            help="All transforms are off: choose some on the Augment page first." if augmentation.is_identity
-            else "Applies the Augment page's settings to the training split only.",
+            _("Augmentation on"), value=not augmentation.is_identity,
+            help=_("All transforms are off: choose some on the Augment page first.") if augmentation.is_identity
+            else _("Applies the Augment page's settings to the training split only."),
             disabled=augmentation.is_identity,
         )
-        name = middle.text_input("Run name", placeholder="(architecture on dataset)")
-        with st.expander("Callbacks"):
+        name = middle.text_input(_("Run name"), placeholder=_("(architecture on dataset)"))
+        with st.expander(_("Callbacks")):
             callbacks = callback_settings()
-        if not st.form_submit_button("▶ Start training", type="primary"):
+        if not st.form_submit_button(_("▶ Start training"), type="primary"):
             return None
     try:
         return TrainConfig(
@@ -65,20 +66,20 @@ def callback_settings() -> dict:
     """EarlyStopping, ReduceLROnPlateau and ModelCheckpoint settings, as TrainConfig fields."""
     early, reduce, checkpoint = st.columns(3)
     settings = {
-        "early_stopping": early.checkbox("EarlyStopping"),
-        "early_monitor": early.selectbox("Monitor", MONITORS, key="early_monitor"),
-        "early_patience": early.number_input("Patience", 0, 100, 3, key="early_patience"),
-        "restore_best_weights": early.checkbox("Restore best weights", value=True),
-        "reduce_lr": reduce.checkbox("ReduceLROnPlateau"),
-        "reduce_monitor": reduce.selectbox("Monitor", MONITORS, key="reduce_monitor"),
-        "reduce_factor": reduce.number_input("Factor", 0.01, 0.99, 0.1),
-        "reduce_patience": reduce.number_input("Patience", 0, 100, 5, key="reduce_patience"),
-        "reduce_cooldown": reduce.number_input("Cooldown", 0, 100, 0),
-        "reduce_min_lr": reduce.number_input("Minimum LR", 0.0, 1.0, 0.0, format="%g"),
-        "checkpoint": checkpoint.checkbox("ModelCheckpoint (best only)", value=True),
-        "checkpoint_monitor": checkpoint.selectbox("Monitor", MONITORS, key="checkpoint_monitor"),
+        "early_stopping": early.checkbox(_("EarlyStopping")),
+        "early_monitor": early.selectbox(_("Monitor"), MONITORS, key="early_monitor"),
+        "early_patience": early.number_input(_("Patience"), 0, 100, 3, key="early_patience"),
+        "restore_best_weights": early.checkbox(_("Restore best weights"), value=True),
+        "reduce_lr": reduce.checkbox(_("ReduceLROnPlateau")),
+        "reduce_monitor": reduce.selectbox(_("Monitor"), MONITORS, key="reduce_monitor"),
+        "reduce_factor": reduce.number_input(_("Factor"), 0.01, 0.99, 0.1),
+        "reduce_patience": reduce.number_input(_("Patience"), 0, 100, 5, key="reduce_patience"),
+        "reduce_cooldown": reduce.number_input(_("Cooldown"), 0, 100, 0),
+        "reduce_min_lr": reduce.number_input(_("Minimum LR"), 0.0, 1.0, 0.0, format="%g"),
+        "checkpoint": checkpoint.checkbox(_("ModelCheckpoint (best only)"), value=True),
+        "checkpoint_monitor": checkpoint.selectbox(_("Monitor"), MONITORS, key="checkpoint_monitor"),
     }
-    checkpoint.caption("TerminateOnNaN and CSVLogger (history.csv) always run.")
+    checkpoint.caption(_("TerminateOnNaN and CSVLogger (history.csv) always run."))
     return settings
 
 
@@ -88,9 +89,9 @@ def render_results(run: Run) -> None:
     (st.error if status == DIVERGED else st.warning if status == STOPPED else st.success)(run.config.message)
     cols = st.columns(3)
     accuracy, loss = run.config.test_metrics.accuracy, run.config.test_metrics.loss
-    cols[0].metric("Test accuracy", "-" if accuracy is None else f"{100 * accuracy:.1f}%")
-    cols[1].metric("Test loss", "-" if loss is None else f"{loss:.4f}")
-    cols[2].metric("Epochs run", run.config.epochs_run)
+    cols[0].metric(_("Test accuracy"), "-" if accuracy is None else f"{100 * accuracy:.1f}%")
+    cols[1].metric(_("Test loss"), "-" if loss is None else f"{loss:.4f}")
+    cols[2].metric(_("Epochs run"), run.config.epochs_run)
     st.plotly_chart(charts.training_curves(run.history), key="final_curves")
     st.plotly_chart(charts.learning_rate_chart(run.history), key="final_lr")
     predicted = saved_test_predictions(run, dataset)
@@ -98,18 +99,18 @@ def render_results(run: Run) -> None:
         counts = confusion_matrix(dataset.test.y, predicted, dataset.num_classes)
         st.plotly_chart(charts.confusion_figure(counts, run.display_names), key="confusion")
         render_mistakes(predicted, run.display_names)
-    st.caption(f"Saved in `{run.path}`; it is now the current model for the other pages.")
+    st.caption(_("Saved in `{path}`; it is now the current model for the other pages.").format(path=run.path))
 
 
 def render_mistakes(predicted: list[int], names: list[str]) -> None:
     wrong = misclassified(dataset.test.y, predicted)
-    st.subheader(f"Misclassified test images ({len(wrong)} of {len(predicted)})")
+    st.subheader(_("Misclassified test images ({wrong} of {total})").format(wrong=len(wrong), total=len(predicted)))
     if not wrong:
-        st.info("Every test image was classified correctly.")
+        st.info(_("Every test image was classified correctly."))
         return
     columns = st.columns(6)
     for slot, (index, true, guess) in enumerate(wrong[:GALLERY_SIZE]):
-        caption = f"true: {names[true]} · predicted: {names[guess]}"
+        caption = _("true: {true} · predicted: {predicted}").format(true=names[true], predicted=names[guess])
         columns[slot % 6].image(dataset.test.x[index], caption=caption)
 
 
@@ -118,7 +119,7 @@ def render_live(job_id: str) -> None:
     info = worker.info(job_id)
     snapshot = worker.progress(job_id).snapshot()
     if info.state == QUEUED:
-        st.info(f"Waiting for a free training slot: {waiting_text(info)}.")
+        st.info(_("Waiting for a free training slot: {position}.").format(position=waiting_text(info)))
     else:
         st.progress(snapshot.fraction, text=progress_text(snapshot))
         st.plotly_chart(
@@ -129,7 +130,7 @@ def render_live(job_id: str) -> None:
         )
         if snapshot.history:
             st.plotly_chart(charts.learning_rate_chart(snapshot.history), key="live_lr")
-    if st.button("⏹ Stop", help="Ends training after the current batch; the run is still saved."):
+    if st.button(_("⏹ Stop"), help=_("Ends training after the current batch; the run is still saved.")):
         worker.stop(job_id)
 
 
@@ -145,20 +146,20 @@ def job_panel(job_id: str, was_active: bool) -> None:
     elif was_active:
         st.rerun()
     elif info.state == FAILED:
-        st.error(f"Training failed: {info.error}")
+        st.error(_("Training failed: {error}").format(error=info.error))
     elif worker.result(job_id) is not None:
         render_results(worker.result(job_id))
     else:
-        st.info("The training was cancelled before it started.")
+        st.info(_("The training was cancelled before it started."))
 
 
 problem = incompatibility(current, dataset) if current is not None else None
 if current is None:
-    st.caption(f"No model chosen on the Model page: `simple` will be built for **{dataset.name}**.")
+    st.caption(_("No model chosen on the Model page: `simple` will be built for **{dataset}**.").format(dataset=dataset.name))
 else:
-    st.caption(f"Training a fresh copy of **{current.label}** on **{dataset.name}**.")
+    st.caption(_("Training a fresh copy of **{model}** on **{dataset}**.").format(model=current.label, dataset=dataset.name))
 if problem:
-    st.error(f"{problem} Build a model for this dataset on the Model page, or pick another dataset.")
+    st.error(_("{problem} Build a model for this dataset on the Model page, or pick another dataset.").format(problem=problem))
 else:
     config = settings_form()
     if config is not None:
@@ -166,7 +167,9 @@ else:
         job_id = worker.submit(_session.session_owner(), job)
         _session.set_training_job_id(job_id)
         if replaced := worker.info(job_id).replaced:
-            st.info(f"Your waiting training '{replaced}' was replaced by this one (one waiting training per person).")
+            st.info(_(
+                "Your waiting training '{replaced}' was replaced by this one (one waiting training per person)."
+            ).format(replaced=replaced))
 
 job_id = _session.training_job_id()
 if job_id is not None:
@@ -178,6 +181,6 @@ if job_id is not None:
     st.fragment(job_panel, run_every=1.0 if active else None)(job_id, active)
     others = [info for info in worker.jobs_for(_session.session_owner()) if info.id != job_id]
     if others:
-        with st.expander(f"Your other trainings ({len(others)})"):
+        with st.expander(_("Your other trainings ({count})").format(count=len(others))):
             for info in others:
                 st.write(status_line(info, worker.progress(info.id).snapshot(), worker.result(info.id)))

@@ -166,3 +166,27 @@ def test_sandbox_convolution_matches_keras_conv2d():
         assert ours.shape[0] == OutputSize(9, 3, padding, stride).value
     with pytest.raises(ValueError, match="larger than the padded image"):
         convolve(np.zeros((2, 2)), KERNEL_PRESETS["blur"], 0, 1)
+
+
+def test_conv_step_command_prints_the_hand_computed_value(tiny_run, small_shapes, tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    from cnnviz.cli.main import main
+    from cnnviz.runs.store import save_run
+
+    run = save_run(tiny_run, tmp_path / "runs")
+    image = tmp_path / "shape.png"
+    Image.fromarray(small_shapes.test.x[0]).save(image)
+    common = ["conv-step", str(image), "--run", str(run.path)]
+    assert main([*common, "--layer", "block2_conv", "--channel", "3", "--x", "5", "--y", "2"]) == 0
+    step = json.loads(capsys.readouterr().out)
+    assert {"layer", "channel", "x", "y", "window_shape", "sum", "bias", "pre_activation", "value",
+            "model_value"} <= step.keys()
+    assert step["window_shape"] == [3, 3, 8] and (step["x"], step["y"], step["channel"]) == (5, 2, 3)
+    assert abs(step["value"] - step["model_value"]) <= TOLERANCE
+    for bad, message in [(["--layer", "nope"], "No layer named"), (["--layer", "block1_conv", "--channel", "99"],
+                         "Channel 99 does not exist"), (["--layer", "block1_conv", "--x", "64"], "outside")]:
+        assert main([*common, *bad]) == 2
+        assert message in capsys.readouterr().err

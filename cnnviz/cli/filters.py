@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnviz.cli.records import print_records
+from cnnviz.i18n import _
 
 
 def write_patterns(
@@ -27,7 +28,8 @@ def write_patterns(
     layers = {info.name: info for info in pattern_layers(run.model)}
     if not layers or (layer_name is not None and layer_name not in layers):
         known = ", ".join(layers)
-        raise ValueError(f"no Conv2D layer {layer_name or ''} in this run; its conv layers: {known}")
+        raise ValueError(_("no Conv2D layer {layer} in this run; its conv layers: {known}").format(
+            layer=layer_name or "", known=known))
     info = layers[layer_name or next(reversed(layers))]
     settings = FilterSettings(image_size=run.input_shape[0])
     patterns = filter_patterns(run.model, info.name, range(min(count, info.shape[2])), settings)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tqdm import tqdm
 
+from cnnviz.i18n import _
 from cnnviz.training.worker import DONE, FINISHED, JobInfo, ThreadWorker, Worker
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def follow(worker: Worker, job_id: str, stream: TextIO) -> JobInfo:
                 if info.state in FINISHED:
                     return info
             except KeyboardInterrupt:
-                view.write("Stopping after the current batch; the run will still be saved...")
+                view.write(_("Stopping after the current batch; the run will still be saved..."))
                 worker.stop(job_id)
     finally:
         view.close()

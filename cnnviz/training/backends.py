@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 
+from cnnviz.i18n import _
 from cnnviz.training.worker import WORKER_ENV, ThreadWorker, Worker
 
 _WORKER: Worker | None = None
@@ -27,7 +28,7 @@ def make_worker(kind: str | None = None) -> Worker:
         from cnnviz.training.ray_worker import RayWorker  # optional: Ray is imported only here
 
         return RayWorker()
-    raise ValueError(f"{WORKER_ENV} must be process, thread or ray, not {kind!r}")
+    raise ValueError(_("{variable} must be process, thread or ray, not {kind!r}").format(variable=WORKER_ENV, kind=kind))
 
 
 def get_worker() -> Worker:

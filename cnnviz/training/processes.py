@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import cnnviz
-from cnnviz.runs.store import Run, load_run
+from cnnviz.i18n import _
 from cnnviz.runs.schema import FAILED as FAILED_RUN
+from cnnviz.runs.store import Run, load_run
 from cnnviz.training.jobs import (
     PROGRESS_FILE, STOP_FILE, FlagFile, ProgressFile, TrainingRequest,
     load_request, run_training_here, save_unfinished,
@@ -57,8 +58,12 @@ def loaded_run(path: str) -> Run:
 
 
 def crash_message(exitcode: int | None, saved: Run | None) -> str:
-    kept = "its last checkpoint is saved as a failed run" if saved else "it had not saved a checkpoint yet"
-    return f"The training process ended unexpectedly (exit code {exitcode}); {kept}."
+    """Why a training failed when its process died (made where the death is noticed)."""
+    if saved:
+        return _("The training process ended unexpectedly (exit code {code}); its last checkpoint is saved as a "
+                 "failed run.").format(code=exitcode)
+    return _("The training process ended unexpectedly (exit code {code}); it had not saved a checkpoint yet.").format(
+        code=exitcode)
 
 
 def child_answer(output: str) -> dict[str, str]:
@@ -75,7 +80,8 @@ class StagedWorker(QueueWorker):
 
     def submit(self, owner: str, job: Job) -> str:
         if not isinstance(job.request, TrainingRequest):
-            raise TypeError(f"{type(self).__name__} runs training jobs: a Job with a TrainingRequest")
+            raise TypeError(_("{worker} runs training jobs: a Job with a TrainingRequest").format(
+                worker=type(self).__name__))
         job.progress = ProgressFile(job.request.staging / PROGRESS_FILE)
         return super().submit(owner, job)
 

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from cnnviz.i18n import N_, _
 from cnnviz.runs.schema import STATUS_LABELS
 from cnnviz.training.worker import FAILED, QUEUED, RUNNING, JobInfo
 
@@ -107,36 +108,47 @@ def format_seconds(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+PHASES = {"evaluating": N_("evaluating"), "saving": N_("saving"), "done": N_("done")}
+JOB_STATES = {"done": N_("done"), "cancelled": N_("cancelled")}
+
+
 def progress_text(snapshot: ProgressSnapshot) -> str:
     """ "epoch 2/5 · batch 10/30 · 0:12 elapsed · ETA 0:40" (or the phase after training)."""
     if snapshot.phase == "waiting":
-        return "starting"
-    if snapshot.phase in ("evaluating", "saving", "done"):
-        return f"{snapshot.phase} ({format_seconds(snapshot.elapsed)} of training)"
-    return (
-        f"epoch {snapshot.epoch}/{snapshot.epochs} · batch {snapshot.batch}/{snapshot.batches} · "
-        f"{format_seconds(snapshot.elapsed)} elapsed · ETA {format_seconds(snapshot.eta)}"
+        return _("starting")
+    if snapshot.phase in PHASES:
+        return _("{phase} ({elapsed} of training)").format(
+            phase=_(PHASES[snapshot.phase]), elapsed=format_seconds(snapshot.elapsed)
+        )
+    return _("epoch {epoch}/{epochs} · batch {batch}/{batches} · {elapsed} elapsed · ETA {eta}").format(
+        epoch=snapshot.epoch, epochs=snapshot.epochs, batch=snapshot.batch, batches=snapshot.batches,
+        elapsed=format_seconds(snapshot.elapsed), eta=format_seconds(snapshot.eta),
     )
 
 
 def waiting_text(job: JobInfo) -> str:
     """ "number 3 in the queue, about 2:10 to wait" (no estimate before any job has finished)."""
-    text = f"number {job.queue_position} in the queue"
     if job.estimated_wait is None:
-        return text
-    return f"{text}, about {format_seconds(job.estimated_wait)} to wait"
+        return _("number {position} in the queue").format(position=job.queue_position)
+    return _("number {position} in the queue, about {wait} to wait").format(
+        position=job.queue_position, wait=format_seconds(job.estimated_wait)
+    )
 
 
 def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None) -> str:
     """One line about a training job: waiting, its progress, or how it ended."""
     if job.state == QUEUED:
-        return f"{job.label}: waiting, {waiting_text(job)}"
+        return _("{label}: waiting, {position}").format(label=job.label, position=waiting_text(job))
     if job.state == RUNNING:
         return f"{job.label}: {progress_text(snapshot)}"
     if job.state == FAILED:
-        return f"{job.label}: failed: {job.error}"
+        return _("{label}: failed: {error}").format(label=job.label, error=job.error)
     if run is None:
-        return f"{job.label}: {job.state}"
+        return f"{job.label}: {_(JOB_STATES.get(job.state, job.state))}"
     accuracy = run.config.test_metrics.accuracy
-    score = "" if accuracy is None else f", test accuracy {100 * accuracy:.1f}%"
-    return f"{job.label}: {STATUS_LABELS[run.config.status]}{score}"
+    status = _(STATUS_LABELS[run.config.status])
+    if accuracy is None:
+        return f"{job.label}: {status}"
+    return _("{label}: {status}, test accuracy {accuracy:.1f}%").format(
+        label=job.label, status=status, accuracy=100 * accuracy
+    )

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
+from cnnviz.i18n import _
+
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
 MAX_TRAININGS_ENV = "CNNVIZ_MAX_TRAININGS"
@@ -185,7 +187,7 @@ class QueueWorker:
         try:
             return self._entries[job_id]
         except KeyError:
-            raise KeyError(f"unknown job {job_id!r}") from None
+            raise KeyError(_("unknown job {job!r}").format(job=job_id)) from None
 
     def progress(self, job_id: str) -> Any:
         return self._entry(job_id).job.progress
