@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
+from cnnviz.i18n import _
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 MAX_PIXELS = 50_000_000  # larger images are refused as possible decompression bombs
 COLOR_MODES = ("rgb", "grayscale")
@@ -39,7 +41,7 @@ def decode_image(source: str | Path | bytes) -> tuple[Image.Image, Image.Image]:
     open_image does; the two are the same object when the file has no orientation tag."""
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
     if not data:
-        raise ImageError("the file is empty (0 bytes)")
+        raise ImageError(_("the file is empty (0 bytes)"))
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
@@ -53,11 +55,13 @@ def decode_image(source: str | Path | bytes) -> tuple[Image.Image, Image.Image]:
     except ImageError:
         raise
     except Image.DecompressionBombError as error:
-        raise ImageError(f"the image is too large to open safely (over {MAX_PIXELS:,} pixels)") from error
+        raise ImageError(
+            _("the image is too large to open safely (over {count:,} pixels)").format(count=MAX_PIXELS)
+        ) from error
     except Image.UnidentifiedImageError as error:
-        raise ImageError("not an image file, or in a format that cannot be read") from error
+        raise ImageError(_("not an image file, or in a format that cannot be read")) from error
     except (OSError, SyntaxError, ValueError) as error:
-        raise ImageError(f"the image data is corrupt or truncated ({error})") from error
+        raise ImageError(_("the image data is corrupt or truncated ({error})").format(error=error)) from error
 
 
 def frame_count(source: bytes) -> int:
@@ -83,14 +87,14 @@ def _normalise(image: Image.Image) -> Image.Image:
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     if min(image.size) < 1:
-        raise ImageError("the image has no pixels")
+        raise ImageError(_("the image has no pixels"))
     return image
 
 
 def to_array(image: Image.Image, size: tuple[int, int] | None, color_mode: str) -> np.ndarray:
     """A PIL image as uint8 (H, W, C), resized to size=(height, width) if given."""
     if color_mode not in COLOR_MODES:
-        raise ValueError(f"color_mode must be one of {COLOR_MODES}")
+        raise ValueError(_("color_mode must be one of {modes}").format(modes=COLOR_MODES))
     image = image.convert("RGB" if color_mode == "rgb" else "L")
     if size is not None and image.size != (size[1], size[0]):
         image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR, reducing_gap=3.0)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz.models.layers import LayerInfo, cached, conv_layers, input_shape, trace
+from cnnviz.i18n import _
 
 if TYPE_CHECKING:
     import keras
@@ -99,7 +100,9 @@ def write_patterns(run_dir: Path, out: Path, layer_name: str | None = None, coun
     run = load_run(run_dir)
     layers = {info.name: info for info in pattern_layers(run.model)}
     if not layers or (layer_name is not None and layer_name not in layers):
-        raise ValueError(f"no Conv2D layer {layer_name or ''} in this run; its conv layers: {', '.join(layers)}")
+        raise ValueError(_("no Conv2D layer {name} in this run; its conv layers: {layers}").format(
+            name=layer_name or "", layers=", ".join(layers)
+        ))
     info = layers[layer_name or next(reversed(layers))]
     settings = FilterSettings(image_size=run.input_shape[0])
     patterns = filter_patterns(run.model, info.name, range(min(count, info.shape[2])), settings)
@@ -147,7 +150,9 @@ def _generate(
     ascent = _ascent(model, layer_name)
     bad = [f for f in filters if not 0 <= f < ascent.filters]
     if bad:
-        raise ValueError(f"Layer {layer_name} has filters 0 to {ascent.filters - 1}; got {bad}.")
+        raise ValueError(_("Layer {name} has filters 0 to {last}; got {bad}.").format(
+            name=layer_name, last=ascent.filters - 1, bad=bad
+        ))
     patterns: list[FilterPattern] = []
     for start in range(0, len(filters), GROUP_SIZE):
         group = filters[start : start + GROUP_SIZE]
@@ -220,7 +225,7 @@ def _compile(model: keras.Model, layer_name: str) -> _Ascent:
     fixed = trace(model)
     layer = fixed.layers.get(layer_name)
     if layer is None or not isinstance(layer, keras.layers.Conv2D):
-        raise ValueError(f"{layer_name} is not a Conv2D layer of this model.")
+        raise ValueError(_("{name} is not a Conv2D layer of this model.").format(name=layer_name))
     free = trace(model, (None, None, channels))
     trunk = keras.Model(free.input, free.inputs[layer_name])
     spec = tf.TensorSpec([None, None, None, channels], tf.float32)

@@ -16,10 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.i18n import N_, _
+
 if TYPE_CHECKING:
     import keras
 
 KINDS = ("conv", "pooling", "batch-norm", "activation")
+KIND_LABELS = {
+    "conv": N_("conv"),
+    "pooling": N_("pooling"),
+    "batch-norm": N_("batch-norm"),
+    "activation": N_("activation"),
+}
 
 
 class NoConvLayerError(ValueError):
@@ -37,7 +45,9 @@ class LayerInfo:
     @property
     def label(self) -> str:
         height, width, channels = self.shape
-        return f"{self.name} ({self.kind}, {height}×{width}×{channels})"
+        return _("{name} ({kind}, {height}×{width}×{channels})").format(
+            name=self.name, kind=_(KIND_LABELS[self.kind]), height=height, width=width, channels=channels
+        )
 
 
 @dataclass
@@ -75,9 +85,10 @@ def input_shape(model: keras.Model) -> tuple[int, int, int]:
     try:
         shape = tuple(model.inputs[0].shape[1:])
     except (AttributeError, IndexError, ValueError) as error:
-        raise ValueError("The model has not been built yet, so its input size is unknown.") from error
+        raise ValueError(_("The model has not been built yet, so its input size is unknown.")) from error
     if len(shape) != 3 or None in shape:
-        raise ValueError(f"Expected an image model with input (height, width, channels), got {shape}.")
+        message = _("Expected an image model with input (height, width, channels), got {shape}.")
+        raise ValueError(message.format(shape=shape))
     return shape  # type: ignore[return-value]
 
 
@@ -162,8 +173,10 @@ def last_conv_layer(model: keras.Model) -> str:
     convs = conv_layers(model)
     if not convs:
         raise NoConvLayerError(
-            "This model has no convolutional layer, so there are no feature maps to look at. "
-            "Pick a model with Conv2D layers."
+            _(
+                "This model has no convolutional layer, so there are no feature maps to look at. "
+                "Pick a model with Conv2D layers."
+            )
         )
     return convs[-1].name
 
@@ -176,7 +189,7 @@ def feature_model(model: keras.Model, names: tuple[str, ...]) -> keras.Model:
         record = trace(model)
         missing = [name for name in names if name not in record.outputs]
         if missing:
-            raise KeyError(f"No layer named {', '.join(missing)} in this model.")
+            raise KeyError(_("No layer named {names} in this model.").format(names=", ".join(missing)))
         return keras.Model(record.input, [record.outputs[name] for name in names])
 
     return cached(model, ("features", names), build)
