@@ -221,7 +221,7 @@ def _compile(model: keras.Model, layer_name: str) -> _Ascent:
     import keras
     import tensorflow as tf
 
-    height, _, channels = input_shape(model)
+    height, _width, channels = input_shape(model)
     fixed = trace(model)
     layer = fixed.layers.get(layer_name)
     if layer is None or not isinstance(layer, keras.layers.Conv2D):

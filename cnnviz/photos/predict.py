@@ -93,8 +93,8 @@ def top_k_figure(top: list[tuple[str, float]]) -> go.Figure:
     """A horizontal Plotly bar chart of the top classes, the most likely at the top."""
     import plotly.graph_objects as go
 
-    names = [name for name, _ in reversed(top)]
-    values = [p for _, p in reversed(top)]
+    names = [name for name, _probability in reversed(top)]
+    values = [p for _name, p in reversed(top)]
     figure = go.Figure(
         go.Bar(x=values, y=names, orientation="h", text=[f"{p:.1%}" for p in values], textposition="auto")
     )

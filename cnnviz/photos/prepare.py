@@ -240,7 +240,8 @@ def border_colour(image: np.ndarray) -> tuple[int, ...]:
 
 def is_dark_on_light(gray: np.ndarray) -> bool:
     """Polarity check: True when the background (outer ring) is on the light side of Otsu's threshold."""
-    threshold, _ = cv2.threshold(cv2.GaussianBlur(gray, (5, 5), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
+    threshold, _mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return float(np.median(border_pixels(gray))) > threshold
 
 
@@ -261,7 +262,7 @@ def object_box(light: np.ndarray) -> Box:
     size = max(3, round(0.01 * max(height, width)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     mask = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _hierarchy = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     areas = [cv2.contourArea(c) for c in contours]
     if not areas or max(areas) < 4:
         return 0, 0, width, height
