@@ -3,34 +3,37 @@
 import streamlit as st
 
 from cnnviz.explain.activations import COLORMAPS, channel_grid, depth_strip, feature_maps
+from cnnviz.i18n import _
 from cnnviz.models.layers import inspectable_layers
 from pages import _session
 
-st.title("Intermediate activations")
-st.caption(
+st.title(_("Intermediate activations"))
+st.caption(_(
     "What each layer passes on: one feature map per channel (filter) for the chosen image. "
     "Early layers respond to edges and colours, deeper ones to larger, more abstract patterns."
-)
+))
 run, layers, photo, caption = _session.pick_model_layers_and_image(
     "activations", inspectable_layers,
-    "This model has no convolution, pooling, batch-norm or activation layer with feature maps.",
+    _("This model has no convolution, pooling, batch-norm or activation layer with feature maps."),
 )
 
 left, right = st.columns([1, 3])
 left.image(photo.image, caption=caption, width="stretch")
-layer = right.selectbox("Layer", layers, format_func=lambda info: info.label, key="activations_layer")
-colormap = right.selectbox("Colour map", list(COLORMAPS), key="activations_colormap")
-per_channel = right.checkbox("Normalise each channel on its own", True, key="activations_per_channel",
-                             help="Off: one scale for the whole layer, so weak channels look dark.")
-columns = right.slider("Maps per row", 4, 32, 16, key="activations_columns")
+layer = right.selectbox(_("Layer"), layers, format_func=lambda info: info.label, key="activations_layer")
+colormap = right.selectbox(_("Colour map"), list(COLORMAPS), key="activations_colormap")
+per_channel = right.checkbox(_("Normalise each channel on its own"), True, key="activations_per_channel",
+                             help=_("Off: one scale for the whole layer, so weak channels look dark."))
+columns = right.slider(_("Maps per row"), 4, 32, 16, key="activations_columns")
 
 maps = feature_maps(run.model, photo.image, run.config.preprocessing.scale)
 grid = channel_grid(maps[layer.name], colormap, per_channel)
 height, width, channels = layer.shape
 dead = int(grid.dead.sum())
-st.image(grid.mosaic(columns), caption=f"{channels} channels of {layer.name}, {height}×{width} each; "
-         f"{dead} dead (all zero, crossed out)")
+caption = _("{channels} channels of {name}, {height}×{width} each; {dead} dead (all zero, crossed out)")
+st.image(grid.mosaic(columns), caption=caption.format(
+    channels=channels, name=layer.name, height=height, width=width, dead=dead
+))  # fmt: skip
 
-with st.expander("Through the depth: the 4 most active channels of every layer", expanded=True):
+with st.expander(_("Through the depth: the 4 most active channels of every layer"), expanded=True):
     for info, strip in depth_strip(maps, layers, colormap=colormap):
         st.image(strip, caption=info.label)

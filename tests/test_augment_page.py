@@ -122,7 +122,7 @@ def test_page_opens_from_the_app_navigation():
 
 
 def test_augment_page_in_korean(in_korean):
-    at = in_korean(AppTest.from_file(AUGMENT_PAGE, default_timeout=180))
+    at = in_korean(AppTest.from_file(AUGMENT_PAGE, default_timeout=APPTEST_TIMEOUT_S))
     at.run()
     assert not at.exception and not at.error
     assert at.title[0].value == "증강"

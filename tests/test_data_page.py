@@ -35,7 +35,7 @@ def choose_source(at: AppTest, source: str) -> None:
 def test_data_page_in_korean_shows_korean_titles_and_class_names(in_korean):
     from cnnviz import i18n
 
-    at = in_korean(AppTest.from_file(DATA_PAGE, default_timeout=120))
+    at = in_korean(AppTest.from_file(DATA_PAGE, default_timeout=APPTEST_TIMEOUT_S))
     at.run()
     assert not at.exception and not at.error
     assert at.title[0].value == "데이터" and at.button[0].label == "데이터셋 불러오기"

@@ -78,3 +78,20 @@ def test_a_model_without_conv_layers_gets_a_clear_message(name, trained_shapes, 
     run = Run(dense, replace(trained_shapes[0].config, name="dense only"))
     at = open_page(name, run, trained_shapes[1], tmp_path, monkeypatch)
     assert any("no" in error.value.lower() and "conv" in error.value.lower() for error in at.error)
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "layer_label"),
+    [("activations", "중간 활성화", "층"), ("filters", "필터 패턴", "Conv 층"), ("gradcam", "Grad-CAM", "Conv 층")],
+)
+def test_pages_in_korean(name, title, layer_label, trained_shapes, tmp_path, monkeypatch):
+    from cnnviz import i18n
+    from pages import _session
+
+    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
+    run, dataset = trained_shapes
+    at = open_page(name, run, dataset, tmp_path, monkeypatch, language="ko")
+    assert at.title[0].value == title and not at.error
+    layers = at.selectbox(key=f"{name}_layer")
+    assert layers.label == layer_label
+    assert any("(합성곱, " in option for option in layers.options)  # kind labels are translated keys

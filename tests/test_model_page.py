@@ -77,7 +77,7 @@ def test_missing_imagenet_weights_offer_random_initialisation(page, monkeypatch)
 
 
 def test_model_page_in_korean(small_shapes, in_korean):
-    at = in_korean(AppTest.from_file(PAGE, default_timeout=120))
+    at = in_korean(AppTest.from_file(PAGE, default_timeout=APPTEST_TIMEOUT_S))
     at.session_state["cnnviz_dataset"] = small_shapes
     at.run()
     assert not at.exception and not at.error

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gettext
 import io
+import json
 
 import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from pages._session import MODEL_KEY
+from pages._session import LANGUAGE_KEY, MODEL_KEY
 from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 from tests.test_photo import encode, png_header_only
 from tests.test_prediction import shoe_like, tiny_run
@@ -129,3 +131,42 @@ def test_a_saved_run_can_be_picked_and_used(run, tmp_path, monkeypatch):
     at.file_uploader[0].set_value(("shoe.png", shoe_like(4), "image/png")).run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_page_in_korean(run, tmp_path, monkeypatch):
+    from cnnviz import i18n
+    from pages import _session
+
+    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
+    monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))
+    at = AppTest.from_file(PAGE, default_timeout=APPTEST_TIMEOUT_S)
+    at.session_state[LANGUAGE_KEY] = "ko"
+    at.session_state[MODEL_KEY] = run
+    at.run()
+    assert at.title[0].value == "예측" and not at.exception
+    with i18n.use_language("ko"):  # AppTest re-formats options in the test's thread
+        at.file_uploader[0].set_value(("shoe.png", shoe_like(0), "image/png")).run()
+    assert not at.exception and not at.error
+    assert image_captions(at)[:4] == ["원본", "방향 보정", "잘라 냄", "흑백"]
+    assert "객체 맞춤" in [caption.value for caption in at.caption]
+
+
+class CatInKorean(gettext.NullTranslations):
+    """A Korean catalog that knows one class name, so the test does not depend on the real one."""
+
+    def gettext(self, message: str) -> str:
+        return {"cat": "고양이"}.get(message, message)
+
+
+def test_show_both_languages_names_each_class_in_korean_and_english(page, monkeypatch):
+    from cnnviz import i18n
+
+    catalogs = {"ko": CatInKorean()}
+    monkeypatch.setattr(i18n, "translations", lambda code: catalogs.get(code, gettext.NullTranslations()))
+    page.file_uploader[0].set_value(("shoe.png", shoe_like(1), "image/png")).run()
+    bars = json.loads(page.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
+    assert "cat" in bars and "고양이 · cat" not in bars
+    page.checkbox(key="predict_both_languages").set_value(True).run()
+    assert not page.exception
+    bars = json.loads(page.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
+    assert "고양이 · cat" in bars and "sneaker" in bars  # a name the catalog lacks stays as it is

@@ -12,6 +12,7 @@ import pytest
 from cnnviz.runs import store as runs
 from cnnviz.runs.schema import EvaluationMetrics
 from cnnviz.runs.store import Run, RunError, list_runs, load_run, load_uploaded_model, save_run
+from tests.conftest import APPTEST_TIMEOUT_S
 
 
 @pytest.fixture
@@ -146,7 +147,7 @@ def test_runs_page_in_korean(saved, tmp_path, monkeypatch, in_korean):
     from tests.conftest import REPO_ROOT
 
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
-    at = in_korean(AppTest.from_file(str(REPO_ROOT / "pages" / "runs.py"), default_timeout=60))
+    at = in_korean(AppTest.from_file(str(REPO_ROOT / "pages" / "runs.py"), default_timeout=APPTEST_TIMEOUT_S))
     at.run()
     assert not at.exception and not at.error
     assert at.title[0].value == "🗃️ 실행 기록"

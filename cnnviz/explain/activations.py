@@ -11,6 +11,7 @@ import numpy as np
 
 from cnnviz.models.layers import LayerInfo, feature_model, inspectable_layers
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
+from cnnviz.i18n import _
 
 if TYPE_CHECKING:
     import keras
@@ -30,7 +31,7 @@ LABEL_HEIGHT = 14
 def colorize(values: np.ndarray, colormap: str = "viridis") -> np.ndarray:
     """A (H, W) float array in [0, 1] as a uint8 RGB image in an OpenCV colour map."""
     if colormap not in COLORMAPS:
-        raise ValueError(f"colormap must be one of {', '.join(COLORMAPS)}")
+        raise ValueError(_("colormap must be one of {names}").format(names=", ".join(COLORMAPS)))
     grey = np.clip(np.nan_to_num(values) * 255.0, 0, 255).astype(np.uint8)
     if COLORMAPS[colormap] is None:
         return cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB)

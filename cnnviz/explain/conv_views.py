@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnnviz.explain.activations import as_rgb, colorize
+from cnnviz.i18n import _
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (inclusive), in map pixels
 HIGHLIGHT = (255, 40, 40)
@@ -59,7 +60,7 @@ def number_grid(values: np.ndarray, title: str, decimals: int = 2) -> go.Figure:
     limit = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
     figure = go.Figure(go.Heatmap(
         z=values, text=text, texttemplate="%{text}", colorscale="RdBu", zmid=0, zmin=-limit, zmax=limit,
-        showscale=False, hovertemplate="row %{y}, column %{x}: %{z:.4f}<extra></extra>",
+        showscale=False, hovertemplate=_("row %{y}, column %{x}: %{z:.4f}") + "<extra></extra>",
     ))  # fmt: skip
     cell = 34 if values.shape[1] <= 7 else 24
     figure.update_layout(
@@ -71,7 +72,7 @@ def number_grid(values: np.ndarray, title: str, decimals: int = 2) -> go.Figure:
 
 def softmax_figure(names: list[str], logits: np.ndarray, probabilities: np.ndarray) -> go.Figure:
     """Logits beside the probabilities softmax turns them into, one bar pair per class."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=["logits", "probabilities"])
+    figure = make_subplots(rows=1, cols=2, subplot_titles=[_("logits"), _("probabilities")])
     figure.add_bar(x=names, y=logits, marker_color="#888", showlegend=False, row=1, col=1)
     figure.add_bar(x=names, y=probabilities, marker_color="#3b6fd4", showlegend=False, row=1, col=2)
     figure.update_yaxes(range=[0, 1], row=1, col=2)

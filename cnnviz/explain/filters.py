@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz.models.layers import LayerInfo, cached, conv_layers, input_shape, trace
+from cnnviz.i18n import _
 
 if TYPE_CHECKING:
     import keras
@@ -126,7 +127,9 @@ def _generate(
     ascent = _ascent(model, layer_name)
     bad = [f for f in filters if not 0 <= f < ascent.filters]
     if bad:
-        raise ValueError(f"Layer {layer_name} has filters 0 to {ascent.filters - 1}; got {bad}.")
+        raise ValueError(_("Layer {name} has filters 0 to {last}; got {bad}.").format(
+            name=layer_name, last=ascent.filters - 1, bad=bad
+        ))
     patterns: list[FilterPattern] = []
     for start in range(0, len(filters), GROUP_SIZE):
         group = filters[start : start + GROUP_SIZE]
@@ -195,11 +198,11 @@ def _compile(model: keras.Model, layer_name: str) -> _Ascent:
     import keras
     import tensorflow as tf
 
-    height, _, channels = input_shape(model)
+    height, _width, channels = input_shape(model)
     fixed = trace(model)
     layer = fixed.layers.get(layer_name)
     if layer is None or not isinstance(layer, keras.layers.Conv2D):
-        raise ValueError(f"{layer_name} is not a Conv2D layer of this model.")
+        raise ValueError(_("{name} is not a Conv2D layer of this model.").format(name=layer_name))
     free = trace(model, (None, None, channels))
     trunk = keras.Model(free.input, free.inputs[layer_name])
     spec = tf.TensorSpec([None, None, None, channels], tf.float32)

@@ -17,6 +17,7 @@ import numpy as np
 from cnnviz.explain.activations import as_rgb, colorize
 from cnnviz.models.layers import cached, last_conv_layer, trace
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
+from cnnviz.i18n import _
 
 if TYPE_CHECKING:
     import keras
@@ -103,7 +104,7 @@ def _compile(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
 
     record = trace(model)
     if layer_name not in record.outputs:
-        raise KeyError(f"No layer named {layer_name} in this model.")
+        raise KeyError(_("No layer named {names} in this model.").format(names=layer_name))
     head, head_input = _score_head(record)
     grad_model = keras.Model(record.input, [record.outputs[layer_name], head_input])
     weigh = _plus_plus_weights if plus_plus else _grad_weights

@@ -16,12 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cnnviz.i18n import _
+from cnnviz.i18n import N_, _
 
 if TYPE_CHECKING:
     import keras
 
 KINDS = ("conv", "pooling", "batch-norm", "activation")
+KIND_LABELS = {
+    "conv": N_("conv"),
+    "pooling": N_("pooling"),
+    "batch-norm": N_("batch-norm"),
+    "activation": N_("activation"),
+}
 
 
 class NoConvLayerError(ValueError):
@@ -39,7 +45,9 @@ class LayerInfo:
     @property
     def label(self) -> str:
         height, width, channels = self.shape
-        return f"{self.name} ({self.kind}, {height}×{width}×{channels})"
+        return _("{name} ({kind}, {height}×{width}×{channels})").format(
+            name=self.name, kind=_(KIND_LABELS[self.kind]), height=height, width=width, channels=channels
+        )
 
 
 @dataclass

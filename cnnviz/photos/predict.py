@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cnnviz.data.images import ImageError
+from cnnviz.i18n import _
 from cnnviz.models.predictions import predict_probabilities, top_classes
 from cnnviz.photos.prepare import InputSpec, PhotoOptions, PreparedPhoto, prepare_input
 from cnnviz.runs.store import Run
@@ -70,7 +71,8 @@ def _prepare(name: str, source: bytes | str | Path, spec: InputSpec, options: Ph
     except ImageError as error:
         return FileResult(name, error=str(error))
     except OSError as error:
-        return FileResult(name, error=f"the file cannot be read ({error.strerror or error})")
+        reason = error.strerror or error
+        return FileResult(name, error=_("the file cannot be read ({reason})").format(reason=reason))
 
 
 def results_csv(results: Iterable[FileResult], display_names: list[str], k: int) -> str:
@@ -91,13 +93,13 @@ def top_k_figure(top: list[tuple[str, float]]) -> go.Figure:
     """A horizontal Plotly bar chart of the top classes, the most likely at the top."""
     import plotly.graph_objects as go
 
-    names = [name for name, _ in reversed(top)]
-    values = [p for _, p in reversed(top)]
+    names = [name for name, _probability in reversed(top)]
+    values = [p for _name, p in reversed(top)]
     figure = go.Figure(
         go.Bar(x=values, y=names, orientation="h", text=[f"{p:.1%}" for p in values], textposition="auto")
     )
     figure.update_layout(
-        xaxis={"range": [0, 1], "tickformat": ".0%", "title": "probability"},
+        xaxis={"range": [0, 1], "tickformat": ".0%", "title": _("probability")},
         height=60 + 28 * len(top),
         margin={"l": 10, "r": 10, "t": 10, "b": 40},
     )
@@ -113,7 +115,7 @@ def explain(run: Run, result: FileResult) -> np.ndarray:
 
     photo, probabilities = result.photo, result.probabilities
     if photo is None or probabilities is None:
-        raise ValueError(f"{result.name} has no prediction to explain")
+        raise ValueError(_("{name} has no prediction to explain").format(name=result.name))
     scale = run.config.preprocessing.scale
     return gradcam_overlay(
         run.model, photo.image, int(np.argmax(probabilities)), display=photo.cropped, scale=scale

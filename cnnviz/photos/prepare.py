@@ -19,6 +19,7 @@ import numpy as np
 
 from cnnviz.data.images import ImageError, decode_image, fit_to_shape, frame_count
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
+from cnnviz.i18n import N_, _
 
 if TYPE_CHECKING:
     from cnnviz.data.dataset import Dataset
@@ -26,6 +27,18 @@ if TYPE_CHECKING:
 
 FITS = ("auto", "object", "crop", "pad")
 INVERT_CHOICES = ("auto", "always", "never")
+STEP_TITLES = {
+    "original": N_("original"),
+    "oriented": N_("oriented"),
+    "cropped": N_("cropped"),
+    "colour": N_("colour"),
+    "grayscale": N_("grayscale"),
+    "inverted": N_("inverted"),
+    "background levelled": N_("background levelled"),
+    "resized": N_("resized"),
+    "model input": N_("model input"),
+}
+FIT_NOTES = {"object": N_("object fit"), "crop": N_("crop fit"), "pad": N_("pad fit")}
 MIN_SIDE = 8  # smaller images hold too little to recognise anything
 WORK_SIDE = 512  # photos are shrunk to this before processing; model inputs are smaller
 BORDER = 0.03  # the outer ring (fraction of the shorter side) that samples the background
@@ -50,7 +63,11 @@ class InputSpec:
         height, width, channels = config.input_shape
         pre = config.preprocessing
         if (pre.color_mode == "grayscale") != (channels == 1):
-            raise ValueError(f"config.json says {pre.color_mode!r} but the input has {channels} channel(s)")
+            raise ValueError(
+                _("config.json says {mode!r} but the input has {channels} channel(s)").format(
+                    mode=pre.color_mode, channels=channels
+                )
+            )
         return cls(height, width, channels, pre.scale, pre.light_on_dark)
 
     @classmethod
@@ -74,7 +91,7 @@ class PhotoOptions:
 
     def resolved_fit(self, spec: InputSpec) -> str:
         if self.fit not in FITS:
-            raise ValueError(f"fit must be one of {FITS}")
+            raise ValueError(_("fit must be one of {choices}").format(choices=FITS))
         if self.fit == "auto":
             return "object" if spec.light_on_dark else "crop"
         return self.fit
@@ -82,11 +99,16 @@ class PhotoOptions:
 
 @dataclass(frozen=True)
 class Step:
-    """One stage of the preprocessing, as a uint8 (H, W, C) image."""
+    """One stage of the preprocessing, as a uint8 (H, W, C) image; ``key`` is one of STEP_TITLES."""
 
-    title: str
+    key: str
     image: np.ndarray
     note: str = ""
+
+    @property
+    def title(self) -> str:
+        """The step's name in the current language."""
+        return _(STEP_TITLES[self.key])
 
 
 @dataclass
@@ -119,7 +141,8 @@ def _from_dataset_image(image: np.ndarray, spec: InputSpec) -> PreparedPhoto:
 
 
 def _model_input_step(image: np.ndarray, model_input: np.ndarray) -> Step:
-    return Step("model input", image, f"float32 in [{model_input.min():.2f}, {model_input.max():.2f}]")
+    note = _("float32 in [{low:.2f}, {high:.2f}]").format(low=model_input.min(), high=model_input.max())
+    return Step("model input", image, note)
 
 
 def prepare_photo(
@@ -130,13 +153,15 @@ def prepare_photo(
     stored, upright = decode_image(data)
     if min(upright.size) < MIN_SIDE:
         raise ImageError(
-            f"the image is only {upright.width}x{upright.height} pixels; "
-            f"at least {MIN_SIDE}x{MIN_SIDE} is needed to recognise anything"
+            _(
+                "the image is only {width}x{height} pixels; "
+                "at least {side}x{side} is needed to recognise anything"
+            ).format(width=upright.width, height=upright.height, side=MIN_SIDE)
         )
     notes = _frame_notes(data)
     rgb = shrink(np.asarray(upright.convert("RGB")), WORK_SIDE)
     steps = [Step("original", shrink(np.asarray(stored.convert("RGB")), WORK_SIDE))]
-    steps.append(Step("oriented", rgb, "EXIF rotation applied" if stored is not upright else ""))
+    steps.append(Step("oriented", rgb, _("EXIF rotation applied") if stored is not upright else ""))
     return _finish(rgb, spec, options, steps, notes)
 
 
@@ -149,12 +174,12 @@ def _finish(
     inverted = _should_invert(options.invert, dark_on_light, spec)
     region = _region(gray, dark_on_light, fit, spec, options.margin)
     cropped = crop_padded(rgb, region, border_colour(rgb))
-    steps.append(Step("cropped", cropped, f"{fit} fit"))
+    steps.append(Step("cropped", cropped, _(FIT_NOTES[fit])))
     image = cropped if spec.channels == 3 else cv2.cvtColor(cropped, cv2.COLOR_RGB2GRAY)[..., None]
     steps.append(Step("colour" if spec.channels == 3 else "grayscale", image))
     if inverted:
         image = 255 - image
-        steps.append(Step("inverted", image, "dark object on a light background"))
+        steps.append(Step("inverted", image, _("dark object on a light background")))
     if fit == "object" and spec.light_on_dark and inverted == dark_on_light:  # now light on dark
         image = level_background(image, background_level(rgb if spec.channels == 3 else gray, inverted))
         steps.append(Step("background levelled", image))
@@ -167,12 +192,14 @@ def _finish(
 
 def _frame_notes(data: bytes) -> list[str]:
     frames = frame_count(data)
-    return [f"animated image with {frames} frames: only the first frame is used"] if frames > 1 else []
+    if frames <= 1:
+        return []
+    return [_("animated image with {count} frames: only the first frame is used").format(count=frames)]
 
 
 def _should_invert(choice: str, dark_on_light: bool, spec: InputSpec) -> bool:
     if choice not in INVERT_CHOICES:
-        raise ValueError(f"invert must be one of {INVERT_CHOICES}")
+        raise ValueError(_("invert must be one of {choices}").format(choices=INVERT_CHOICES))
     if choice == "auto":
         return spec.light_on_dark and dark_on_light
     return choice == "always"
@@ -213,7 +240,8 @@ def border_colour(image: np.ndarray) -> tuple[int, ...]:
 
 def is_dark_on_light(gray: np.ndarray) -> bool:
     """Polarity check: True when the background (outer ring) is on the light side of Otsu's threshold."""
-    threshold, _ = cv2.threshold(cv2.GaussianBlur(gray, (5, 5), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
+    threshold, _mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return float(np.median(border_pixels(gray))) > threshold
 
 
@@ -234,7 +262,7 @@ def object_box(light: np.ndarray) -> Box:
     size = max(3, round(0.01 * max(height, width)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     mask = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _hierarchy = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     areas = [cv2.contourArea(c) for c in contours]
     if not areas or max(areas) < 4:
         return 0, 0, width, height

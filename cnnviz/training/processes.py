@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
 import cnnviz
 from cnnviz.i18n import _

@@ -8,8 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.driver import (
-    choose_radio, click, drop_files, go_to, main, open_app, plotly_points, select, select_options, set_slider,
-    wait_idle,
+    choose_radio, click, drop_files, go_to, main, open_app, plotly_points, select, select_options, set_slider
 )  # fmt: skip
 from tests.browser.steps import (
     FINAL_CURVES, MANY_EPOCHS, PLOT, assert_stopped_run, choose_small_model, epochs_run, load_small_shapes,
