@@ -120,6 +120,10 @@ def pooling() -> None:
     if not pools:
         st.info(_("This model has no pooling layer."))
         return
+    st.caption(_(
+        "Pooling shrinks each map: every output value is the largest (max) or the mean (average) of a small "
+        "window, so the next layer sees a coarser, cheaper map that shifts less when the object moves."
+    ))
     pool = st.selectbox(_("Pooling layer"), pools, format_func=lambda info: info.label, key="conv_pool")
     left, right = st.columns(2)
     x = int(left.number_input(_("Pooling output x"), 0, pool.shape[1] - 1, 0, key="conv_pool_x"))
@@ -144,6 +148,10 @@ def softmax() -> None:
 
 
 def sandbox() -> None:
+    st.caption(_(
+        "Try the settings of a convolution on a small crop of your image: a bigger kernel or stride makes the "
+        "output smaller, padding adds a border of zeros so the kernel also fits at the edges."
+    ))
     left, right = st.columns(2)
     side = left.slider(_("Input size (crop of the image)"), 4, 16, 8, key="conv_sb_size")
     kernels = {"model": layer_kernel(model, layer.name, channel), **KERNEL_PRESETS}
@@ -164,6 +172,10 @@ def sandbox() -> None:
 
 
 def receptive_field() -> None:
+    st.caption(_(
+        "Each unit of a deeper layer sees a bigger part of the input: every kernel adds its size, and every "
+        "stride or pooling multiplies how far apart neighbouring units look."
+    ))
     field = field_of(model, layer.name)
     left, right = st.columns(2)
     x = left.slider(_("Unit x"), 0, out_w - 1, 0, key="conv_rf_x") if out_w > 1 else 0
