@@ -16,11 +16,11 @@ from cnnviz import i18n
 from tests.conftest import REPO_ROOT
 
 METHOD_MAP = [("cnnviz/**.py", "python"), ("pages/**.py", "python"), ("streamlit_app.py", "python")]
-# Files whose user-facing text is fully written through the translation function.
-TRANSLATED = [
-    "streamlit_app.py", "pages/convolution.py", "cnnviz/explain/convolution.py", "cnnviz/explain/layer_math.py",
-    "cnnviz/explain/receptive_field.py", "cnnviz/explain/sandbox.py",
-]  # fmt: skip
+# Every file whose text a user can read: the app, its pages and the library.
+TRANSLATED = sorted(
+    str(path.relative_to(REPO_ROOT))
+    for path in [REPO_ROOT / "streamlit_app.py", *(REPO_ROOT / "pages").glob("*.py"), *(REPO_ROOT / "cnnviz").rglob("*.py")]
+)
 # Streamlit calls whose first argument, or these keyword arguments, are read by the user.
 TEXT_CALLS = {
     "title", "header", "subheader", "caption", "markdown", "write", "text", "info", "warning", "error", "success",
