@@ -4,12 +4,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from cnnviz.data.class_names import korean_and_english
 from cnnviz.data.images import IMAGE_EXTENSIONS
 from cnnviz.i18n import N_, _
 from cnnviz.models.layers import NoConvLayerError
 from cnnviz.photos.prepare import PhotoOptions, thumbnail
 from cnnviz.photos.predict import (
-    FileResult, both_languages, explain, predict_files, results_csv, top_k_figure
+    FileResult, explain, predict_files, results_csv, top_k_figure
 )  # fmt: skip
 from cnnviz.runs.store import Run
 from pages import _session
@@ -59,7 +60,7 @@ def photo_options(run: Run) -> tuple[PhotoOptions, Display]:
         show_cam = st.checkbox(_("Grad-CAM overlay for the top class"), True, key="predict_cam")
         both = st.checkbox(_("Show both languages"), key="predict_both_languages",
                            help=_("Each class as 'Korean · English', for example '고양이 · cat'."))  # fmt: skip
-    names = [both_languages(name) for name in run.display_names] if both else run.display_names
+    names = [korean_and_english(name) for name in run.display_names] if both else run.display_names
     return PhotoOptions(fit=fit, invert=invert, margin=margin), Display(top_k, show_cam, names)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cnnviz.i18n import N_, _, current_language
+from cnnviz.i18n import N_, _, current_language, use_language
 
 
 # Animals-10 ships with Italian folder names.
@@ -51,3 +51,11 @@ def both_languages(name: str, shown: str | None = None) -> str:
     """The name ``shown`` (else the current language's) and the English one ("고양이 · cat"); one when they agree."""
     shown = shown or display_name(name)
     return shown if shown == name else f"{shown} · {name}"
+
+
+def korean_and_english(name: str) -> str:
+    """The name in Korean and in English ("고양이 · cat") whatever the current language, as the
+    Animals-10 report captioned its predictions; one name when the catalog does not know it."""
+    with use_language("ko"):
+        korean = display_name(name)
+    return both_languages(name, korean)

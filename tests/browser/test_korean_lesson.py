@@ -30,11 +30,12 @@ def english_fragments() -> list[str]:
         catalog = read_po(stream)
     fragments = set()
     for message in catalog:
-        if not message.id or not message.string or message.string == message.id:
+        english, korean = (m[0] if isinstance(m, tuple) else m for m in (message.id, message.string))
+        if not english or not korean or korean == english:
             continue
-        for piece in PLACEHOLDER_OR_MARKUP.split(message.id):
+        for piece in PLACEHOLDER_OR_MARKUP.split(english):
             piece = piece.strip(" .:;,()'·")
-            if len(piece) >= MIN_FRAGMENT and " " in piece and piece not in message.string:
+            if len(piece) >= MIN_FRAGMENT and " " in piece and piece not in korean:
                 fragments.add(piece)
     return sorted(fragments)
 
