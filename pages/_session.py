@@ -350,10 +350,21 @@ def session_language() -> str | None:
 
 
 def language_picker() -> None:
-    """The sidebar's language selector: the browser's language first; kept for the session and in the URL."""
-    codes = list(i18n.LANGUAGES)
-    default = i18n.supported(st.context.locale) or i18n.SOURCE_LANGUAGE
+    """The sidebar's language selector, kept for the session.
+
+    A session starts in the language its link names (``?lang=ko``), else the browser's; a switch
+    takes effect at once and is written back to the link, so a shared link keeps the language.
+    """
+    if LANGUAGE_KEY not in st.session_state:
+        st.session_state[LANGUAGE_KEY] = (
+            i18n.supported(st.query_params.get(LANGUAGE_KEY)) or i18n.supported(st.context.locale)
+            or i18n.SOURCE_LANGUAGE
+        )
     st.sidebar.selectbox(
-        _("🌐 Language · 언어"), codes, index=codes.index(default), format_func=i18n.LANGUAGES.get,
-        key=LANGUAGE_KEY, bind="query-params",
+        _("🌐 Language · 언어"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=LANGUAGE_KEY,
+        on_change=_language_to_link,
     )
+
+
+def _language_to_link() -> None:
+    st.query_params[LANGUAGE_KEY] = st.session_state[LANGUAGE_KEY]
