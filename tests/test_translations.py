@@ -122,3 +122,18 @@ def test_the_command_line_follows_lang(monkeypatch):
     monkeypatch.setenv("LANG", "de_DE.UTF-8")
     assert i18n.current_language() == "en" and i18n._("Kernel") == "Kernel"
     assert i18n.supported("ko-KR") == "ko" and i18n.supported(None) is None
+
+
+def test_a_link_with_lang_ko_opens_the_app_in_korean_and_the_picker_switches_back():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APPTEST_TIMEOUT_S
+
+    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S)
+    at.query_params["lang"] = "ko"
+    at.run()
+    assert not at.exception
+    assert at.session_state["lang"] == "ko" and at.title[0].value == "데이터"
+    with i18n.use_language("ko"):  # AppTest formats the Korean page's options in this thread
+        at.selectbox(key="lang").set_value("en").run()
+    assert at.title[0].value == "Data" and at.query_params["lang"] == "en"
