@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from cnnviz.data.class_names import display_names
 from cnnviz.explain.activations import feature_maps
 from cnnviz.explain.conv_views import image_tile, map_tile, number_grid, outline, softmax_figure, window_box
 from cnnviz.explain.convolution import (
@@ -142,7 +143,7 @@ def softmax() -> None:
         st.info(str(error))
         return
     classes = len(soft.logits)
-    names = run.display_names if len(run.display_names) == classes else [str(i) for i in range(classes)]
+    names = display_names(run.display_names) if len(run.display_names) == classes else [str(i) for i in range(classes)]
     st.plotly_chart(softmax_figure(names, soft.logits, soft.probabilities), key="conv_softmax")
     st.caption(_("Softmax: exp(logit) for every class, each divided by their sum, so the scores add up to 1."))
 

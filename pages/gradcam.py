@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cnnviz.data.class_names import display_names
 from cnnviz.explain.activations import COLORMAPS, colorize
 from cnnviz.explain.gradcam import gradcam_overlay
 from cnnviz.i18n import N_, _
@@ -22,7 +23,7 @@ run, convs, photo, caption = _session.pick_model_layers_and_image(
     _("This model has no convolutional layer, so Grad-CAM has no feature maps to weigh. "
       "Pick a model with Conv2D layers."),
 )
-names, image = run.display_names, photo.image
+names, image = display_names(run.display_names), photo.image
 
 first, second, third = st.columns(3)
 layer = first.selectbox(_("Conv layer"), convs, index=len(convs) - 1, format_func=lambda info: info.label,

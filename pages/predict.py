@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from cnnviz.data.class_names import korean_and_english
+from cnnviz.data.class_names import display_names, korean_and_english
 from cnnviz.data.images import IMAGE_EXTENSIONS
 from cnnviz.i18n import N_, _
 from cnnviz.models.layers import NoConvLayerError
@@ -60,7 +60,7 @@ def photo_options(run: Run) -> tuple[PhotoOptions, Display]:
         show_cam = st.checkbox(_("Grad-CAM overlay for the top class"), True, key="predict_cam")
         both = st.checkbox(_("Show both languages"), key="predict_both_languages",
                            help=_("Each class as 'Korean · English', for example '고양이 · cat'."))  # fmt: skip
-    names = [korean_and_english(name) for name in run.display_names] if both else run.display_names
+    names = [korean_and_english(name) for name in run.display_names] if both else display_names(run.display_names)
     return PhotoOptions(fit=fit, invert=invert, margin=margin), Display(top_k, show_cam, names)
 
 

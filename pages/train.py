@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import charts
+from cnnviz.data.class_names import display_names
 from cnnviz.i18n import _
 from cnnviz.runs.schema import DIVERGED, MONITORS, OPTIMIZERS, STOPPED, TrainConfig
 from cnnviz.runs.store import Run
@@ -97,8 +98,8 @@ def render_results(run: Run) -> None:
     predicted = saved_test_predictions(run, dataset)
     if predicted is not None:
         counts = confusion_matrix(dataset.test.y, predicted, dataset.num_classes)
-        st.plotly_chart(charts.confusion_figure(counts, run.display_names), key="confusion")
-        render_mistakes(predicted, run.display_names)
+        st.plotly_chart(charts.confusion_figure(counts, display_names(run.display_names)), key="confusion")
+        render_mistakes(predicted, display_names(run.display_names))
     st.caption(_("Saved in `{path}`; it is now the current model for the other pages.").format(path=run.path))
 
 
