@@ -105,7 +105,7 @@ def _load_keras(spec: DatasetSpec) -> Dataset:
     pool = Split(x_pool, y_pool)
     return Dataset(
         title, class_names, pool.take(train_idx), pool.take(val_idx), Split(x_test, y_test),
-        source=f"keras.datasets.{spec.source} (its own test split)", split_seed=spec.split_seed,
+        source=f"keras.datasets.{spec.source}", split_seed=spec.split_seed,
         light_on_dark=detect_light_on_dark(x_pool),
     )  # fmt: skip
 
