@@ -97,11 +97,11 @@ def _load_shapes(spec: DatasetSpec) -> Dataset:
 
 
 def _load_keras(spec: DatasetSpec) -> Dataset:
-    title, class_names, _ = KERAS_DATASETS[spec.source]
+    title, class_names, _description = KERAS_DATASETS[spec.source]
     (x_pool, y_pool), (x_test, y_test) = load_keras_dataset(spec.source)
     x_pool, y_pool = _limited(x_pool, y_pool, spec)
-    train_share, val_share, _ = spec.ratios
-    train_idx, val_idx, _ = stratified_split(y_pool, (train_share, val_share, 0.0), spec.split_seed)
+    train_share, val_share, _test_share = spec.ratios
+    train_idx, val_idx, _no_test = stratified_split(y_pool, (train_share, val_share, 0.0), spec.split_seed)
     pool = Split(x_pool, y_pool)
     return Dataset(
         title, class_names, pool.take(train_idx), pool.take(val_idx), Split(x_test, y_test),
@@ -133,7 +133,7 @@ def _load_array_file(spec: DatasetSpec) -> Dataset:
 
 def _idx_class_names(path: Path, y: np.ndarray) -> list[str] | None:
     """Fashion-MNIST's names when the path says "fashion" (its IDX files are named like MNIST's)."""
-    _, fashion_names, _ = KERAS_DATASETS["fashion_mnist"]
+    _title, fashion_names, _description = KERAS_DATASETS["fashion_mnist"]
     if "fashion" in str(path).lower() and int(y.max()) + 1 == len(fashion_names):
         return list(fashion_names)
     return None

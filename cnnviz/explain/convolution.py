@@ -114,7 +114,7 @@ def padded_input(values: np.ndarray, kernel: tuple[int, int], strides: tuple[int
 def windows(values: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int], padding: str,
             fill: float = 0.0) -> np.ndarray:
     """Every window the layer reads: (H_out, W_out, C, kh, kw), padding included."""
-    padded, _ = padded_input(values, kernel, strides, padding, fill)
+    padded, _pads = padded_input(values, kernel, strides, padding, fill)
     view = np.lib.stride_tricks.sliding_window_view(padded, kernel, axis=(0, 1))
     return view[:: strides[0], :: strides[1]]
 

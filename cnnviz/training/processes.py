@@ -121,7 +121,7 @@ class ProcessWorker(StagedWorker):
 
     def _watch(self, entry: _Entry, process: subprocess.Popen) -> None:
         """Wait for the child's answer (or its death) and record how the job ended."""
-        output, _ = process.communicate()
+        output, _stderr = process.communicate()
         self._processes.pop(entry.info.id, None)
         answer = child_answer(output)
         if "path" in answer:
