@@ -9,7 +9,7 @@ from cnnviz.explain.conv_views import image_tile, map_tile, number_grid, outline
 from cnnviz.explain.convolution import (
     ConvExplainError, channel_breakdown, conv_step, layer_kernel, plain_conv_layers
 )  # fmt: skip
-from cnnviz.explain.layer_math import pool_step, softmax_step
+from cnnviz.explain.layer_math import pool_step, relu_table, softmax_step
 from cnnviz.explain.receptive_field import field_of, receptive_fields
 from cnnviz.explain.sandbox import KERNEL_PRESETS, OutputSize, convolve, crop_centre, to_gray
 from cnnviz.i18n import N_, _
@@ -24,7 +24,7 @@ KERNEL_LABELS = {
     "identity": N_("identity"),
 }  # fmt: skip
 POOL_KINDS = {"max": N_("max"), "average": N_("average")}
-TABS = (N_("Overview"), N_("One channel"), N_("Formula"), N_("Pooling and softmax"), N_("Sandbox"),
+TABS = (N_("Overview"), N_("One channel"), N_("Formula"), N_("ReLU, pooling and softmax"), N_("Sandbox"),
         N_("Receptive field"))  # fmt: skip
 
 st.title(_("🧮 Convolution"))
@@ -69,12 +69,14 @@ def one_channel() -> None:
         left.image(map_tile(view.inputs[index]), caption=_("input channel {index}").format(index=index))
         show_numbers(middle, view.kernels[index], _("kernel slice {index}").format(index=index),
                      key=f"conv_kernel_{index}")
-        right.image(map_tile(view.contributions[index]), caption=_("input {index} ∗ kernel {index}").format(index=index))
+        product = _("input {index} ∗ kernel {index}").format(index=index)
+        right.image(map_tile(view.contributions[index]), caption=product)
     if len(view.inputs) > SHOWN_INPUT_CHANNELS:
         st.info(_("Showing {shown} of {count} input channels; the sum uses them all.").format(
             shown=SHOWN_INPUT_CHANNELS, count=len(view.inputs)))
     left, middle, right = st.columns(3)
-    left.image(map_tile(view.pre_activation), caption=_("sum of all channels + bias ({bias:.4f})").format(bias=view.bias))
+    summed = _("sum of all channels + bias ({bias:.4f})").format(bias=view.bias)
+    left.image(map_tile(view.pre_activation), caption=summed)
     middle.image(map_tile(view.output), caption=_("after the activation (computed by hand)"))
     right.image(map_tile(view.model_output), caption=_("the model's own output"))
     gap = float(np.abs(view.output - view.model_output).max())
@@ -143,9 +145,31 @@ def softmax() -> None:
         st.info(str(error))
         return
     classes = len(soft.logits)
-    names = display_names(run.display_names) if len(run.display_names) == classes else [str(i) for i in range(classes)]
+    named = len(run.display_names) == classes
+    names = display_names(run.display_names) if named else [str(i) for i in range(classes)]
     st.plotly_chart(softmax_figure(names, soft.logits, soft.probabilities), key="conv_softmax")
     st.caption(_("Softmax: exp(logit) for every class, each divided by their sum, so the scores add up to 1."))
+    st.dataframe([
+        {_("class"): name, _("logit"): round(float(logit), 4), _("exp(logit - max)"): round(float(power), 4),
+         _("probability"): round(float(share), 4), _("the model's probability"): round(float(model), 4)}
+        for name, logit, power, share, model in zip(
+            names, soft.logits, soft.exponentials, soft.probabilities, soft.model_probabilities
+        )
+    ], hide_index=True)  # fmt: skip
+
+
+def relu() -> None:
+    st.caption(_(
+        "ReLU keeps every positive value and turns every negative one into 0: max(0, x). Left, this channel "
+        "before its activation; right, after ReLU (dark: zero)."
+    ))
+    view = channel_breakdown(model, image, layer.name, channel, scale)
+    before, after = relu_table(view.pre_activation)
+    left, right = st.columns(2)
+    span = _("before: from {low:.3f} to {high:.3f}").format(low=before.min(), high=before.max())
+    left.image(map_tile(before), caption=span)
+    right.image(map_tile(after), caption=_("after ReLU: {share:.0%} of the values became 0").format(
+        share=float((before < 0).mean())))
 
 
 def sandbox() -> None:
@@ -156,7 +180,9 @@ def sandbox() -> None:
     left, right = st.columns(2)
     side = left.slider(_("Input size (crop of the image)"), 4, 16, 8, key="conv_sb_size")
     kernels = {"model": layer_kernel(model, layer.name, channel), **KERNEL_PRESETS}
-    name = left.selectbox(_("Kernel"), list(kernels), key="conv_sb_kernel", format_func=lambda k: _(KERNEL_LABELS[k]))
+    name = left.selectbox(
+        _("Kernel"), list(kernels), key="conv_sb_kernel", format_func=lambda k: _(KERNEL_LABELS[k])
+    )
     padding = right.slider(_("Padding"), 0, 3, 0, key="conv_sb_padding")
     stride = right.slider(_("Stride"), 1, 3, 1, key="conv_sb_stride")
     crop, kernel = to_gray(crop_centre(image, side)), kernels[name]
@@ -196,9 +222,12 @@ with tabs[0]:
 with tabs[1]:
     one_channel()
 with tabs[2]:
-    st.toggle(_("▶ Play"), key="conv_play", help=_("Slides the window across the output, about 4 positions a second."))
+    st.toggle(
+        _("▶ Play"), key="conv_play", help=_("Slides the window across the output, about 4 positions a second.")
+    )
     st.fragment(formula, run_every=PLAY_INTERVAL_S if st.session_state.get("conv_play") else None)()
 with tabs[3]:
+    relu()
     pooling()
     softmax()
 with tabs[4]:

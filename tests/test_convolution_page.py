@@ -16,7 +16,7 @@ def test_convolution_page_explains_the_chosen_output_value(trained_shapes, tmp_p
     at = open_page("convolution", run, dataset, tmp_path, monkeypatch)
     assert not at.error
     assert [tab.label for tab in at.tabs][:6] == [
-        "Overview", "One channel", "Formula", "Pooling and softmax", "Sandbox", "Receptive field"
+        "Overview", "One channel", "Formula", "ReLU, pooling and softmax", "Sandbox", "Receptive field"
     ]
     assert any("Largest difference between the hand computation and the model" in s.value for s in at.success)
     at.selectbox(key="conv_layer").select_index(1).run()
