@@ -22,6 +22,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 DOMAIN = "cnnviz"
@@ -125,6 +126,26 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
     """Marks text for extraction without translating it now; pass it through ``_`` when shown."""
     return message
+
+
+@dataclass(frozen=True)
+class LazyText:
+    """Text translated each time it is shown, in the language of whoever reads it.
+
+    For messages made where no session is running (a thread that watches a training process,
+    a dataset decoded once and shared by every session): ``str()`` translates at display time.
+    """
+
+    message: str
+    arguments: tuple[tuple[str, object], ...] = ()
+
+    def __str__(self) -> str:
+        return gettext(self.message).format(**dict(self.arguments))
+
+
+def later(message: str, **arguments: object) -> LazyText:
+    """``message`` (marked with ``N_``) and its named arguments, translated when shown."""
+    return LazyText(message, tuple(arguments.items()))
 
 
 _ = gettext

@@ -133,7 +133,9 @@ def show_dataset() -> None:
         count = len(dataset.skipped)
         skipped = ngettext("⚠️ {count} file was skipped", "⚠️ {count} files were skipped", count)
         with st.expander(skipped.format(count=count), expanded=True):
-            st.dataframe({"file": [s.path for s in dataset.skipped], "reason": [s.reason for s in dataset.skipped]})
+            st.dataframe({
+                _("file"): [s.path for s in dataset.skipped], _("reason"): [str(s.reason) for s in dataset.skipped],
+            })
     if message := imbalance_message(dataset, names):
         st.warning(message)
     st.plotly_chart(class_counts_figure(dataset, names), width="stretch")

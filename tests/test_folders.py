@@ -13,6 +13,7 @@ from PIL import Image
 from cnnviz.data.archive import ArchiveError, safe_extract
 from cnnviz.data.folders import keyword_of, suggest_keywords
 from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, cache_dir, load_dataset, save_upload
+from cnnviz.i18n import use_language
 
 
 def write_image(path: Path, value: int, mode: str = "RGB", size=(20, 16)) -> None:
@@ -43,9 +44,12 @@ def test_bad_files_are_reported_and_skipped(tmp_path):
     (root / "dog" / "empty.png").write_bytes(b"")
     (root / "dog" / ".hidden.png").write_bytes(good)
     dataset = load_dataset(DatasetSpec(source="folder", path=str(root), image_size=16))
-    skipped = {Path(s.path).name: s.reason for s in dataset.skipped}
+    skipped = {Path(s.path).name: str(s.reason) for s in dataset.skipped}
     assert set(skipped) == {"broken.jpg", "truncated.jpg", "notes.png", "empty.png"}
     assert "empty" in skipped["empty.png"] and "not an image" in skipped["notes.png"]
+    with use_language("ko"):  # the dataset is shared by sessions: each reads the reasons in its language
+        korean = {Path(s.path).name: str(s.reason) for s in dataset.skipped}
+    assert korean["empty.png"] != skipped["empty.png"] and "0" in korean["empty.png"]
     assert sum(dataset.class_counts().values()).tolist() == [6, 6]
 
 

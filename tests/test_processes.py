@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cnnviz.i18n import use_language
 from cnnviz.runs.store import CHECKPOINT_FILE, list_runs, load_run, read_history
 from cnnviz.training.jobs import recover_interrupted, training_job
 from cnnviz.training.processes import ProcessWorker
@@ -59,7 +60,9 @@ def test_a_killed_training_process_leaves_a_failed_run_with_its_checkpoint(small
     wait_until(lambda: checkpointed(job.request.staging), "the first checkpoint")
     os.kill(worker.process_id(job_id), signal.SIGKILL)
     info = worker.wait(job_id, timeout=120)
-    assert info.state == FAILED and "ended unexpectedly" in info.error and "checkpoint is saved" in info.error
+    assert info.state == FAILED and "ended unexpectedly" in str(info.error) and "checkpoint is saved" in str(info.error)
+    with use_language("ko"):  # made in the watching thread, read by a Korean session: Korean
+        assert "체크포인트" in str(info.error) and "ended unexpectedly" not in str(info.error)
     [summary] = list_runs(tmp_path)
     assert summary.status == "failed" and summary.epochs >= 1
     run = load_run(summary.path)

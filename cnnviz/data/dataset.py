@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cnnviz.i18n import _
+from cnnviz.i18n import LazyText, _
 
 if TYPE_CHECKING:
     from cnnviz.data.registry import DatasetSpec
@@ -40,7 +40,7 @@ class SkippedFile:
     """A file that was not loaded, and why."""
 
     path: str
-    reason: str
+    reason: LazyText  # translated when shown: one dataset is shared by sessions in other languages
 
 
 @dataclass(frozen=True)

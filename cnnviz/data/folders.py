@@ -12,7 +12,7 @@ import numpy as np
 
 from cnnviz.data.dataset import SkippedFile
 from cnnviz.data.images import ImageError, is_image_file, load_image_array
-from cnnviz.i18n import _
+from cnnviz.i18n import N_, LazyText, _, later
 
 SPLIT_FOLDER_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
 IGNORED_NAMES = {"__MACOSX", ".DS_Store", "Thumbs.db"}
@@ -84,7 +84,7 @@ def flat_folder_files(root: Path, keywords: list[str]) -> tuple[dict[str, list[P
         if path.is_file() and is_image_file(path):
             keyword = keyword_of(path.name, keywords)
             if keyword is None:
-                unmatched.append(SkippedFile(str(path), _("no class keyword in its name")))
+                unmatched.append(SkippedFile(str(path), later(N_("no class keyword in its name"))))
             else:
                 grouped[keyword].append(path)
     return grouped, unmatched
@@ -99,8 +99,8 @@ def decode_classes(
     labels = [i for i, name in enumerate(class_names) for _ in files_by_class[name]]
     with ThreadPoolExecutor() as pool:
         decoded = list(pool.map(lambda p: _try_decode(p, image_size, color_mode), paths))
-    skipped = [SkippedFile(str(p), d) for p, d in zip(paths, decoded) if isinstance(d, str)]
-    keep = [i for i, d in enumerate(decoded) if not isinstance(d, str)]
+    skipped = [SkippedFile(str(p), d) for p, d in zip(paths, decoded) if isinstance(d, LazyText)]
+    keep = [i for i, d in enumerate(decoded) if not isinstance(d, LazyText)]
     y = np.asarray([labels[i] for i in keep], dtype=np.int32)
     check_classes(class_names, y)
     return np.stack([decoded[i] for i in keep]), y, skipped
@@ -116,13 +116,14 @@ def check_classes(class_names: list[str], labels: np.ndarray) -> None:
         raise FolderError(_("these classes have no usable images: {names}").format(names=", ".join(empty)))
 
 
-def _try_decode(path: Path, image_size: int, color_mode: str) -> np.ndarray | str:
+def _try_decode(path: Path, image_size: int, color_mode: str) -> np.ndarray | LazyText:
+    """The image's pixels, or why it cannot be used (translated when shown: the dataset is shared)."""
     try:
         return load_image_array(path, (image_size, image_size), color_mode)
     except ImageError as error:
-        return str(error)
+        return error.reason
     except OSError as error:
-        return _("cannot be read ({error})").format(error=error)
+        return later(N_("cannot be read ({error})"), error=str(error))
 
 
 def _hidden(path: Path, top: Path) -> bool:

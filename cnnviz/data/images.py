@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
-from cnnviz.i18n import _
+from cnnviz.i18n import N_, LazyText, _, later
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 MAX_PIXELS = 50_000_000  # larger images are refused as possible decompression bombs
@@ -18,7 +18,11 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class ImageError(ValueError):
-    """An image that cannot be used, with a message meant for the user."""
+    """An image that cannot be used, with a message meant for the user (translated when shown)."""
+
+    def __init__(self, reason: LazyText) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def is_image_file(path: Path) -> bool:
@@ -41,7 +45,7 @@ def decode_image(source: str | Path | bytes) -> tuple[Image.Image, Image.Image]:
     open_image does; the two are the same object when the file has no orientation tag."""
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
     if not data:
-        raise ImageError(_("the file is empty (0 bytes)"))
+        raise ImageError(later(N_("the file is empty (0 bytes)")))
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
@@ -56,12 +60,12 @@ def decode_image(source: str | Path | bytes) -> tuple[Image.Image, Image.Image]:
         raise
     except Image.DecompressionBombError as error:
         raise ImageError(
-            _("the image is too large to open safely (over {limit:,} pixels)").format(limit=MAX_PIXELS)
+            later(N_("the image is too large to open safely (over {limit:,} pixels)"), limit=MAX_PIXELS)
         ) from error
     except Image.UnidentifiedImageError as error:
-        raise ImageError(_("not an image file, or in a format that cannot be read")) from error
+        raise ImageError(later(N_("not an image file, or in a format that cannot be read"))) from error
     except (OSError, SyntaxError, ValueError) as error:
-        raise ImageError(_("the image data is corrupt or truncated ({error})").format(error=error)) from error
+        raise ImageError(later(N_("the image data is corrupt or truncated ({error})"), error=str(error))) from error
 
 
 def frame_count(source: bytes) -> int:
@@ -87,7 +91,7 @@ def _normalise(image: Image.Image) -> Image.Image:
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     if min(image.size) < 1:
-        raise ImageError(_("the image has no pixels"))
+        raise ImageError(later(N_("the image has no pixels")))
     return image
 
 

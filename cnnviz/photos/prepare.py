@@ -19,7 +19,7 @@ import numpy as np
 
 from cnnviz.data.images import ImageError, decode_image, fit_to_shape, frame_count
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
-from cnnviz.i18n import N_, _
+from cnnviz.i18n import N_, _, later
 
 if TYPE_CHECKING:
     from cnnviz.data.dataset import Dataset
@@ -152,12 +152,10 @@ def prepare_photo(
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     stored, upright = decode_image(data)
     if min(upright.size) < MIN_SIDE:
-        raise ImageError(
-            _(
-                "the image is only {width}x{height} pixels; "
-                "at least {side}x{side} is needed to recognise anything"
-            ).format(width=upright.width, height=upright.height, side=MIN_SIDE)
-        )
+        raise ImageError(later(
+            N_("the image is only {width}x{height} pixels; at least {side}x{side} is needed to recognise anything"),
+            width=upright.width, height=upright.height, side=MIN_SIDE,
+        ))  # fmt: skip
     notes = _frame_notes(data)
     rgb = shrink(np.asarray(upright.convert("RGB")), WORK_SIDE)
     steps = [Step("original", shrink(np.asarray(stored.convert("RGB")), WORK_SIDE))]

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 import cnnviz
-from cnnviz.i18n import _
+from cnnviz.i18n import N_, LazyText, _, later
 from cnnviz.runs.schema import FAILED as FAILED_RUN
 from cnnviz.runs.store import Run, load_run
 from cnnviz.training.jobs import (
@@ -56,13 +56,13 @@ def loaded_run(path: str) -> Run:
     return load_run(Path(path))
 
 
-def crash_message(exitcode: int | None, saved: Run | None) -> str:
-    """Why a training failed when its process died (made where the death is noticed)."""
+def crash_message(exitcode: int | None, saved: Run | None) -> LazyText:
+    """Why a training failed when its process died; made in the watching thread, translated when shown."""
     if saved:
-        return _("The training process ended unexpectedly (exit code {code}); its last checkpoint is saved as a "
-                 "failed run.").format(code=exitcode)
-    return _("The training process ended unexpectedly (exit code {code}); it had not saved a checkpoint yet.").format(
-        code=exitcode)
+        return later(N_("The training process ended unexpectedly (exit code {code}); its last checkpoint is saved "
+                        "as a failed run."), code=exitcode)
+    return later(N_("The training process ended unexpectedly (exit code {code}); it had not saved a checkpoint "
+                    "yet."), code=exitcode)
 
 
 def child_answer(output: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
-from cnnviz.i18n import _
+from cnnviz.i18n import LazyText, _
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
@@ -68,7 +68,7 @@ class JobInfo:
     submitted: float
     queue_position: int | None = None
     estimated_wait: float | None = None
-    error: str = ""
+    error: str | LazyText = ""  # LazyText: made outside any session, translated when shown
     replaced: str = ""
 
 
@@ -163,7 +163,7 @@ class QueueWorker:
         """Start running ``entry.job``; call ``_finish`` when it ends (lock held: do not block)."""
         raise NotImplementedError
 
-    def _finish(self, entry: _Entry, result: Any, state: str, error: str = "") -> None:
+    def _finish(self, entry: _Entry, result: Any, state: str, error: str | LazyText = "") -> None:
         """Record how a launched job ended and start the next ones."""
         with self._lock:
             entry.result, entry.info.state, entry.info.error = result, state, error
