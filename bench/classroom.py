@@ -3,9 +3,11 @@
 Run from the repo root: ``python -m bench.classroom [--sessions N] [--quick]`` (needs Chromium
 at /usr/bin/chromium). Every session is a context of one headless Chromium: it opens the
 freshly started server (all at once), loads a small Shapes set, starts a short training, then
-moves between Grad-CAM and Data until every training has finished. Printed: exceptions seen,
-broken images, p50/p95 seconds for a page to be ready while trainings run, time until every
-training finished, the server's peak memory and the CPU seconds of the server (with its
+moves between Grad-CAM and Data until every training has finished, and leaves. The first student
+does so alone, so the server's memory after one student can be compared with its memory after
+all have left. Printed: exceptions seen, broken images, p50/p95 seconds for a page to be ready
+while trainings run, time until every training finished, the server's memory after the first
+and after the last student left, its peak memory, and the CPU seconds of the server (with its
 training processes) and of the clients. The LAST line:
 ``classroom N sessions: exceptions=E broken_images=B p95_page_s=P``.
 """
@@ -29,6 +31,7 @@ from tests.browser.test_startup_race import SAMPLE_IMAGES, wait_for_data_page
 
 REPO = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
+DEPARTED_SESSION_TTL_S = 2  # Streamlit keeps a closed tab's session 120 s by default, for reconnects
 
 
 def _children() -> dict[int, list[int]]:
@@ -64,11 +67,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
-def peak_memory_mb(pid: int) -> float:
+def _status_mb(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def peak_memory_mb(pid: int) -> float:
+    return _status_mb(pid, "VmHWM")
+
+
+def resident_memory_mb(pid: int) -> float:
+    return _status_mb(pid, "VmRSS")
 
 
 class Session:
@@ -97,8 +108,51 @@ class Session:
         return seconds
 
 
+def open_at_once(students: list[Session], url: str) -> None:
+    """Every student opens the freshly started server within the same second, as a class does."""
+    opened = time.monotonic()
+    for student in students:
+        student.page.goto(url, wait_until="commit")
+    first_pages = []
+    for student in students:
+        wait_for_data_page(student.page)
+        first_pages.append(time.monotonic() - opened)
+        student.check()
+        student.check_images()
+    print(f"first page ready: p50 {statistics.median(first_pages):.1f} s, last {max(first_pages):.1f} s")
+
+
+def train_and_browse(students: list[Session], server: AppServer, epochs: int) -> tuple[list[float], float]:
+    """The students start a short training each and browse until all are saved; they then leave."""
+    expected = len(list_runs(server.runs_dir)) + len(students)
+    for student in students:
+        load_small_shapes(student.page)
+        fill_training_form(student.page, epochs, f"student {student.number}")
+    started = time.monotonic()
+    for student in students:
+        click(student.page, START, wait=False)
+    page_times = browse_until_trained(students, server.runs_dir, expected)
+    trained = time.monotonic() - started
+    for student in students:
+        student.page.context.close()
+    return page_times, trained
+
+
+def settled_memory_mb(pid: int, quiet_s: float = 5.0, limit_s: float = 90.0) -> float:
+    """The server's resident memory once departed sessions are cleaned up (it stops changing)."""
+    deadline, readings = time.monotonic() + limit_s, []
+    while time.monotonic() < deadline:
+        readings.append(resident_memory_mb(pid))
+        recent = readings[-int(quiet_s):]
+        if len(recent) == int(quiet_s) and max(recent) - min(recent) < 2:
+            break
+        time.sleep(1)
+    return readings[-1]
+
+
 def run_class(sessions: int, epochs: int) -> None:
     state = Path(tempfile.mkdtemp(prefix="cnnviz-classroom-"))
+    os.environ["STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"] = str(DEPARTED_SESSION_TTL_S)
     server = AppServer(REPO, state)
     server.start()
     with sync_playwright() as playwright:
@@ -106,36 +160,25 @@ def run_class(sessions: int, epochs: int) -> None:
         try:
             students = [Session(browser.new_context(viewport=VIEWPORT).new_page(), n) for n in range(sessions)]
             clients_before = cpu_seconds(process_tree(os.getpid())) - cpu_seconds(process_tree(server.process.pid))
-            opened = time.monotonic()
-            for student in students:
-                student.page.goto(server.url, wait_until="commit")
-            first_pages = []
-            for student in students:
-                wait_for_data_page(student.page)
-                first_pages.append(time.monotonic() - opened)
-                student.check()
-                student.check_images()
-            print(f"first page ready: p50 {statistics.median(first_pages):.1f} s, last {max(first_pages):.1f} s")
-            for student in students:
-                load_small_shapes(student.page)
-                fill_training_form(student.page, epochs, f"student {student.number}")
-            started = time.monotonic()
-            for student in students:
-                click(student.page, START, wait=False)
-            page_times = browse_until_trained(students, server.runs_dir)
-            all_trained = time.monotonic() - started
+            open_at_once(students, server.url)
+            train_and_browse(students[:1], server, epochs)
+            after_first = settled_memory_mb(server.process.pid)
+            page_times, all_trained = train_and_browse(students[1:], server, epochs)
+            after_all = settled_memory_mb(server.process.pid)
             server_cpu = cpu_seconds(process_tree(server.process.pid))
             clients_cpu = cpu_seconds(process_tree(os.getpid())) - server_cpu - clients_before
+            print(f"server memory after the first student trained and left {after_first:.0f} MB, after all "
+                  f"{sessions} left {after_all:.0f} MB: {after_all - after_first:+.0f} MB (target within 300 MB)")
             report(students, page_times, all_trained, peak_memory_mb(server.process.pid), server_cpu, clients_cpu)
         finally:
             browser.close()
             server.stop()
 
 
-def browse_until_trained(students: list[Session], runs_dir: Path) -> list[float]:
+def browse_until_trained(students: list[Session], runs_dir: Path, expected_runs: int) -> list[float]:
     """Every student moves between Grad-CAM and Data until all trainings are saved."""
     times: list[float] = []
-    while len(list_runs(runs_dir)) < len(students):
+    while len(list_runs(runs_dir)) < expected_runs:
         for student in students:
             times.append(student.timed_visit("Grad-CAM"))
             times.append(student.timed_visit("Data"))
