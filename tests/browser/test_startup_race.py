@@ -26,7 +26,7 @@ def wait_for_data_page(page: Page) -> None:
     expect(page.locator(f"{APP}[data-test-connection-state='CONNECTED']")).to_be_attached(timeout=180_000)
     expect(main(page).get_by_text("Samples per class")).to_be_visible(timeout=180_000)
     expect(page.locator(f"{APP}[data-test-script-state='notRunning']")).to_be_attached(timeout=180_000)
-    expect(main(page).locator("[data-testid='stImageContainer'] img")).to_have_count(SAMPLES, timeout=60_000)
+    expect(main(page).locator("[data-testid='stImageContainer'] img")).to_have_count(SAMPLES, timeout=180_000)
 
 
 def test_a_class_opening_a_fresh_server_at_once_sees_no_error_and_no_broken_image(browser, tmp_path, screenshots):
