@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PageTimeout
 
 from cnnviz.runs.store import list_runs
 from tests.browser.conftest import VIEWPORT
@@ -89,6 +90,7 @@ class Session:
         self.page, self.number = page, number
         self.exceptions = 0
         self.broken_images = 0
+        self.timeouts = 0  # pages not ready within the browser steps' limits (counted, not fatal)
 
     def check(self) -> None:
         """Count Streamlit exception boxes and unhandled-error text now on the page."""
@@ -102,7 +104,10 @@ class Session:
     def timed_visit(self, title: str) -> float:
         """Seconds from clicking a page's link until its script has run."""
         started = time.monotonic()
-        go_to(self.page, title)
+        try:
+            go_to(self.page, title)
+        except PageTimeout:
+            self.timeouts += 1
         seconds = time.monotonic() - started
         self.check()
         return seconds
@@ -115,7 +120,10 @@ def open_at_once(students: list[Session], url: str) -> None:
         student.page.goto(url, wait_until="commit")
     first_pages = []
     for student in students:
-        wait_for_data_page(student.page)
+        try:
+            wait_for_data_page(student.page)
+        except PageTimeout:
+            student.timeouts += 1
         first_pages.append(time.monotonic() - opened)
         student.check()
         student.check_images()
@@ -189,6 +197,7 @@ def browse_until_trained(students: list[Session], runs_dir: Path, expected_runs:
 
 
 def report(students, page_times, all_trained, peak_mb, server_cpu, clients_cpu) -> None:
+    print(f"pages not ready within the browser steps' limits: {sum(s.timeouts for s in students)}")
     exceptions = sum(s.exceptions for s in students)
     broken = sum(s.broken_images for s in students)
     ordered = sorted(page_times)
