@@ -37,6 +37,7 @@ from pages import _session
 
 APPLIED_KEY = "cnnviz_lesson_applied"
 LOCKED_KEY = "cnnviz_lesson_locked"
+PROBLEMS_KEY = "cnnviz_lesson_problems"
 LOCK_LABELS = {  # the controls a teacher can lock, per page: widget key -> label (the widget's own)
     "model": {MODEL_ARCHITECTURE_KEY: N_("Architecture"), MODEL_OPTION_KEYS["blocks"]: N_("Conv blocks (each halves the image)"),
               MODEL_OPTION_KEYS["filters"]: N_("Filters in the first block"), MODEL_OPTION_KEYS["kernel_size"]: N_("Kernel size")},
@@ -182,15 +183,16 @@ def apply_lesson(state: LessonState) -> list[str]:
 
 
 def _apply_link_once(page: str) -> None:
-    if st.session_state.get(APPLIED_KEY):
-        return
-    st.session_state[APPLIED_KEY] = True
-    params = st.query_params.to_dict()
-    if not has_lesson(params):
-        return
-    state, problems = from_params(params, page)
-    problems += apply_lesson(state)
-    for problem in problems:
+    """On a session's first run: rebuild the link's view and go to its page; its problems are shown there."""
+    if not st.session_state.get(APPLIED_KEY):
+        st.session_state[APPLIED_KEY] = True
+        params = st.query_params.to_dict()
+        if has_lesson(params):
+            state, problems = from_params(params)
+            st.session_state[PROBLEMS_KEY] = problems + apply_lesson(state)
+            if state.page != page:
+                st.switch_page(f"pages/{state.page}.py")
+    for problem in st.session_state.pop(PROBLEMS_KEY, []):
         st.warning(problem, icon="🔗")
 
 
@@ -212,8 +214,8 @@ def current_state(page: str, locks: tuple[str, ...]) -> LessonState:
 
 
 def _base_url(page: str) -> str:
-    url = st.context.url or ""
-    return url.removesuffix("/").removesuffix(f"/{page}") if page != DEFAULT_PAGE else url.removesuffix("/")
+    """The app's address without the current page's path."""
+    return (st.context.url or "").removesuffix("/").removesuffix(f"/{page}")
 
 
 def lesson_sidebar(url_path: str) -> None:

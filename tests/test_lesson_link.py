@@ -50,14 +50,14 @@ def test_a_link_round_trips_the_state_of_every_page(page):
     url = lesson_url(BASE, state, {"lang": "ko"})
     assert len(url) < MAX_LINK_LENGTH
     assert from_url(url) == (state, [])
-    assert url.startswith(f"{BASE}/?" if page == "data" else f"{BASE}/{page}?")
+    assert url.startswith(f"{BASE}/?") and (page == "data") == ("page=" not in url)
 
 
 def test_defaults_are_left_out_and_a_run_is_named_by_its_id():
     assert to_params(LessonState()) == {}
     assert lesson_url(BASE, LessonState()) == f"{BASE}/"
     params = to_params(LessonState(page="gradcam", run="simple-on-shapes-2"))
-    assert params == {"run": "simple-on-shapes-2"}
+    assert params == {"page": "gradcam", "run": "simple-on-shapes-2"}
     assert to_params(LessonState(training=TrainConfig(learning_rate=0.01))) == {"train": "learning_rate:0.01"}
 
 
@@ -70,31 +70,24 @@ def test_defaults_are_left_out_and_a_run_is_named_by_its_id():
     ({"train": "learning_rate:-1"}, "training settings are not valid"),
     ({"train": "optimizer:lion"}, "training settings are not valid"),
     ({"w": "gradcam_class:2"}, "controls this page does not have"),
+    ({"page": "nowhere"}, "unknown page 'nowhere'"),
 ])  # fmt: skip
 def test_bad_parts_of_a_link_give_a_message_and_keep_their_defaults(params, expected):
-    state, problems = from_params({**params, "lock": "cnnviz_model,train_epochs"}, "model")
+    state, problems = from_params({"page": "model", **params, "lock": "cnnviz_model,train_epochs"})
     assert len(problems) == 1 and expected in problems[0]
     assert state.locked == ("train_epochs",)  # only real controls can be locked
-    default = LessonState(page="model", locked=("train_epochs",))
+    default = LessonState(page="data" if "page" in params else "model", locked=("train_epochs",))
     assert state == default
 
 
 def open_link(page: str, params: dict[str, str]) -> tuple[AppTest, str]:
-    """A fresh app session opened from a link with ``params``, then on ``page``; and the sidebar's link.
-
-    AppTest runs the app (sidebar included) on the default page first; ``switch_page`` then runs
-    the page alone (a browser starts on the link's page: the browser test).
-    """
+    """A fresh app session opened from a link to ``page`` with ``params``; and its sidebar's link."""
     at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S)
-    for name, value in params.items():
+    for name, value in {"page": page, **params}.items():
         at.query_params[name] = value
     at.run()
     assert not at.exception
-    link = at.sidebar.code[0].value
-    if page != "data":
-        at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception
-    return at, link
+    return at, at.sidebar.code[0].value
 
 
 def widget(at: AppTest, kind: str, key: str):
@@ -115,7 +108,7 @@ def test_a_model_link_loads_the_dataset_builds_the_model_and_locks_controls():
     assert (blocks.value, blocks.disabled) == (2, True)
     assert widget(at, "select_slider", "model_filters").value == 8 and not widget(at, "select_slider", "model_filters").disabled
     state, problems = from_url(link)  # the sidebar's link rebuilds the same set-up
-    assert problems == [] and state.architecture == "custom" and state.locked == ()
+    assert problems == [] and state.page == "model" and state.architecture == "custom" and state.locked == ()
     assert state.options["blocks"] == 2 and state.dataset == DatasetSpec(image_size=32, count=400)
     assert "layers.Conv2D(8, 3" in next(code.value for code in at.main.code)  # the Code expander follows the model
 
@@ -138,5 +131,5 @@ def test_a_bad_link_opens_the_app_with_messages_and_defaults(tmp_path, monkeypat
     messages = " ".join(warning.value for warning in at.warning)
     assert "dataset could not be loaded" in messages and "gone-run" in messages and "training settings" in messages
     assert at.title[0].value == "Data" and "cnnviz_dataset" not in at.session_state
-    at, _link = open_link("data", {"arch": "custom", "opt": "blocks:9"})
+    at, _link = open_link("model", {"arch": "custom", "opt": "blocks:9"})
     assert "could not be built" in at.warning[0].value and "cnnviz_model" not in at.session_state

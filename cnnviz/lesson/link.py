@@ -24,7 +24,8 @@ from cnnviz.runs.schema import TrainConfig
 
 MAX_LINK_LENGTH = 2000
 DEFAULT_PAGE = "data"  # the app's default page, served at the root URL
-PARAMS = {"dataset": "ds", "architecture": "arch", "options": "opt", "run": "run", "augmentation": "aug",
+PAGES = ("data", "model", "augment", "train", "runs", "activations", "filters", "gradcam", "convolution", "predict")
+PARAMS = {"page": "page", "dataset": "ds", "architecture": "arch", "options": "opt", "run": "run", "augmentation": "aug",
           "training": "train", "widgets": "w", "locked": "lock"}  # fmt: skip
 LAYER_PREFIX = "@"  # a feature-map layer choice: @name|kind|height|width|channels
 
@@ -158,7 +159,7 @@ def _dataclass_from(cls: type, group: str) -> Any:
 def to_params(state: LessonState) -> dict[str, str]:
     """The query parameters of ``state``, defaults left out."""
     groups = {
-        "dataset": _join(_changed_fields(state.dataset)), "architecture": quote(state.architecture, safe=""),
+        "page": "" if state.page == DEFAULT_PAGE else state.page, "dataset": _join(_changed_fields(state.dataset)), "architecture": quote(state.architecture, safe=""),
         "options": _join(state.options), "run": quote(state.run, safe=""),
         "augmentation": _join(_changed_fields(state.augmentation)), "training": _join(_changed_fields(state.training)),
         "widgets": _join(state.widgets), "locked": ",".join(state.locked),
@@ -167,20 +168,25 @@ def to_params(state: LessonState) -> dict[str, str]:
 
 
 def lesson_url(base_url: str, state: LessonState, extra: dict[str, str] | None = None) -> str:
-    """The link: the page's address plus the state's parameters (and ``extra`` ones such as lang)."""
-    path = "" if state.page == DEFAULT_PAGE else state.page
+    """The link: the app's address plus the state's parameters (and ``extra`` ones such as lang).
+
+    The page is a parameter, not the path: the app's entry script must run first to rebuild the view.
+    """
     query = urlencode({**to_params(state), **(extra or {})})
-    return f"{base_url.rstrip('/')}/{path}" + (f"?{query}" if query else "")
+    return f"{base_url.rstrip('/')}/" + (f"?{query}" if query else "")
 
 
 def has_lesson(params: dict[str, str]) -> bool:
     return any(name in params for name in PARAMS.values())
 
 
-def from_params(params: dict[str, str], page: str = DEFAULT_PAGE) -> tuple[LessonState, list[str]]:
+def from_params(params: dict[str, str]) -> tuple[LessonState, list[str]]:
     """The state a link describes and the problems found (translated); bad parts keep their defaults."""
     problems: list[str] = []
-    values: dict[str, Any] = {"page": page or DEFAULT_PAGE}
+    values: dict[str, Any] = {"page": params.get(PARAMS["page"]) or DEFAULT_PAGE}
+    if values["page"] not in PAGES:
+        problems.append(_("The link names an unknown page {page!r}; the Data page is shown.").format(page=values["page"]))
+        values["page"] = DEFAULT_PAGE
 
     def group(name: str) -> str:
         return params.get(PARAMS[name], "")
@@ -223,6 +229,5 @@ def from_params(params: dict[str, str], page: str = DEFAULT_PAGE) -> tuple[Lesso
 
 
 def from_url(url: str) -> tuple[LessonState, list[str]]:
-    """``from_params`` of a whole link (its path names the page)."""
-    parts = urlsplit(url)
-    return from_params(dict(parse_qsl(parts.query)), parts.path.strip("/").rsplit("/", 1)[-1])
+    """``from_params`` of a whole link."""
+    return from_params(dict(parse_qsl(urlsplit(url).query)))
