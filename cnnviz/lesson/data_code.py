@@ -7,31 +7,19 @@ per class, a seeded permutation cut in the spec's ratios.
 
 from __future__ import annotations
 
+import inspect
 import zipfile
 from pathlib import Path
 
 from cnnviz.data.folders import find_split_folders
 from cnnviz.data.registry import DatasetSpec, suggest_flat_keywords
 from cnnviz.data.shapes import SHAPE_CLASSES
+from cnnviz.data.split import split_by_class
 
-SPLIT_FUNCTION = '''
-def stratified_split(labels, ratios, seed):
-    """Indices of train, validation and test; every class is split in the same ratios."""
-    weights = np.asarray(ratios, dtype=np.float64) / np.sum(ratios)
-    rng = np.random.default_rng(seed)
-    parts = [[], [], []]
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        n_val = int(round(len(members) * weights[1]))
-        n_test = int(round(len(members) * weights[2]))
-        n_train = len(members) - n_val - n_test
-        for part, chunk in zip(parts, np.split(members, [n_train, n_train + n_val])):
-            part.append(chunk)
-    return [np.sort(np.concatenate(part)) for part in parts]
-'''.strip()
+SPLIT_FUNCTION = inspect.getsource(split_by_class).strip()
 
 POOL_SPLIT = """
-train, val, test = stratified_split(y, RATIOS, SPLIT_SEED)
+train, val, test = split_by_class(y, np.array(RATIOS) / np.sum(RATIOS), SPLIT_SEED)
 x_train, y_train = x[train], y[train]
 x_val, y_val = x[val], y[val]
 x_test, y_test = x[test], y[test]
@@ -96,7 +84,7 @@ def _keras_dataset(spec: DatasetSpec) -> tuple[dict[str, object], str]:
     if spec.limit:
         limit = (
             "if 0 < LIMIT < len(y):  # a stratified subset of the training pool\n"
-            "    keep, _unused, _rest = stratified_split(y, (LIMIT, 0, len(y) - LIMIT), SPLIT_SEED)\n"
+            "    keep, _unused, _rest = split_by_class(y, np.array([LIMIT, 0, len(y) - LIMIT]) / len(y), SPLIT_SEED)\n"
             "    x, y = x[keep], y[keep]\n"
         )
     code = (
@@ -105,7 +93,7 @@ def _keras_dataset(spec: DatasetSpec) -> tuple[dict[str, object], str]:
         "y, y_test = y.reshape(-1).astype('int32'), y_test.reshape(-1).astype('int32')\n"
         f"{limit}"
         "# the dataset has its own test split: train and validation come from its training set\n"
-        "train, val, _none = stratified_split(y, (RATIOS[0], RATIOS[1], 0.0), SPLIT_SEED)\n"
+        "train, val, _none = split_by_class(y, np.array([RATIOS[0], RATIOS[1], 0.0]) / (RATIOS[0] + RATIOS[1]), SPLIT_SEED)\n"
         "x_train, y_train, x_val, y_val = x[train], y[train], x[val], y[val]"
     )
     return {"LIMIT": spec.limit} if spec.limit else {}, code
@@ -128,7 +116,8 @@ def _folder(spec: DatasetSpec, folder: Path) -> tuple[dict[str, object], str]:
         ratios = ", ".join(f"RATIOS[{i}]" if split in ("train", *missing) else "0.0"
                            for i, split in enumerate(("train", "val", "test")))  # fmt: skip
         lines.append(f"# carve the missing {' and '.join(missing)} split out of train, stratified and seeded")
-        lines.append(f"train, val, test = stratified_split(y_train, ({ratios}), SPLIT_SEED)")
+        lines.append(f"shares = np.array([{ratios}])")
+        lines.append("train, val, test = split_by_class(y_train, shares / shares.sum(), SPLIT_SEED)")
         for split in missing:
             lines.append(f"x_{split}, y_{split} = x_train[{split}], y_train[{split}]")
         lines.append("x_train, y_train = x_train[train], y_train[train]")
