@@ -10,7 +10,7 @@ preload()  # every session waits here until the heavy modules are imported, once
 
 from cnnviz.i18n import _, set_language_provider  # noqa: E402
 from cnnviz.training.jobs import recover_interrupted  # noqa: E402
-from pages import _session  # noqa: E402
+from pages import _lesson, _session  # noqa: E402
 
 st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
 
@@ -57,4 +57,5 @@ _install_language_provider()
 _session.language_picker()
 navigation = st.navigation(pages())
 _session.render_sidebar()
+_lesson.lesson_sidebar(navigation.url_path)
 navigation.run()

@@ -17,7 +17,7 @@ from cnnviz.data.augmentation import (
 )
 from cnnviz.i18n import N_, _, current_language
 from cnnviz.photos.prepare import InputSpec
-from pages import _session
+from pages import _lesson, _session
 
 KEYS = {field.name: f"augment_{field.name}" for field in fields(AugmentConfig)}
 GRID_SIZES = (4, 8, 16, 32)
@@ -42,26 +42,28 @@ def preset_buttons() -> None:
         st.write(_("Presets from the seeds:"))
         for name, preset in PRESETS.items():
             label = _(PRESET_LABELS[name])
-            st.button(label, on_click=load_widgets, args=(preset,), key=f"augment_preset_{name}")
+            st.button(label, on_click=load_widgets, args=(preset,), key=f"augment_preset_{name}",
+                      disabled=any(_lesson.locked(key) for key in KEYS.values()))
 
 
 def option_widgets() -> AugmentConfig:
     """One widget per option, each bound to the session's augmentation config."""
-    st.slider(_("Rotation range (degrees, ±)"), 0.0, 180.0, step=1.0, key=KEYS["rotation_degrees"])
-    st.slider(_("Width shift (fraction of the width, ±)"), 0.0, 1.0, step=0.05, key=KEYS["width_shift"])
-    st.slider(_("Height shift (fraction of the height, ±)"), 0.0, 1.0, step=0.05, key=KEYS["height_shift"])
-    st.slider(_("Shear (slope, ±; 0.2 ≈ 11°)"), 0.0, 1.0, step=0.05, key=KEYS["shear"])
-    st.slider(_("Zoom (±, 0.2 scales by 0.8 to 1.2)"), 0.0, 0.9, step=0.05, key=KEYS["zoom"])
+    st.slider(_("Rotation range (degrees, ±)"), 0.0, 180.0, step=1.0, **_lesson.control(KEYS["rotation_degrees"]))
+    st.slider(_("Width shift (fraction of the width, ±)"), 0.0, 1.0, step=0.05, **_lesson.control(KEYS["width_shift"]))
+    st.slider(_("Height shift (fraction of the height, ±)"), 0.0, 1.0, step=0.05, **_lesson.control(KEYS["height_shift"]))
+    st.slider(_("Shear (slope, ±; 0.2 ≈ 11°)"), 0.0, 1.0, step=0.05, **_lesson.control(KEYS["shear"]))
+    st.slider(_("Zoom (±, 0.2 scales by 0.8 to 1.2)"), 0.0, 0.9, step=0.05, **_lesson.control(KEYS["zoom"]))
     left, right = st.columns(2)
-    left.checkbox(_("Horizontal flip"), key=KEYS["horizontal_flip"])
-    right.checkbox(_("Vertical flip"), key=KEYS["vertical_flip"])
-    st.slider(_("Brightness (multiplier range)"), 0.0, 3.0, step=0.05, key=KEYS["brightness"])
-    st.slider(_("Contrast (±)"), 0.0, 1.0, step=0.05, key=KEYS["contrast"])
+    left.checkbox(_("Horizontal flip"), **_lesson.control(KEYS["horizontal_flip"]))
+    right.checkbox(_("Vertical flip"), **_lesson.control(KEYS["vertical_flip"]))
+    st.slider(_("Brightness (multiplier range)"), 0.0, 3.0, step=0.05, **_lesson.control(KEYS["brightness"]))
+    st.slider(_("Contrast (±)"), 0.0, 1.0, step=0.05, **_lesson.control(KEYS["contrast"]))
     fill_mode = st.selectbox(
-        _("Fill mode (pixels moved in from outside)"), FILL_MODES, key=KEYS["fill_mode"],
+        _("Fill mode (pixels moved in from outside)"), FILL_MODES, **_lesson.control(KEYS["fill_mode"]),
         format_func=lambda mode: _(FILL_MODE_LABELS[mode]),
     )
-    st.slider(_("Fill value"), 0.0, 1.0, step=0.05, key=KEYS["fill_value"], disabled=fill_mode != "constant")
+    st.slider(_("Fill value"), 0.0, 1.0, step=0.05, key=KEYS["fill_value"],
+              disabled=fill_mode != "constant" or _lesson.locked(KEYS["fill_value"]))
     values = _session.widget_values(KEYS.values())
     return AugmentConfig(**{name: _rounded(values[key]) for name, key in KEYS.items()})
 
@@ -123,3 +125,4 @@ with preview:
         st.image([shown(picture) for _, picture in row], width=90, caption=[label for label, _ in row])
     st.subheader(_("As Keras code"))
     st.code(to_code(config), language="python")
+_lesson.code_expander("augment")

@@ -9,7 +9,7 @@ from cnnviz.data.keras_datasets import keras_cache_dir
 from cnnviz.data.registry import SOURCES, DatasetSpec, save_upload, suggest_flat_keywords
 from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
 from cnnviz.i18n import N_, SOURCE_LANGUAGE, _, current_language, ngettext
-from pages import _session
+from pages import _lesson, _session
 
 PATH_SOURCES = {"folder", "flat_folder", "idx", "npz"}
 OWN_SPLIT_SOURCES = {"mnist", "fashion_mnist", "cifar10"}
@@ -152,3 +152,4 @@ st.title(_("Data"))
 with st.container(border=True):
     choose_dataset()
 show_dataset()
+_lesson.code_expander("data")

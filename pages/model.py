@@ -7,12 +7,13 @@ from typing import Any
 import streamlit as st
 
 from cnnviz.i18n import N_, _, current_language
+from cnnviz.lesson.link import MODEL_ARCHITECTURE_KEY, MODEL_OPTION_KEYS
 from cnnviz.models.architectures import ARCHITECTURES, build_model, list_architectures
 from cnnviz.models.info import summary_rows, totals
 from cnnviz.models.transfer import BASES, WeightsUnavailable, base_layer_names
 from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run
-from pages import _session
+from pages import _lesson, _session
 
 WEIGHTS_KEY = "model_page_weights"
 WEIGHT_CHOICES = {"imagenet": N_("ImageNet (downloaded once by Keras)"), "random": N_("Random initialisation")}
@@ -36,20 +37,28 @@ def fine_tune_choices(base: str) -> list[str]:
     return base_layer_names(base)
 
 
+def option(name: str) -> dict[str, Any]:
+    """The widget key of a builder option (a lesson link sets and may lock it)."""
+    return _lesson.control(MODEL_OPTION_KEYS[name])
+
+
 def custom_options() -> dict[str, Any]:
     left, middle, right = st.columns(3)
     return {
-        "blocks": left.slider(_("Conv blocks (each halves the image)"), 1, 5, 3),
-        "filters": left.select_slider(_("Filters in the first block"), [4, 8, 16, 32, 64], 16),
+        "blocks": left.slider(_("Conv blocks (each halves the image)"), 1, 5, 3, **option("blocks")),
+        "filters": left.select_slider(_("Filters in the first block"), [4, 8, 16, 32, 64], 16, **option("filters")),
         "filter_growth": left.radio(
-            _("Filters per block"), list(GROWTHS), horizontal=True, format_func=lambda k: _(GROWTHS[k])
+            _("Filters per block"), list(GROWTHS), horizontal=True, format_func=lambda k: _(GROWTHS[k]),
+            **option("filter_growth"),
         ),
-        "kernel_size": middle.select_slider(_("Kernel size"), [1, 3, 5, 7], 3),
-        "pooling": middle.radio(_("Pooling"), list(POOLINGS), horizontal=True, format_func=lambda k: _(POOLINGS[k])),
-        "batch_norm": middle.checkbox(_("Batch normalisation"), True),
-        "global_pooling": right.checkbox(_("Global average pooling instead of Flatten"), False),
-        "dropout": right.slider(_("Dropout before the Dense layers"), 0.0, 0.8, 0.0, step=0.05),
-        "dense_units": right.select_slider(_("Hidden Dense units (0 = none)"), [0, 32, 64, 128, 256, 512], 64),
+        "kernel_size": middle.select_slider(_("Kernel size"), [1, 3, 5, 7], 3, **option("kernel_size")),
+        "pooling": middle.radio(_("Pooling"), list(POOLINGS), horizontal=True, format_func=lambda k: _(POOLINGS[k]),
+                                **option("pooling")),
+        "batch_norm": middle.checkbox(_("Batch normalisation"), True, **option("batch_norm")),
+        "global_pooling": right.checkbox(_("Global average pooling instead of Flatten"), False, **option("global_pooling")),
+        "dropout": right.slider(_("Dropout before the Dense layers"), 0.0, 0.8, 0.0, step=0.05, **option("dropout")),
+        "dense_units": right.select_slider(_("Hidden Dense units (0 = none)"), [0, 32, 64, 128, 256, 512], 64,
+                                           **option("dense_units")),
     }
 
 
@@ -58,7 +67,7 @@ def transfer_options(base: str) -> dict[str, Any]:
     weights = left.radio(
         _("Weights"), list(WEIGHT_CHOICES), format_func=lambda k: _(WEIGHT_CHOICES[k]), key=WEIGHTS_KEY
     )
-    mode = right.radio(_("Mode"), list(MODES), format_func=lambda k: _(MODES[k]))
+    mode = right.radio(_("Mode"), list(MODES), format_func=lambda k: _(MODES[k]), **option("mode"))
     options: dict[str, Any] = {"weights": None if weights == "random" else weights, "mode": mode}
     if mode == "fine_tune":
         layers = fine_tune_choices(base)
@@ -111,7 +120,8 @@ st.caption(_(
 
 names = list_architectures()
 name = st.selectbox(
-    _("Architecture"), names, format_func=lambda n: f"{n} ({_(FAMILIES[ARCHITECTURES[n].family])})"
+    _("Architecture"), names, format_func=lambda n: f"{n} ({_(FAMILIES[ARCHITECTURES[n].family])})",
+    **_lesson.control(MODEL_ARCHITECTURE_KEY),
 )
 entry = ARCHITECTURES[name]
 st.markdown(_(entry.description))
@@ -132,3 +142,4 @@ if show_model(name, options) and st.button(_("Use this model"), type="primary"):
 current = _session.current_model()
 if current is not None:
     st.caption(_("Current model: {label}").format(label=current.label))
+_lesson.code_expander("model", name, options)

@@ -16,12 +16,13 @@ from cnnviz.runs.store import (
     delete_run,
     list_runs,
     load_uploaded_model,
+    read_config,
     read_history,
     rename_run,
     save_run,
     slug,
 )
-from pages import _session
+from pages import _lesson, _session
 
 COLUMNS = {  # row keys of the runs list and the comparison table: their headers
     "name": N_("name"), "date": N_("date"), "architecture": N_("architecture"), "dataset": N_("dataset"),
@@ -61,6 +62,7 @@ def manage(summary: RunSummary) -> None:
                 st.rerun()
             except RunError as error:
                 st.error(str(error))
+    _lesson.run_code(read_config(summary.path))
     sure = st.checkbox(_("Yes, delete '{name}' and its files").format(name=summary.name))
     if st.button(_("Delete run"), disabled=not sure):
         delete_run(summary.path)

@@ -7,6 +7,7 @@ import streamlit as st
 from cnnviz import charts
 from cnnviz.data.class_names import display_names
 from cnnviz.i18n import _
+from cnnviz.lesson.link import TRAIN_KEYS
 from cnnviz.runs.schema import DIVERGED, MONITORS, OPTIMIZERS, STOPPED, TrainConfig
 from cnnviz.runs.store import Run
 from cnnviz.training.jobs import training_job
@@ -19,7 +20,7 @@ from cnnviz.training.train import (
 )
 from cnnviz.training.backends import get_worker
 from cnnviz.training.worker import FAILED, FINISHED, QUEUED
-from pages import _session
+from pages import _lesson, _session
 
 GALLERY_SIZE = 24
 
@@ -30,22 +31,29 @@ augmentation = _session.current_augmentation()
 worker = get_worker()
 
 
+def control(name: str) -> dict:
+    """The widget key of a TrainConfig field (a lesson link sets and may lock it)."""
+    return _lesson.control(TRAIN_KEYS[name])
+
+
 def settings_form() -> TrainConfig | None:
     """The settings form; a TrainConfig when Start was pressed with valid settings."""
     with st.form("train_settings"):
         left, middle, right = st.columns(3)
-        optimizer = left.selectbox(_("Optimizer"), list(OPTIMIZERS), format_func=OPTIMIZERS.get)
-        learning_rate = middle.number_input(_("Learning rate"), 1e-6, 10.0, 1e-3, format="%g", step=1e-4)
-        epochs = right.number_input(_("Epochs"), 1, 500, 5)
-        batch_size = left.number_input(_("Batch size"), 1, 2048, 32)
-        seed = middle.number_input(_("Seed"), 0, 2**31 - 1, 42)
-        momentum = right.number_input(_("Momentum (SGD)"), 0.0, 0.999, 0.9)
-        nesterov = right.checkbox(_("Nesterov (SGD)"))
+        optimizer = left.selectbox(_("Optimizer"), list(OPTIMIZERS), format_func=OPTIMIZERS.get, **control("optimizer"))
+        learning_rate = middle.number_input(
+            _("Learning rate"), 1e-6, 10.0, 1e-3, format="%g", step=1e-4, **control("learning_rate")
+        )
+        epochs = right.number_input(_("Epochs"), 1, 500, 5, **control("epochs"))
+        batch_size = left.number_input(_("Batch size"), 1, 2048, 32, **control("batch_size"))
+        seed = middle.number_input(_("Seed"), 0, 2**31 - 1, 42, **control("seed"))
+        momentum = right.number_input(_("Momentum (SGD)"), 0.0, 0.999, 0.9, **control("momentum"))
+        nesterov = right.checkbox(_("Nesterov (SGD)"), **control("nesterov"))
         augment = left.checkbox(
             _("Augmentation on"), value=not augmentation.is_identity,
             help=_("All transforms are off: choose some on the Augment page first.") if augmentation.is_identity
             else _("Applies the Augment page's settings to the training split only."),
-            disabled=augmentation.is_identity,
+            disabled=augmentation.is_identity or _lesson.locked(TRAIN_KEYS["augment"]), key=TRAIN_KEYS["augment"],
         )
         name = middle.text_input(_("Run name"), placeholder=_("(architecture on dataset)"))
         with st.expander(_("Callbacks")):
@@ -67,18 +75,18 @@ def callback_settings() -> dict:
     """EarlyStopping, ReduceLROnPlateau and ModelCheckpoint settings, as TrainConfig fields."""
     early, reduce, checkpoint = st.columns(3)
     settings = {
-        "early_stopping": early.checkbox(_("EarlyStopping")),
-        "early_monitor": early.selectbox(_("Monitor"), MONITORS, key="early_monitor"),
-        "early_patience": early.number_input(_("Patience"), 0, 100, 3, key="early_patience"),
-        "restore_best_weights": early.checkbox(_("Restore best weights"), value=True),
-        "reduce_lr": reduce.checkbox(_("ReduceLROnPlateau")),
-        "reduce_monitor": reduce.selectbox(_("Monitor"), MONITORS, key="reduce_monitor"),
-        "reduce_factor": reduce.number_input(_("Factor"), 0.01, 0.99, 0.1),
-        "reduce_patience": reduce.number_input(_("Patience"), 0, 100, 5, key="reduce_patience"),
-        "reduce_cooldown": reduce.number_input(_("Cooldown"), 0, 100, 0),
-        "reduce_min_lr": reduce.number_input(_("Minimum LR"), 0.0, 1.0, 0.0, format="%g"),
-        "checkpoint": checkpoint.checkbox(_("ModelCheckpoint (best only)"), value=True),
-        "checkpoint_monitor": checkpoint.selectbox(_("Monitor"), MONITORS, key="checkpoint_monitor"),
+        "early_stopping": early.checkbox(_("EarlyStopping"), **control("early_stopping")),
+        "early_monitor": early.selectbox(_("Monitor"), MONITORS, **control("early_monitor")),
+        "early_patience": early.number_input(_("Patience"), 0, 100, 3, **control("early_patience")),
+        "restore_best_weights": early.checkbox(_("Restore best weights"), value=True, **control("restore_best_weights")),
+        "reduce_lr": reduce.checkbox(_("ReduceLROnPlateau"), **control("reduce_lr")),
+        "reduce_monitor": reduce.selectbox(_("Monitor"), MONITORS, **control("reduce_monitor")),
+        "reduce_factor": reduce.number_input(_("Factor"), 0.01, 0.99, 0.1, **control("reduce_factor")),
+        "reduce_patience": reduce.number_input(_("Patience"), 0, 100, 5, **control("reduce_patience")),
+        "reduce_cooldown": reduce.number_input(_("Cooldown"), 0, 100, 0, **control("reduce_cooldown")),
+        "reduce_min_lr": reduce.number_input(_("Minimum LR"), 0.0, 1.0, 0.0, format="%g", **control("reduce_min_lr")),
+        "checkpoint": checkpoint.checkbox(_("ModelCheckpoint (best only)"), value=True, **control("checkpoint")),
+        "checkpoint_monitor": checkpoint.selectbox(_("Monitor"), MONITORS, **control("checkpoint_monitor")),
     }
     checkpoint.caption(_("TerminateOnNaN and CSVLogger (history.csv) always run."))
     return settings
@@ -185,3 +193,4 @@ if job_id is not None:
         with st.expander(_("Your other trainings ({count})").format(count=len(others))):
             for info in others:
                 st.write(status_line(info, worker.progress(info.id).snapshot(), worker.result(info.id)))
+_lesson.code_expander("train")

@@ -19,13 +19,20 @@ def stratified_split(
     weights = np.asarray(ratios, dtype=np.float64)
     if weights.shape != (3,) or (weights < 0).any() or weights.sum() <= 0:
         raise ValueError(_("ratios must be three non-negative numbers with a positive sum"))
-    weights = weights / weights.sum()
+    return split_by_class(labels, weights / weights.sum(), seed)
+
+
+def split_by_class(labels: np.ndarray, shares: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per class, a seeded permutation cut into train, validation and test ``shares`` (summing to 1).
+
+    Scripts exported by cnnviz.lesson inline this function, so it needs NumPy only.
+    """
     rng = np.random.default_rng(seed)
     parts: list[list[np.ndarray]] = [[], [], []]
     for label in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == label))
-        n_val = int(round(len(members) * weights[1]))
-        n_test = int(round(len(members) * weights[2]))
+        n_val = int(round(len(members) * shares[1]))
+        n_test = int(round(len(members) * shares[2]))
         n_train = len(members) - n_val - n_test
         for part, chunk in zip(parts, np.split(members, [n_train, n_train + n_val])):
             part.append(chunk)

@@ -1,0 +1,233 @@
+"""The lesson link: what a view needs, as short query parameters, and back (pure functions).
+
+A ``LessonState`` holds the page, dataset spec, architecture and options (or a saved run by its
+folder name), augmentation, training settings, the page's chosen controls (widget values by
+key) and the controls a teacher locked. ``to_params`` leaves every default out, so links stay
+short; ``from_params`` never raises: bad parts come back as messages and their defaults.
+
+Each group is one parameter holding ``field:value`` pairs joined by commas; tuples join their
+items with ``|``; strings are percent-quoted so separators inside them survive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from cnnviz.data.augmentation import AugmentConfig
+from cnnviz.data.registry import SOURCES, DatasetSpec
+from cnnviz.i18n import _
+from cnnviz.models.architectures import ARCHITECTURES
+from cnnviz.models.layers import LayerInfo
+from cnnviz.runs.schema import TrainConfig
+
+MAX_LINK_LENGTH = 2000
+DEFAULT_PAGE = "data"  # the app's default page, served at the root URL
+PAGES = ("data", "model", "augment", "train", "runs", "activations", "filters", "gradcam", "convolution", "predict")
+PARAMS = {"page": "page", "dataset": "ds", "architecture": "arch", "options": "opt", "run": "run", "augmentation": "aug",
+          "training": "train", "widgets": "w", "locked": "lock"}  # fmt: skip
+LAYER_PREFIX = "@"  # a feature-map layer choice: @name|kind|height|width|channels
+
+# The train and model pages' widgets, by the field they set (linked and lockable by these keys).
+TRAIN_KEYS = {name: f"train_{name}" for name in TrainConfig.__dataclass_fields__ if name != "name"}
+TRAIN_KEYS.update({name: name for name in ("early_monitor", "early_patience", "reduce_monitor", "reduce_patience",
+                                           "checkpoint_monitor")})  # fmt: skip
+MODEL_ARCHITECTURE_KEY = "model_architecture"
+MODEL_OPTION_KEYS = {name: f"model_{name}" for name in (
+    "blocks", "filters", "filter_growth", "kernel_size", "pooling", "batch_norm", "global_pooling", "dropout",
+    "dense_units", "mode",
+)}  # fmt: skip
+AUGMENT_KEYS = {name: f"augment_{name}" for name in AugmentConfig.__dataclass_fields__}
+
+
+def _image_keys(prefix: str) -> tuple[str, ...]:
+    return (f"{prefix}_src", f"{prefix}_class", f"{prefix}_index")
+
+
+PAGE_WIDGETS: dict[str, tuple[str, ...]] = {  # the chosen controls a link carries, per page
+    "augment": ("augment_n", *_image_keys("augment")),
+    "activations": ("activations_layer", "activations_colormap", "activations_per_channel", "activations_columns",
+                    *_image_keys("activations_image")),
+    "filters": ("filters_layer", "filters_first", "filters_count", "filters_steps", "filters_step_size",
+                "filters_size", "filters_blur"),
+    "gradcam": ("gradcam_layer", "gradcam_class", "gradcam_method", "gradcam_opacity", "gradcam_colormap",
+                *_image_keys("gradcam_image")),
+    "convolution": ("conv_layer", "conv_channel", "conv_x", "conv_y", "conv_in_channel", *_image_keys("conv_image")),
+    "predict": ("predict_fit", "predict_invert", "predict_margin", "predict_top", "predict_cam"),
+}  # fmt: skip
+LOCKABLE = {
+    *TRAIN_KEYS.values(), MODEL_ARCHITECTURE_KEY, *MODEL_OPTION_KEYS.values(), *AUGMENT_KEYS.values(),
+    *(key for keys in PAGE_WIDGETS.values() for key in keys),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LessonState:
+    """Everything a lesson link rebuilds (never weights: a trained model is named by its run)."""
+
+    page: str = DEFAULT_PAGE
+    dataset: DatasetSpec = DatasetSpec()
+    architecture: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    run: str = ""  # a saved run's folder name
+    augmentation: AugmentConfig = AugmentConfig()
+    training: TrainConfig = TrainConfig()
+    widgets: dict[str, Any] = field(default_factory=dict)
+    locked: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- values
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, LayerInfo):
+        return LAYER_PREFIX + "|".join(_format(part) for part in (value.name, value.kind, *value.shape))
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "none"}[value]
+    if isinstance(value, (tuple, list)):
+        return "|".join(_format(item) for item in value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return quote(str(value), safe="/")
+
+
+def _parse_any(text: str) -> Any:
+    """A value without a declared type: a literal, a number, a layer choice or a string."""
+    literals = {"true": True, "false": False, "none": None}
+    if text in literals:
+        return literals[text]
+    if text.startswith(LAYER_PREFIX):
+        name, kind, *shape = text[1:].split("|")
+        return LayerInfo(unquote(name), unquote(kind), tuple(int(d) for d in shape))
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            continue
+    return unquote(text)
+
+
+def _parse_as(text: str, default: Any) -> Any:
+    """A value of the same type as ``default`` (ValueError when it is not one)."""
+    if isinstance(default, bool):
+        if text not in ("true", "false"):
+            raise ValueError(text)
+        return text == "true"
+    if isinstance(default, tuple):
+        items = [item for item in text.split("|") if item]
+        sample = default[0] if default else ""
+        return tuple(_parse_as(item, sample) for item in items)
+    if isinstance(default, (int, float)):
+        return type(default)(text)
+    return unquote(text)
+
+
+def _pairs(group: str) -> dict[str, str]:
+    pairs = {}
+    for item in filter(None, group.split(",")):
+        key, separator, value = item.partition(":")
+        if not separator:
+            raise ValueError(item)
+        pairs[unquote(key)] = value
+    return pairs
+
+
+def _join(values: dict[str, Any]) -> str:
+    return ",".join(f"{quote(key, safe='')}:{_format(value)}" for key, value in values.items())
+
+
+def _changed_fields(instance: Any) -> dict[str, Any]:
+    """A dataclass's fields that differ from the defaults."""
+    default = type(instance)()
+    return {f.name: getattr(instance, f.name) for f in fields(instance) if getattr(instance, f.name) != getattr(default, f.name)}
+
+
+def _dataclass_from(cls: type, group: str) -> Any:
+    default = cls()
+    values = {}
+    for key, text in _pairs(group).items():
+        if key not in cls.__dataclass_fields__:
+            raise ValueError(key)
+        values[key] = _parse_as(text, getattr(default, key))
+    return cls(**values)
+
+
+# ---------------------------------------------------------------- the link
+
+
+def to_params(state: LessonState) -> dict[str, str]:
+    """The query parameters of ``state``, defaults left out."""
+    groups = {
+        "page": "" if state.page == DEFAULT_PAGE else state.page, "dataset": _join(_changed_fields(state.dataset)), "architecture": quote(state.architecture, safe=""),
+        "options": _join(state.options), "run": quote(state.run, safe=""),
+        "augmentation": _join(_changed_fields(state.augmentation)), "training": _join(_changed_fields(state.training)),
+        "widgets": _join(state.widgets), "locked": ",".join(state.locked),
+    }  # fmt: skip
+    return {PARAMS[name]: value for name, value in groups.items() if value}
+
+
+def lesson_url(base_url: str, state: LessonState, extra: dict[str, str] | None = None) -> str:
+    """The link: the app's address plus the state's parameters (and ``extra`` ones such as lang).
+
+    The page is a parameter, not the path: the app's entry script must run first to rebuild the view.
+    """
+    query = urlencode({**to_params(state), **(extra or {})})
+    return f"{base_url.rstrip('/')}/" + (f"?{query}" if query else "")
+
+
+def has_lesson(params: dict[str, str]) -> bool:
+    return any(name in params for name in PARAMS.values())
+
+
+def from_params(params: dict[str, str]) -> tuple[LessonState, list[str]]:
+    """The state a link describes and the problems found (translated); bad parts keep their defaults."""
+    problems: list[str] = []
+    values: dict[str, Any] = {"page": params.get(PARAMS["page"]) or DEFAULT_PAGE}
+    if values["page"] not in PAGES:
+        problems.append(_("The link names an unknown page {page!r}; the Data page is shown.").format(page=values["page"]))
+        values["page"] = DEFAULT_PAGE
+
+    def group(name: str) -> str:
+        return params.get(PARAMS[name], "")
+
+    try:
+        spec = _dataclass_from(DatasetSpec, group("dataset"))
+        if spec.source not in SOURCES:
+            raise ValueError(spec.source)
+        values["dataset"] = spec
+    except (ValueError, TypeError) as error:
+        problems.append(_("The link's dataset settings are not valid ({error}); the default dataset is used.").format(error=error))
+    architecture = unquote(group("architecture"))
+    if architecture and architecture not in ARCHITECTURES:
+        problems.append(_("The link names an unknown architecture {name!r}; no model was built.").format(name=architecture))
+    elif architecture:
+        values["architecture"] = architecture
+        values["options"] = {key: _parse_any(text) for key, text in _pairs(group("options")).items()}
+    values["run"] = unquote(group("run"))
+    try:
+        values["augmentation"] = _dataclass_from(AugmentConfig, group("augmentation"))
+    except (ValueError, TypeError) as error:
+        problems.append(_("The link's augmentation settings are not valid ({error}); augmentation is off.").format(
+            error=error))
+    try:
+        values["training"] = _dataclass_from(TrainConfig, group("training"))
+    except (ValueError, TypeError) as error:
+        problems.append(_("The link's training settings are not valid ({error}); the default settings are used.").format(
+            error=error))
+    try:
+        widgets = {key: _parse_any(text) for key, text in _pairs(group("widgets")).items()}
+    except ValueError:
+        widgets = {}
+    known = set(PAGE_WIDGETS.get(values["page"], ()))
+    values["widgets"] = {key: value for key, value in widgets.items() if key in known}
+    if set(widgets) - known:
+        problems.append(_("The link sets controls this page does not have ({keys}); they were ignored.").format(
+            keys=", ".join(sorted(set(widgets) - known))))
+    values["locked"] = tuple(key for key in group("locked").split(",") if key in LOCKABLE)
+    return LessonState(**values), problems
+
+
+def from_url(url: str) -> tuple[LessonState, list[str]]:
+    """``from_params`` of a whole link."""
+    return from_params(dict(parse_qsl(urlsplit(url).query)))
