@@ -61,9 +61,22 @@ def training_curves(
                     x=epochs, y=values, name=name, mode="lines+markers", line={"color": color},
                     showlegend=legend, row=1, col=col,
                 )
+    _add_data_loss(figure, history)
     figure.update_xaxes(title_text=_("epoch"))
     figure.update_layout(height=360, margin={"t": 40, "b": 40}, legend={"orientation": "h", "y": -0.25})
     return figure
+
+
+def _add_data_loss(figure: go.Figure, history: Sequence[dict[str, float]]) -> None:
+    """Dotted data-loss curves beside the total loss, when a weight penalty made them differ."""
+    epochs = _epoch_axis(history)
+    for prefix, name, color in (("", _("train data loss (without the penalty)"), "#1f77b4"),
+                                ("val_", _("validation data loss"), "#ff7f0e")):  # fmt: skip
+        values = _column(history, prefix + "data_loss")
+        if any(v is not None for v in values):
+            figure.add_scatter(
+                x=epochs, y=values, name=name, mode="lines", line={"color": color, "dash": "dot"}, row=1, col=1,
+            )
 
 
 def learning_rate_chart(history: Sequence[dict[str, float]]) -> go.Figure:
