@@ -126,4 +126,4 @@ def with_head_dropout(model: keras.Model, rate: float) -> keras.Model:
 
     head = model.get_layer("predictions")
     dropped = keras.layers.Dropout(rate, name="head_dropout")(head.input)
-    return keras.Model(model.inputs, head(dropped), name=model.name)
+    return keras.Model(model.input, head(dropped), name=model.name)

@@ -43,6 +43,7 @@ LEARNING_RATES = (1e-4, 1e-2)  # sampled on a log scale
 DROPOUTS = (0.0, 0.5, 0.1)  # low, high, step
 PENALTIES = [0.0, 1e-4, 1e-3, 1e-2]  # L2 strengths
 FIRST_FILTERS = [8, 16, 32]
+HYPERBAND_MIN_EPOCHS = 2  # Hyperband needs room for a bracket: its trials train 1 or 2 epochs at least
 
 
 def live_trials_path(runs_dir: Path, group: str) -> Path:
@@ -56,6 +57,17 @@ def read_trials(path: Path) -> list[dict[str, Any]]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
+
+
+def declare_space(hp: Any) -> tuple[float, dict[str, Any]]:
+    """Declare the search space on KerasTuner's HyperParameters ``hp``; (learning rate, builder options)."""
+    learning_rate = hp.Float("learning_rate", *LEARNING_RATES, sampling="log")
+    low, high, step = DROPOUTS
+    options = {
+        "filters": hp.Choice("filters", FIRST_FILTERS), "dropout": hp.Float("dropout", low, high, step=step),
+        "penalty": L2, "penalty_strength": hp.Choice("l2", PENALTIES),
+    }  # fmt: skip
+    return learning_rate, options
 
 
 class _SearchEnded(Exception):
@@ -125,7 +137,7 @@ class Search:
 
         search = self
         kind = keras_tuner.Hyperband if self.config.search == "hyperband" else keras_tuner.RandomSearch
-        budget = {"max_epochs": self.config.epochs, "factor": 3} if kind is keras_tuner.Hyperband else {
+        budget = {"max_epochs": max(HYPERBAND_MIN_EPOCHS, self.config.epochs), "factor": 3} if kind is keras_tuner.Hyperband else {
             "max_trials": self.config.search_trials or None}
 
         class BudgetedTuner(kind):  # type: ignore[misc, valid-type]
@@ -138,20 +150,17 @@ class Search:
             def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
                 return search.run_trial(trial.trial_id, trial.hyperparameters)
 
+        space = keras_tuner.HyperParameters()  # declared up front: Hyperband samples only a known space
+        declare_space(space)
         return BudgetedTuner(
-            objective=keras_tuner.Objective(self.objective, "max"), seed=self.config.seed,
+            objective=keras_tuner.Objective(self.objective, "max"), seed=self.config.seed, hyperparameters=space,
             directory=str(self.request.staging), project_name="tuner", overwrite=True, **budget,
         )  # fmt: skip
 
     def _model(self, hp: Any) -> tuple[keras.Model, dict[str, Any], float]:
         """The trial's model and options from KerasTuner's hyper-parameters, and its learning rate."""
-        learning_rate = hp.Float("learning_rate", *LEARNING_RATES, sampling="log")
-        low, high, step = DROPOUTS
-        options = {
-            **self.options, "filters": hp.Choice("filters", FIRST_FILTERS),
-            "dropout": hp.Float("dropout", low, high, step=step),
-            "penalty": L2, "penalty_strength": hp.Choice("l2", PENALTIES),
-        }  # fmt: skip
+        learning_rate, choices = declare_space(hp)
+        options = {**self.options, **choices}
         shape, classes = self.dataset.image_shape, self.dataset.num_classes
         return build_model("custom", shape, classes, **options), options, learning_rate
 
