@@ -309,9 +309,10 @@ def incompatibility(run: Run, dataset: Dataset) -> str | None:
     return None
 
 
-def base_run(dataset: Dataset, architecture: str = "simple") -> Run:
+def base_run(dataset: Dataset, architecture: str = "simple", options: dict[str, Any] | None = None) -> Run:
     """An untrained architecture built for the dataset (``simple`` is what trains by default)."""
     from cnnviz.models.architectures import build_model
 
-    model = build_model(architecture, dataset.image_shape, dataset.num_classes)
-    return Run(model, model_config(architecture, {}, dataset))
+    options = options or {}
+    model = build_model(architecture, dataset.image_shape, dataset.num_classes, **options)
+    return Run(model, model_config(architecture, options, dataset))
