@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 from cnnviz.runs.schema import TrainConfig
-from cnnviz.training.groups import KFOLD, group_members
-from cnnviz.training.kfold import HOLDOUT, fold_indices, kfold_job, pool_of, summarize_folds
-from cnnviz.training.worker import DONE, ThreadWorker
+from cnnviz.training.kfold import fold_indices, summarize_folds
 
 LABELS = np.repeat(np.arange(4), [30, 20, 25, 13])  # unbalanced classes, in blocks as a folder gives them
 
@@ -47,22 +45,3 @@ def test_the_mean_and_std_per_epoch_are_the_folds_own():
     summary = summarize_folds(histories)
     assert summary.mean == pytest.approx([0.6, 0.8]) and summary.folds == [3, 2]
     assert summary.std == pytest.approx([np.std([0.5, 0.7, 0.6]), 0.1])
-
-
-def test_a_kfold_goes_through_the_queue_as_one_group_of_runs(tiny_shapes, tiny_run, tmp_path):
-    config = TrainConfig(epochs=1, batch_size=64, kfold=2, kfold_shuffle=True, checkpoint=False, name="cv")
-    worker = ThreadWorker(max_running=1)
-    job_id = worker.submit("student", kfold_job(tiny_run, tiny_shapes, config, tmp_path))
-    assert worker.wait(job_id, timeout=300).state == DONE
-    members = group_members(tmp_path, worker.result(job_id).config.hyperparameters.group)
-    assert [m.key for m in members] == ["1", "2", HOLDOUT]
-    assert all(m.config.hyperparameters.group_kind == KFOLD for m in members)
-    assert [p.name for p in tmp_path.iterdir()] and not list(tmp_path.glob(".staging-*"))  # the job's folder is gone
-    pool = len(pool_of(tiny_shapes))
-    folds = members[:2]
-    validation = [m.config.dataset.sizes["val"] for m in folds]
-    assert sum(validation) == pool and all(abs(v - pool / 2) <= tiny_shapes.num_classes for v in validation)
-    assert all(m.config.dataset.sizes["train"] + m.config.dataset.sizes["val"] == pool for m in folds)
-    assert members[2].config.dataset.sizes == {name: len(s) for name, s in tiny_shapes.splits().items()}
-    summary = summarize_folds([m.history for m in folds])
-    assert summary.final_mean == pytest.approx(np.mean([m.history[-1]["val_accuracy"] for m in folds]))
