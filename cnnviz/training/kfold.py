@@ -43,7 +43,7 @@ def check_k(k: int, pool_size: int) -> None:
     """ValueError (a message for the user) unless ``k`` folds can be cut from ``pool_size`` images."""
     low, high = KFOLD_RANGE
     if not low <= k <= high:
-        raise ValueError(_("K of a K-fold must be between {low} and {high}.").format(low=low, high=high))
+        raise ValueError(_("K of a K-fold must be between {low} and {high}").format(low=low, high=high))
     if pool_size < k:
         raise ValueError(_("{count} images cannot be cut into {k} folds.").format(count=pool_size, k=k))
 
