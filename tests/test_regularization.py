@@ -72,3 +72,15 @@ def test_bad_penalties_are_refused_with_a_message():
         WeightPenalty("l3", 0.1)
     with pytest.raises(ValueError, match="strength"):
         WeightPenalty(L2, -1.0)
+
+
+def test_the_loss_chart_shows_the_data_loss_beside_the_total_only_when_there_is_one():
+    from cnnviz.charts import training_curves
+
+    plain = [{"loss": 1.0, "val_loss": 1.1, "accuracy": 0.5, "val_accuracy": 0.4}]
+    penalised = [{**plain[0], "data_loss": 0.9, "val_data_loss": 1.0}]
+    names = {trace.name for trace in training_curves(penalised).data}
+    assert {"train data loss (without the penalty)", "validation data loss"} <= names
+    assert not any("data loss" in (trace.name or "") for trace in training_curves(plain).data)
+    [data_loss] = [t for t in training_curves(penalised).data if t.name == "validation data loss"]
+    assert list(data_loss.y) == [1.0] and data_loss.xaxis == "x"  # in the loss panel, beside the total loss
