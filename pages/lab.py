@@ -20,7 +20,9 @@ from cnnviz.training.variants import VARIANT_LABELS, variant_rows, variants_job
 from cnnviz.training.worker import FAILED, FINISHED, QUEUED
 from pages import _session
 
-EXPERIMENTS = {KFOLD: N_("K-fold validation"), VARIANTS: N_("Overfit, then fix it"), SEARCH: N_("Hyper-parameter search")}
+EXPERIMENTS = {
+    KFOLD: N_("K-fold validation"), VARIANTS: N_("Overfit, then fix it"), SEARCH: N_("Hyper-parameter search")
+}  # fmt: skip
 
 st.title(_("🧪 Overfitting lab"))
 dataset = _session.current_dataset()
@@ -99,7 +101,8 @@ def show_kfold(members: list[Member]) -> None:
     accuracy = holdout.history[-1].get("val_accuracy") if holdout and holdout.history else None
     if accuracy is not None:
         right.metric(_("Hold-out validation accuracy"), f"{100 * accuracy:.1f}%")
-    figure = charts.kfold_figure([m.history for m in folds], summary.mean, summary.std, holdout.history if holdout else ())
+    holdout_history = holdout.history if holdout else ()
+    figure = charts.kfold_figure([m.history for m in folds], summary.mean, summary.std, holdout_history)
     st.plotly_chart(figure, key="lab_kfold_chart")
 
 
@@ -159,7 +162,8 @@ def experiment_panel(job_id: str, kind: str, group: str, was_active: bool) -> No
 
 
 if current is not None and (problem := incompatibility(current, dataset)):
-    st.error(_("{problem} Build a model for this dataset on the Model page, or pick another dataset.").format(problem=problem))
+    advice = _("{problem} Build a model for this dataset on the Model page, or pick another dataset.")
+    st.error(advice.format(problem=problem))
     st.stop()
 st.caption(_("Experiments with **{model}** on **{dataset}**; each one is queued as one job and saves a group of runs.")
            .format(model=current.label if current else "simple", dataset=dataset.name))  # fmt: skip

@@ -74,9 +74,9 @@ def penalty_controls() -> dict[str, Any]:
     with st.expander(_("Weight penalty (L1 / L2)")):
         left, right = st.columns(2)
         kind = left.selectbox(_("Penalty"), list(PENALTIES), format_func=lambda k: _(PENALTIES[k]), key="model_penalty")
+        explanation = _("The loss gains strength × (sum of |w| for L1, sum of w² for L2) over every kernel.")
         strength = right.number_input(_("Strength"), 0.0, 1.0, 1e-4, format="%g", step=1e-4, disabled=kind == NONE,
-                                      key="model_penalty_strength", help=_("The loss gains strength × (sum of |w| for L1, "
-                                                                     "sum of w² for L2) over every kernel."))  # fmt: skip
+                                      key="model_penalty_strength", help=explanation)  # fmt: skip
     return {} if kind == NONE or not strength else {"penalty": kind, "penalty_strength": strength}
 
 

@@ -144,7 +144,8 @@ def print_kfold(holdout: Run) -> None:
     folds = [m for m in members if m.key != HOLDOUT]
     for member in folds:
         accuracy = member.history[-1].get("val_accuracy", float("nan")) if member.history else float("nan")
-        print(_("fold {fold}: val_accuracy {accuracy:.4f} · {path}").format(fold=member.key, accuracy=accuracy, path=member.path))
+        line = _("fold {fold}: val_accuracy {accuracy:.4f} · {path}")
+        print(line.format(fold=member.key, accuracy=accuracy, path=member.path))
     summary = summarize_folds([m.history for m in folds])
     if summary.final_mean is not None:
         print(_("K-fold val_accuracy: {mean:.4f} ± {std:.4f} over {count} folds").format(

@@ -102,7 +102,8 @@ def augmentation_file(path: Path) -> AugmentConfig:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ValueError(_("cannot read the augmentation file {path}: {error}").format(path=path, error=error)) from error
+        message = _("cannot read the augmentation file {path}: {error}").format(path=path, error=error)
+        raise ValueError(message) from error
     if not isinstance(data, dict):
         raise ValueError(_("the augmentation file {path} must hold a JSON object").format(path=path))
     return AugmentConfig.from_dict(data)

@@ -91,7 +91,9 @@ class Budget:
         return self.is_set() or (self.trials > 0 and trials_run >= self.trials)
 
 
-def search_options(base_options: dict[str, Any], architecture: str, input_shape: tuple[int, int, int]) -> dict[str, Any]:
+def search_options(
+    base_options: dict[str, Any], architecture: str, input_shape: tuple[int, int, int]
+) -> dict[str, Any]:
     """The custom-builder options a trial starts from: the current custom model's, else ``simple``'s."""
     if architecture == "custom":
         return split_options(base_options)[0]
@@ -104,7 +106,8 @@ class SearchRequest(GroupRequest):
 
     def train(self, progress: TrainingProgress, stop: Any) -> Run:
         try:
-            return Search(self, self.base(), progress, Budget(self.config.search_trials, self.config.search_minutes, stop)).run()
+            budget = Budget(self.config.search_trials, self.config.search_minutes, stop)
+            return Search(self, self.base(), progress, budget).run()
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
 
@@ -137,8 +140,10 @@ class Search:
 
         search = self
         kind = keras_tuner.Hyperband if self.config.search == "hyperband" else keras_tuner.RandomSearch
-        budget = {"max_epochs": max(HYPERBAND_MIN_EPOCHS, self.config.epochs), "factor": 3} if kind is keras_tuner.Hyperband else {
-            "max_trials": self.config.search_trials or None}
+        if kind is keras_tuner.Hyperband:
+            budget = {"max_epochs": max(HYPERBAND_MIN_EPOCHS, self.config.epochs), "factor": 3}
+        else:
+            budget = {"max_trials": self.config.search_trials or None}
 
         class BudgetedTuner(kind):  # type: ignore[misc, valid-type]
             """KerasTuner's own tuner; its trials train through cnnviz and obey the budget and Stop."""

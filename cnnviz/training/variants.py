@@ -51,7 +51,8 @@ def smaller_options(choice: ArchitectureChoice, input_shape: tuple[int, int, int
     else:
         options = {"blocks": min(2, max(1, min(input_shape[:2]).bit_length() - 1)), "filters": 16, "dense_units": 64}
     low = CUSTOM_LIMITS["filters"][0]
-    options.update(filters=max(low, int(options.get("filters", 16)) // 2), dense_units=int(options.get("dense_units", 64)) // 2)
+    options["filters"] = max(low, int(options.get("filters", 16)) // 2)
+    options["dense_units"] = int(options.get("dense_units", 64)) // 2
     return split_options(options)[0]
 
 
