@@ -26,6 +26,7 @@ def pages() -> dict[str, list[st.Page]]:
         _("Training"): [
             st.Page("pages/train.py", title=_("Train"), icon="📈"),
             st.Page("pages/runs.py", title=_("Runs"), icon="🗃️"),
+            st.Page("pages/lab.py", title=_("Overfitting lab"), icon="🧪"),
         ],
         _("Inside the network"): [
             st.Page("pages/activations.py", title=_("Activations"), icon="🔬"),

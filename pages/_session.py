@@ -368,3 +368,17 @@ def language_picker() -> None:
 
 def _language_to_link() -> None:
     st.query_params[LANGUAGE_KEY] = st.session_state[LANGUAGE_KEY]
+
+
+LAB_JOB_KEY = "cnnviz_lab_job"
+
+
+def lab_job() -> tuple[str, str, str] | None:
+    """(job id, group kind, group id) of the lab's last experiment, while the worker still knows it."""
+    job = st.session_state.get(LAB_JOB_KEY)
+    known = {info.id for info in get_worker().jobs_for(session_owner())}
+    return job if job is not None and job[0] in known else None
+
+
+def set_lab_job(job_id: str, kind: str, group: str) -> None:
+    st.session_state[LAB_JOB_KEY] = (job_id, kind, group)

@@ -10,6 +10,7 @@ from cnnviz.i18n import N_, _, current_language
 from cnnviz.lesson.link import MODEL_ARCHITECTURE_KEY, MODEL_OPTION_KEYS
 from cnnviz.models.architectures import ARCHITECTURES, build_model, list_architectures
 from cnnviz.models.info import summary_rows, totals
+from cnnviz.models.regularization import NONE, PENALTIES
 from cnnviz.models.transfer import BASES, WeightsUnavailable, base_layer_names
 from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run
@@ -77,6 +78,17 @@ def transfer_options(base: str) -> dict[str, Any]:
     return options
 
 
+def penalty_controls() -> dict[str, Any]:
+    """The weight penalty on the conv and dense kernels, as architecture options ({} when none)."""
+    with st.expander(_("Weight penalty (L1 / L2)")):
+        left, right = st.columns(2)
+        kind = left.selectbox(_("Penalty"), list(PENALTIES), format_func=lambda k: _(PENALTIES[k]), key="model_penalty")
+        explanation = _("The loss gains strength × (sum of |w| for L1, sum of w² for L2) over every kernel.")
+        strength = right.number_input(_("Strength"), 0.0, 1.0, 1e-4, format="%g", step=1e-4, disabled=kind == NONE,
+                                      key="model_penalty_strength", help=explanation)  # fmt: skip
+    return {} if kind == NONE or not strength else {"penalty": kind, "penalty_strength": strength}
+
+
 def use_random_weights() -> None:
     _session.set_widget_values({WEIGHTS_KEY: "random"})
 
@@ -99,7 +111,8 @@ def show_model(name: str, options: dict[str, Any]) -> bool:
     frozen.metric(_("Non-trainable"), f"{counts['non_trainable']:,}")
     st.dataframe(
         rows, hide_index=True,
-        column_config={"explanation": st.column_config.TextColumn(_("where they come from"), width="large")},
+        column_config={"explanation": st.column_config.TextColumn(_("where they come from"), width="large"),
+                       "penalty": st.column_config.TextColumn(_("weight penalty"))},
     )
     return True
 
@@ -136,6 +149,7 @@ if entry.family == "custom":
     options = custom_options()
 elif entry.family == "transfer":
     options = transfer_options(name)
+options.update(penalty_controls())
 
 if show_model(name, options) and st.button(_("Use this model"), type="primary"):
     use_model(name, options)

@@ -87,3 +87,15 @@ def trained_shapes():
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(make_pipeline(dataset.train, 32, training=True, seed=1), epochs=8, shuffle=False, verbose=0)
     return Run(model, model_config("custom", LOOKING_OPTIONS, dataset)), dataset
+
+
+@pytest.fixture(scope="session")
+def tiny_shapes(small_shapes):
+    """200 images of small_shapes (120 train, 40 val, 40 test): for tests that train many small models."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    keep = np.arange(120)
+    return replace(small_shapes, train=small_shapes.train.take(keep), val=small_shapes.val.take(keep[:40]),
+                   test=small_shapes.test.take(keep[:40]))  # fmt: skip

@@ -9,14 +9,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from tqdm import tqdm
 
+from cnnviz.cli.train_flags import add_training_flags, architecture_options, augmentation_file, train_config
 from cnnviz.i18n import _
-from cnnviz.training.worker import DONE, FINISHED, JobInfo, ThreadWorker, Worker
+from cnnviz.training.worker import DONE, FINISHED, Job, JobInfo, ThreadWorker, Worker
 
 if TYPE_CHECKING:
+    from cnnviz.runs.schema import TrainConfig
+    from cnnviz.runs.store import Run
     from cnnviz.training.progress import ProgressSnapshot
 
 POLL_SECONDS = 0.25  # how often the terminal view is refreshed
@@ -88,23 +92,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     from cnnviz.data.augmentation import PRESETS
     from cnnviz.data.registry import DatasetUnavailable, load_dataset, spec_from_name_or_path
     from cnnviz.training.progress import status_line
-    from cnnviz.training.jobs import training_job
-    from cnnviz.training.train import TrainConfig, base_run
+    from cnnviz.training.train import base_run
 
     try:
         spec = spec_from_name_or_path(args.dataset, args.image_size)
         dataset = load_dataset(spec)
-        config = TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-            augment=args.augment is not None,
-        )
-        base = base_run(dataset, args.arch)
+        augmentation = augmentation_file(args.augment_file) if args.augment_file else None
+        augmentation = PRESETS[args.augment] if args.augment else augmentation
+        config = train_config(args, augment=augmentation is not None)
+        base = base_run(dataset, args.arch, architecture_options(args))
+        job = lab_job(config)(base, dataset, config, args.runs_dir, augmentation=augmentation)
     except (DatasetUnavailable, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    augmentation = PRESETS[args.augment] if args.augment else None
     worker = ThreadWorker(max_running=1)
-    job = training_job(base, dataset, config, args.runs_dir, augmentation=augmentation)
     job_id = worker.submit("cli", job)
     info = follow(worker, job_id, sys.stderr)
     if info.state != DONE:
@@ -112,8 +113,46 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 1
     run = worker.result(job_id)
     print(f"{status_line(info, worker.progress(job_id).snapshot(), run)}. {run.config.message}")
+    if config.kfold:
+        print_kfold(run)
     print(run.path)
     return 0
+
+
+def lab_job(config: TrainConfig) -> Callable[..., Job]:
+    """The job maker for these settings: a K-fold, a search, or one training."""
+    if config.kfold:
+        from cnnviz.training.kfold import kfold_job
+
+        return kfold_job
+    if config.search:
+        from cnnviz.training.search import search_job
+
+        return search_job
+    from cnnviz.training.jobs import training_job
+
+    return training_job
+
+
+def print_kfold(holdout: Run) -> None:
+    """Each fold's folder and final validation accuracy, their mean and std, and the hold-out's."""
+    from cnnviz.training.groups import group_members
+    from cnnviz.training.kfold import HOLDOUT, summarize_folds
+
+    assert holdout.path is not None and holdout.config.hyperparameters is not None
+    members = group_members(holdout.path.parent, holdout.config.hyperparameters.group)
+    folds = [m for m in members if m.key != HOLDOUT]
+    for member in folds:
+        accuracy = member.history[-1].get("val_accuracy", float("nan")) if member.history else float("nan")
+        line = _("fold {fold}: val_accuracy {accuracy:.4f} · {path}")
+        print(line.format(fold=member.key, accuracy=accuracy, path=member.path))
+    summary = summarize_folds([m.history for m in folds])
+    if summary.final_mean is not None:
+        print(_("K-fold val_accuracy: {mean:.4f} ± {std:.4f} over {count} folds").format(
+            mean=summary.final_mean, std=summary.final_std, count=len(folds)))
+    holdout_accuracy = holdout.history[-1].get("val_accuracy") if holdout.history else None
+    if holdout_accuracy is not None:
+        print(_("hold-out val_accuracy: {accuracy:.4f}").format(accuracy=holdout_accuracy))
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -126,9 +165,11 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--epochs", type=int, required=True)
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--image-size", type=int, default=64, help="images are resized to this (default 64)")
-    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (Adam; default 0.001)")
+    train.add_argument("--lr", dest="learning_rate", type=float, default=1e-3, help="learning rate (default 0.001)")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--augment", nargs="?", const="weather", choices=list(PRESETS),
                        help="augment the training split with a preset (default: weather)")
     train.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where runs go (default ./runs)")
+    train.add_argument("--name", default="", help=_("the run's name (default: architecture on dataset)"))
+    add_training_flags(train)
     train.set_defaults(run=cmd_train)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.i18n import N_, _
 from cnnviz.models.heads import classifier, dense_stack
+from cnnviz.models.regularization import regularize, split_options
 from cnnviz.models.transfer import build_transfer
 
 if TYPE_CHECKING:
@@ -155,8 +156,13 @@ def simple(input_shape: Shape, num_classes: int) -> keras.Model:
     """It uses 5 blocks (16 to 256 filters), fewer when the images are too small for 5 halvings
     (4 blocks for 28x28), so it builds for any dataset.
     """
+    return _conv_blocks(input_shape, num_classes, simple_options(input_shape), "simple")
+
+
+def simple_options(input_shape: Shape) -> dict[str, Any]:
+    """The custom-builder options ``simple`` uses for this input shape."""
     blocks = min(SIMPLE_MAX_BLOCKS, max(1, min(input_shape[:2]).bit_length() - 1))
-    return _conv_blocks(input_shape, num_classes, {**SIMPLE_OPTIONS, "blocks": blocks}, "simple")
+    return {**SIMPLE_OPTIONS, "blocks": blocks}
 
 
 @_register(
@@ -372,7 +378,11 @@ def list_architectures() -> list[str]:
 
 
 def build_model(name: str, input_shape: Shape, num_classes: int, **options: Any) -> keras.Model:
-    """A fresh, uncompiled model; ValueError (with a user-facing message) for bad choices."""
+    """A fresh, uncompiled model; ValueError (with a user-facing message) for bad choices.
+
+    ``penalty`` and ``penalty_strength`` among the options put a weight penalty on its kernels,
+    ``head_dropout`` a Dropout before its classifier (cnnviz.models.regularization).
+    """
     if name not in ARCHITECTURES:
         raise ValueError(
             _("Unknown architecture {name!r}. Choose one of: {names}.").format(
@@ -380,8 +390,9 @@ def build_model(name: str, input_shape: Shape, num_classes: int, **options: Any)
             )
         )
     entry = ARCHITECTURES[name]
+    options, penalty, head_dropout = split_options(options)
     try:
-        return entry.builder(tuple(int(d) for d in input_shape), int(num_classes), **options)
+        model = entry.builder(tuple(int(d) for d in input_shape), int(num_classes), **options)
     except InputTooSmall as error:
         height, width = entry.input_shape[:2]
         raise InputTooSmall(
@@ -393,3 +404,4 @@ def build_model(name: str, input_shape: Shape, num_classes: int, **options: Any)
                 seed_width=width,
             )
         ) from error
+    return regularize(model, penalty, head_dropout)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.i18n import N_, _
+from cnnviz.models.regularization import layer_penalty
 
 if TYPE_CHECKING:
     import keras
@@ -44,7 +45,7 @@ def iter_layers(model: keras.Model, prefix: str = "") -> Iterator[tuple[str, ker
 
 
 def summary_rows(model: keras.Model) -> list[dict[str, Any]]:
-    """One row per layer: name, type, output shape, parameters, trainable ones, explanation."""
+    """One row per layer: name, type, output shape, parameters, trainable ones, explanation, weight penalty."""
     return [
         {
             "layer": name,
@@ -53,6 +54,7 @@ def summary_rows(model: keras.Model) -> list[dict[str, Any]]:
             "parameters": layer.count_params(),
             "trainable": count_weights(layer.trainable_weights),
             "explanation": explain_parameters(layer),
+            "penalty": layer_penalty(layer),
         }
         for name, layer in iter_layers(model)
     ]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # config value: display name
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+KFOLD_RANGE = (2, 10)  # the K a K-fold cross-validation may have
 
 # How a run came to be or how its training ended.
 UNTRAINED, UPLOADED = "untrained", "uploaded"
@@ -64,6 +65,14 @@ class TrainConfig:
     checkpoint: bool = True
     checkpoint_monitor: str = "val_loss"
     name: str = ""
+    kfold: int = 0  # K of a K-fold cross-validation (0: one hold-out training)
+    kfold_shuffle: bool = False  # shuffle the pool before cutting the K folds
+    group: str = ""  # the id shared by the runs of one K-fold, variant comparison or search
+    group_kind: str = ""  # "kfold", "variants" or "search" (training/lab_jobs.py)
+    group_member: str = ""  # this run's key in its group: the fold number, the variant or "best"
+    search: str = ""  # a KerasTuner search: "random" or "hyperband" ("": none)
+    search_trials: int = 0  # the search's trial budget
+    search_minutes: float = 0.0  # the search's time budget (0: no time limit)
 
     def __post_init__(self) -> None:
         problems = []
@@ -73,6 +82,9 @@ class TrainConfig:
             problems.append(_("the learning rate must be above 0"))
         if self.batch_size < 1 or self.epochs < 1:
             problems.append(_("batch size and epochs must be at least 1"))
+        if self.kfold and not KFOLD_RANGE[0] <= self.kfold <= KFOLD_RANGE[1]:
+            low, high = KFOLD_RANGE
+            problems.append(_("K of a K-fold must be between {low} and {high}").format(low=low, high=high))
         if not 0 < self.reduce_factor < 1:
             problems.append(_("the ReduceLROnPlateau factor must be between 0 and 1"))
         for monitor in (self.early_monitor, self.reduce_monitor, self.checkpoint_monitor):

@@ -65,6 +65,13 @@ class TrainingRequest:
             return base_run(self.dataset)
         return Run(load_model_file(self.staging / BASE_MODEL_FILE), self.base_config)
 
+    def train(self, progress: TrainingProgress, stop: Any) -> Run:
+        """Train as the request says, in this process (a group of trainings overrides this)."""
+        return train_staged_run(
+            self.staging, self.base(), self.dataset, self.config, self.runs_dir, augmentation=self.augmentation,
+            progress=progress, stop=stop,
+        )  # fmt: skip
+
 
 class FlagFile:
     """A stop flag any process that sees the folder can set and check (``is_set`` per batch)."""
@@ -101,8 +108,12 @@ def training_job(
     runs_dir: Path,
     *,
     augmentation: AugmentConfig | None = None,
+    request_type: type[TrainingRequest] = TrainingRequest,
 ) -> Job[TrainingProgress, Run]:
-    """Stage a training of ``base`` (the ``simple`` model when None) and describe it as a Job."""
+    """Stage a training of ``base`` (the ``simple`` model when None) and describe it as a Job.
+
+    ``request_type`` is a TrainingRequest subclass for a group of trainings run as one job.
+    """
     from cnnviz.training.train import default_name
 
     runs_dir = Path(runs_dir)
@@ -110,7 +121,7 @@ def training_job(
     if base is not None:
         base.model.save(staging / BASE_MODEL_FILE)
     _write_job_file(staging, state="queued")
-    request = TrainingRequest(
+    request = request_type(
         staging, None if base is None else base.config, dataset, config, runs_dir, augmentation
     )
     (staging / REQUEST_FILE).write_bytes(pickle.dumps(request))
@@ -127,15 +138,29 @@ def load_request(staging: Path) -> TrainingRequest:
 
 
 def run_training(request: TrainingRequest, progress: TrainingProgress, stop: Any) -> Run:
-    """Train as the request says, in this process; job.json names this process as the trainer."""
+    """Train as the request says, in this process."""
+    return request.train(progress, stop)
+
+
+def train_staged_run(
+    staging: Path,
+    base: Run,
+    dataset: Dataset,
+    config: TrainConfig,
+    runs_dir: Path,
+    *,
+    augmentation: AugmentConfig | None,
+    progress: TrainingProgress,
+    stop: Any,
+) -> Run:
+    """One training assembled in ``staging``; job.json names this process as the trainer, so a
+    training whose process dies is saved from its checkpoint (``save_unfinished``)."""
     from cnnviz.training.train import run_description, train_run
 
-    base = request.base()
-    description = run_description(base, request.dataset, request.config, request.augmentation)
-    _write_job_file(request.staging, state="running", description=description.to_dict())
+    description = run_description(base, dataset, config, augmentation)
+    _write_job_file(staging, state="running", description=description.to_dict())
     return train_run(
-        base, request.dataset, request.config, request.runs_dir, augmentation=request.augmentation,
-        progress=progress, stop=stop, staging=request.staging,
+        base, dataset, config, runs_dir, augmentation=augmentation, progress=progress, stop=stop, staging=staging,
     )  # fmt: skip
 
 

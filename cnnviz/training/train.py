@@ -22,6 +22,7 @@ from cnnviz.data.augmentation import AugmentConfig, build_augmenter
 from cnnviz.data.dataset import Dataset, Split
 from cnnviz.data.pipeline import make_pipeline
 from cnnviz.models.predictions import predict_probabilities
+from cnnviz.models.regularization import data_loss_metrics
 from cnnviz.runs.schema import (
     COMPLETED,
     DIVERGED,
@@ -142,7 +143,9 @@ def fresh_copy(model: keras.Model) -> keras.Model:
 
 
 def compile_model(model: keras.Model, config: TrainConfig) -> None:
-    model.compile(make_optimizer(config), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    """Cross-entropy and accuracy; with a weight penalty also the data loss (the loss without it)."""
+    metrics = ["accuracy", *data_loss_metrics(model)]
+    model.compile(make_optimizer(config), loss="sparse_categorical_crossentropy", metrics=metrics)
 
 
 def fit(
@@ -306,9 +309,10 @@ def incompatibility(run: Run, dataset: Dataset) -> str | None:
     return None
 
 
-def base_run(dataset: Dataset, architecture: str = "simple") -> Run:
+def base_run(dataset: Dataset, architecture: str = "simple", options: dict[str, Any] | None = None) -> Run:
     """An untrained architecture built for the dataset (``simple`` is what trains by default)."""
     from cnnviz.models.architectures import build_model
 
-    model = build_model(architecture, dataset.image_shape, dataset.num_classes)
-    return Run(model, model_config(architecture, {}, dataset))
+    options = options or {}
+    model = build_model(architecture, dataset.image_shape, dataset.num_classes, **options)
+    return Run(model, model_config(architecture, options, dataset))
