@@ -25,6 +25,7 @@ from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 BASE = "http://school.example:8501"
 PAGE_CHOICES = {  # a value for every control a page's link carries
     "augment": {"augment_n": 4, "augment_src": "test_split", "augment_class": 2, "augment_index": 5},
+    "lab": {"lab_epochs": 20, "lab_k": 5, "lab_shuffle": False, "lab_search": "hyperband", "lab_trials": 8},
     "activations": {"activations_layer": LayerInfo("block1_conv", "conv", (16, 16, 8)), "activations_colormap": "magma",
                     "activations_per_channel": False, "activations_columns": 8, "activations_image_class": 1},
     "filters": {"filters_layer": LayerInfo("block2_conv", "conv", (8, 8, 16)), "filters_first": 3, "filters_count": 4,

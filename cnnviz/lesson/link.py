@@ -24,7 +24,8 @@ from cnnviz.runs.schema import TrainConfig
 
 MAX_LINK_LENGTH = 2000
 DEFAULT_PAGE = "data"  # the app's default page, served at the root URL
-PAGES = ("data", "model", "augment", "train", "runs", "activations", "filters", "gradcam", "convolution", "predict")
+PAGES = ("data", "model", "augment", "train", "runs", "lab", "activations", "filters", "gradcam", "convolution",
+         "predict")  # fmt: skip
 PARAMS = {"page": "page", "dataset": "ds", "architecture": "arch", "options": "opt", "run": "run", "augmentation": "aug",
           "training": "train", "widgets": "w", "locked": "lock"}  # fmt: skip
 LAYER_PREFIX = "@"  # a feature-map layer choice: @name|kind|height|width|channels
@@ -47,6 +48,8 @@ def _image_keys(prefix: str) -> tuple[str, ...]:
 
 PAGE_WIDGETS: dict[str, tuple[str, ...]] = {  # the chosen controls a link carries, per page
     "augment": ("augment_n", *_image_keys("augment")),
+    "lab": ("lab_epochs", "lab_batch_size", "lab_learning_rate", "lab_seed", "lab_k", "lab_shuffle", "lab_search",
+            "lab_trials", "lab_minutes"),
     "activations": ("activations_layer", "activations_colormap", "activations_per_channel", "activations_columns",
                     *_image_keys("activations_image")),
     "filters": ("filters_layer", "filters_first", "filters_count", "filters_steps", "filters_step_size",
