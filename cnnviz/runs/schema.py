@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # config value: display name
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+PRECISIONS = ("auto", "float32", "bfloat16")  # TrainConfig.precision; a run records float32 or bfloat16
 
 # How a run came to be or how its training ended.
 UNTRAINED, UPLOADED = "untrained", "uploaded"
@@ -64,6 +65,7 @@ class TrainConfig:
     checkpoint: bool = True
     checkpoint_monitor: str = "val_loss"
     name: str = ""
+    precision: str = "auto"  # auto: bfloat16 where the hardware computes it fast (cnnviz.training.precision)
 
     def __post_init__(self) -> None:
         problems = []
@@ -80,6 +82,8 @@ class TrainConfig:
                 problems.append(
                     _("monitor {monitor!r} must be one of {names}").format(monitor=monitor, names=", ".join(MONITORS))
                 )
+        if self.precision not in PRECISIONS:
+            problems.append(_("precision must be one of {names}").format(names=", ".join(PRECISIONS)))
         if problems:
             raise ValueError(_("Invalid training settings: {problems}.").format(problems="; ".join(problems)))
 
@@ -185,6 +189,7 @@ class RunConfig:
     test_metrics: EvaluationMetrics = EvaluationMetrics()
     created: str = ""  # ISO time, set when saved
     version: int = SCHEMA_VERSION
+    precision: str = "float32"  # what training computed in (runs saved before it was recorded: float32)
 
     @property
     def planned_epochs(self) -> int:
@@ -211,6 +216,7 @@ class RunConfig:
             "augmentation": self.augmentation.to_dict() if self.augmentation else None,
             "status": self.status, "epochs_run": self.epochs_run,
             "test_metrics": asdict(self.test_metrics),
+            "precision": self.precision,
         }
 
     @classmethod
@@ -232,6 +238,7 @@ class RunConfig:
             epochs_run=int(data.get("epochs_run") or 0),
             test_metrics=EvaluationMetrics(test.get("loss"), test.get("accuracy")),
             created=data.get("created", ""),
+            precision=data.get("precision") or "float32",
         )
 
 
