@@ -20,6 +20,7 @@ from cnnviz import i18n
 from cnnviz.i18n import N_, _
 from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.dataset import Dataset
+from cnnviz.data.fast_decode import Progress
 from cnnviz.data.images import IMAGE_EXTENSIONS, ImageError
 from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, load_dataset
 from cnnviz.photos.prepare import InputSpec, PreparedPhoto, prepare_input
@@ -38,9 +39,9 @@ def runs_dir() -> Path:
 
 
 @st.cache_resource(show_spinner="Loading the dataset...", max_entries=8)
-def cached_dataset(spec: DatasetSpec) -> Dataset:
-    """Datasets are shared by every session that asks for the same spec."""
-    return load_dataset(spec)
+def cached_dataset(spec: DatasetSpec, _progress: Progress | None = None) -> Dataset:
+    """Datasets are shared by every session that asks for the same spec (``_progress``: not part of the key)."""
+    return load_dataset(spec, _progress)
 
 
 def current_dataset() -> Dataset:
@@ -60,10 +61,13 @@ def set_current_dataset(dataset: Dataset) -> None:
     _refresh_sidebar()
 
 
-def try_load_dataset(spec: DatasetSpec) -> Dataset | None:
-    """Load a dataset, showing a plain message instead of a traceback when it fails."""
+def try_load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dataset | None:
+    """Load a dataset, showing a plain message instead of a traceback when it fails.
+
+    ``progress(done, total)`` hears how many image files are decoded (folders and zips).
+    """
     try:
-        return cached_dataset(spec)
+        return cached_dataset(spec, progress)
     except DatasetUnavailable as error:
         st.error(str(error))
         return None

@@ -96,7 +96,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         dataset = load_dataset(spec)
         config = TrainConfig(
             epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-            augment=args.augment is not None,
+            augment=args.augment is not None, precision=args.precision,
         )
         base = base_run(dataset, args.arch)
     except (DatasetUnavailable, ValueError) as error:
@@ -119,6 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def add_command(commands: argparse._SubParsersAction) -> None:
     """Register ``train``."""
     from cnnviz.data.augmentation import PRESETS
+    from cnnviz.runs.schema import PRECISIONS
 
     train = commands.add_parser("train", help="train an architecture on a dataset; prints the run folder")
     train.add_argument("--dataset", required=True, help="a dataset name (shapes, mnist...) or a path")
@@ -131,4 +132,6 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--augment", nargs="?", const="weather", choices=list(PRESETS),
                        help="augment the training split with a preset (default: weather)")
     train.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where runs go (default ./runs)")
+    train.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="auto: bfloat16 where the CPU or GPU computes it fast, else float32 (default)")
     train.set_defaults(run=cmd_train)
