@@ -3,7 +3,7 @@
 Run from the repo root: ``python -m bench.folder_load [rounds] [--quick]``. The folder holds
 3,000 JPEGs in 10 class folders: the real Animals-10 sample in ``../shared/data/animals10_small``
 (220 photos) copied over and over (generated noise JPEGs when the sample is absent); both sides
-resize to 150x150 RGB. ``--quick`` (the test suite's smoke run) uses 300 files and 1 round.
+resize to 150x150 RGB. ``--quick`` (the test suite's smoke run) uses 120 files and 1 round.
 
 - cnnviz: ``load_dataset(DatasetSpec(source="folder"))``: every file decoded, resized and
   split into train/val/test, as the Data page loads a folder.
@@ -73,9 +73,9 @@ def keras_seconds(folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rounds", nargs="?", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="300 files, 1 round: a seconds-long smoke run")
+    parser.add_argument("--quick", action="store_true", help="120 files, 1 round: a seconds-long smoke run")
     args = parser.parse_args()
-    files, rounds = (300, 1) if args.quick else (3000, args.rounds)
+    files, rounds = (120, 1) if args.quick else (3000, args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
         folder = build_folder(Path(tmp), files)
         print(f"{files} JPEGs in {CLASSES} class folders at {SIZE}x{SIZE} ({'sample copies' if SAMPLE.is_dir() else 'noise'})")
