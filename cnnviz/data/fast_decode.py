@@ -126,7 +126,8 @@ def _tf_dataset(paths: Sequence[Path], image_size: int, color_mode: str):
 
     names = [str(path) for path in paths]
     dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(names)), names))
-    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors()
+    # indices travel with the images, so files may finish in any order
+    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False).ignore_errors()
     return dataset.batch(TF_BATCH).prefetch(tf.data.AUTOTUNE)
 
 

@@ -147,8 +147,9 @@ def _load_folder(spec: DatasetSpec, root: Path | None = None, progress: Progress
     splits = find_split_folders(root)
     if splits:
         return _load_split_folders(spec, root, splits, progress)
-    x, y, skipped = decode_classes(class_folders(root), spec.image_size, spec.color_mode, progress)
-    names = list(class_folders(root))
+    files = class_folders(root)
+    x, y, skipped = decode_classes(files, spec.image_size, spec.color_mode, progress)
+    names = list(files)
     return split_arrays(root.name, names, x, y, spec, source=str(root), skipped=skipped, light_on_dark=_light(x))
 
 
