@@ -7,14 +7,16 @@ one place. Heavy objects come from the cnnviz library through Streamlit's caches
 from __future__ import annotations
 
 import os
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from cnnviz import i18n
 from cnnviz.i18n import N_, _
@@ -64,13 +66,41 @@ def set_current_dataset(dataset: Dataset) -> None:
 def try_load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dataset | None:
     """Load a dataset, showing a plain message instead of a traceback when it fails.
 
-    ``progress(done, total)`` hears how many image files are decoded (folders and zips).
+    ``progress(done, total)`` is called in this script's thread with how many image files
+    are decoded (folders and zips), while the dataset loads in a thread of its own.
     """
     try:
-        return cached_dataset(spec, progress)
+        return cached_dataset(spec) if progress is None else _load_reporting(spec, progress)
     except DatasetUnavailable as error:
         st.error(str(error))
         return None
+
+
+PROGRESS_POLL_SECONDS = 0.2
+
+
+def _load_reporting(spec: DatasetSpec, progress: Progress) -> Dataset:
+    """cached_dataset in a helper thread; this thread passes its counts on (Streamlit elements
+    may not be called inside a cached function)."""
+    counts = [0, 0]  # files done, files in all: written by the loading thread
+
+    def hear(done: int, total: int) -> None:
+        counts[:] = [done, total]
+
+    context = get_script_run_ctx()
+
+    def load() -> Dataset:
+        add_script_run_ctx(threading.current_thread(), context)  # the cache's spinner shows in this session
+        return cached_dataset(spec, hear)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(load)
+        while True:
+            try:
+                return future.result(timeout=PROGRESS_POLL_SECONDS)
+            except TimeoutError:
+                if counts[1]:
+                    progress(*counts)
 
 
 SIDEBAR_SLOT_KEY = "cnnviz_sidebar_slot"
