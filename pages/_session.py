@@ -7,19 +7,22 @@ one place. Heavy objects come from the cnnviz library through Streamlit's caches
 from __future__ import annotations
 
 import os
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from cnnviz import i18n
 from cnnviz.i18n import N_, _
 from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.dataset import Dataset
+from cnnviz.data.fast_decode import Progress
 from cnnviz.data.images import IMAGE_EXTENSIONS, ImageError
 from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, load_dataset
 from cnnviz.photos.prepare import InputSpec, PreparedPhoto, prepare_input
@@ -38,9 +41,9 @@ def runs_dir() -> Path:
 
 
 @st.cache_resource(show_spinner="Loading the dataset...", max_entries=8)
-def cached_dataset(spec: DatasetSpec) -> Dataset:
-    """Datasets are shared by every session that asks for the same spec."""
-    return load_dataset(spec)
+def cached_dataset(spec: DatasetSpec, _progress: Progress | None = None) -> Dataset:
+    """Datasets are shared by every session that asks for the same spec (``_progress``: not part of the key)."""
+    return load_dataset(spec, _progress)
 
 
 def current_dataset() -> Dataset:
@@ -60,13 +63,44 @@ def set_current_dataset(dataset: Dataset) -> None:
     _refresh_sidebar()
 
 
-def try_load_dataset(spec: DatasetSpec) -> Dataset | None:
-    """Load a dataset, showing a plain message instead of a traceback when it fails."""
+def try_load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dataset | None:
+    """Load a dataset, showing a plain message instead of a traceback when it fails.
+
+    ``progress(done, total)`` is called in this script's thread with how many image files
+    are decoded (folders and zips), while the dataset loads in a thread of its own.
+    """
     try:
-        return cached_dataset(spec)
+        return cached_dataset(spec) if progress is None else _load_reporting(spec, progress)
     except DatasetUnavailable as error:
         st.error(str(error))
         return None
+
+
+PROGRESS_POLL_SECONDS = 0.2
+
+
+def _load_reporting(spec: DatasetSpec, progress: Progress) -> Dataset:
+    """cached_dataset in a helper thread; this thread passes its counts on (Streamlit elements
+    may not be called inside a cached function)."""
+    counts = [0, 0]  # files done, files in all: written by the loading thread
+
+    def hear(done: int, total: int) -> None:
+        counts[:] = [done, total]
+
+    context = get_script_run_ctx()
+
+    def load() -> Dataset:
+        add_script_run_ctx(threading.current_thread(), context)  # the cache's spinner shows in this session
+        return cached_dataset(spec, hear)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(load)
+        while True:
+            try:
+                return future.result(timeout=PROGRESS_POLL_SECONDS)
+            except TimeoutError:
+                if counts[1]:
+                    progress(*counts)
 
 
 SIDEBAR_SLOT_KEY = "cnnviz_sidebar_slot"

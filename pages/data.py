@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.data.class_names import both_languages, display_names
+from cnnviz.data.dataset import Dataset
 from cnnviz.data.keras_datasets import keras_cache_dir
 from cnnviz.data.registry import SOURCES, DatasetSpec, save_upload, suggest_flat_keywords
 from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
@@ -85,9 +86,22 @@ def choose_dataset() -> None:
     options = None if options is None else {**options, **split_options(source, current)}
     if st.button(_("Load dataset"), type="primary", disabled=options is None):
         spec = DatasetSpec(source=source, **options)
-        dataset = _session.try_load_dataset(spec)
+        dataset = load_with_progress(spec)
         if dataset is not None:
             _session.set_current_dataset(dataset)
+
+
+def load_with_progress(spec: DatasetSpec) -> Dataset | None:
+    """Load the dataset; while image files are decoded, a progress bar counts them."""
+    bar = st.empty()
+
+    def show(done: int, total: int) -> None:
+        text = _("Decoding images: {done:,} of {total:,}").format(done=done, total=total)
+        bar.progress(done / max(total, 1), text=text)
+
+    dataset = _session.try_load_dataset(spec, progress=show)
+    bar.empty()
+    return dataset
 
 
 def name_overrides() -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ from cnnviz.lesson.link import TRAIN_KEYS
 from cnnviz.runs.schema import DIVERGED, MONITORS, OPTIMIZERS, STOPPED, TrainConfig
 from cnnviz.runs.store import Run
 from cnnviz.training.jobs import training_job
+from cnnviz.training.precision import PRECISION_LABELS
 from cnnviz.training.progress import progress_text, status_line, waiting_text
 from cnnviz.training.train import (
     confusion_matrix,
@@ -49,6 +50,11 @@ def settings_form() -> TrainConfig | None:
         seed = middle.number_input(_("Seed"), 0, 2**31 - 1, 42, **control("seed"))
         momentum = right.number_input(_("Momentum (SGD)"), 0.0, 0.999, 0.9, **control("momentum"))
         nesterov = right.checkbox(_("Nesterov (SGD)"), **control("nesterov"))
+        precision = right.selectbox(
+            _("Precision"), list(PRECISION_LABELS), format_func=lambda key: _(PRECISION_LABELS[key]),
+            help=_("bfloat16 trains up to twice as fast on hardware that supports it; views always use float32."),
+            **control("precision"),
+        )
         augment = left.checkbox(
             _("Augmentation on"), value=not augmentation.is_identity,
             help=_("All transforms are off: choose some on the Augment page first.") if augmentation.is_identity
@@ -64,7 +70,7 @@ def settings_form() -> TrainConfig | None:
         return TrainConfig(
             optimizer=optimizer, learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
             batch_size=int(batch_size), epochs=int(epochs), seed=int(seed), augment=augment,
-            name=name.strip(), **callbacks,
+            name=name.strip(), precision=precision, **callbacks,
         )
     except ValueError as error:
         st.error(str(error))
@@ -101,6 +107,7 @@ def render_results(run: Run) -> None:
     cols[0].metric(_("Test accuracy"), "-" if accuracy is None else f"{100 * accuracy:.1f}%")
     cols[1].metric(_("Test loss"), "-" if loss is None else f"{loss:.4f}")
     cols[2].metric(_("Epochs run"), run.config.epochs_run)
+    st.caption(_("Trained in {precision}.").format(precision=run.config.precision))
     st.plotly_chart(charts.training_curves(run.history), key="final_curves")
     st.plotly_chart(charts.learning_rate_chart(run.history), key="final_lr")
     predicted = saved_test_predictions(run, dataset)

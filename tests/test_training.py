@@ -59,19 +59,24 @@ class StopAt:
         return _StopAt()
 
 
-def test_stop_ends_training_after_the_current_batch_and_saves_a_stopped_run(small_shapes, tiny_run, tmp_path):
-    flag, progress = threading.Event(), TrainingProgress()
-    counter = StopAt(3, flag)
+def test_stop_ends_training_after_the_current_batch_group_and_saves_a_stopped_run(small_shapes, tiny_run, tmp_path):
+    """Keras reports once per steps_per_execution group: Stop acts at the end of the group it is pressed in."""
     from cnnviz.data.augmentation import AugmentConfig
+    from cnnviz.training.steps import steps_per_execution
 
+    flag, progress = threading.Event(), TrainingProgress()
+    counter = StopAt(0, flag)
     config = TrainConfig(epochs=5, batch_size=20, augment=False)
+    group = steps_per_execution(tiny_run.model, config.batch_size)
+    assert 1 < group < len(small_shapes.train) // config.batch_size  # a small model: several batches a call
     run = train_run(
         tiny_run, small_shapes, config, tmp_path, progress=progress, stop=flag, callbacks=[counter],
         augmentation=AugmentConfig(horizontal_flip=True),
     )
-    assert counter.batches == 4  # batches 0..3 ran: the flag raised at batch 3 ended training there
+    assert counter.batches == 1  # the flag raised at the first report ended training there
     snapshot = progress.snapshot()
-    assert len(snapshot.batch_loss) == 4 and snapshot.epoch == 1 and snapshot.phase == "done"
+    assert len(snapshot.batch_loss) == 1 and snapshot.batch == group and snapshot.epoch == 1
+    assert snapshot.phase == "done"
     assert run.config.status == "stopped" and run.config.epochs_run == 1
     assert run.config.augmentation is None  # an augmentation config, but switched off
     assert load_run(run.path).config.status == "stopped"

@@ -158,6 +158,7 @@ def print_kfold(holdout: Run) -> None:
 def add_command(commands: argparse._SubParsersAction) -> None:
     """Register ``train``."""
     from cnnviz.data.augmentation import PRESETS
+    from cnnviz.runs.schema import PRECISIONS
 
     train = commands.add_parser("train", help="train an architecture on a dataset; prints the run folder")
     train.add_argument("--dataset", required=True, help="a dataset name (shapes, mnist...) or a path")
@@ -172,4 +173,6 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where runs go (default ./runs)")
     train.add_argument("--name", default="", help=_("the run's name (default: architecture on dataset)"))
     add_training_flags(train)
+    train.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="auto: bfloat16 where the CPU or GPU computes it fast, else float32 (default)")
     train.set_defaults(run=cmd_train)

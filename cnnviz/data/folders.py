@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from cnnviz.data.dataset import SkippedFile
-from cnnviz.data.images import ImageError, is_image_file, load_image_array
+from cnnviz.data.fast_decode import Progress, decode_files
+from cnnviz.data.images import is_image_file
 from cnnviz.i18n import N_, LazyText, _, later
 
 SPLIT_FOLDER_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
@@ -91,14 +91,16 @@ def flat_folder_files(root: Path, keywords: list[str]) -> tuple[dict[str, list[P
 
 
 def decode_classes(
-    files_by_class: dict[str, list[Path]], image_size: int, color_mode: str
+    files_by_class: dict[str, list[Path]], image_size: int, color_mode: str, progress: Progress | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[SkippedFile]]:
-    """Decode every file once, in parallel; undecodable files are skipped and reported."""
+    """Decode every file once, in parallel; undecodable files are skipped and reported.
+
+    ``progress(done, total)`` is called as files are decoded (see cnnviz.data.fast_decode).
+    """
     class_names = list(files_by_class)
     paths = [p for name in class_names for p in files_by_class[name]]
     labels = [i for i, name in enumerate(class_names) for _ in files_by_class[name]]
-    with ThreadPoolExecutor() as pool:
-        decoded = list(pool.map(lambda p: _try_decode(p, image_size, color_mode), paths))
+    decoded = decode_files(paths, image_size, color_mode, progress)
     skipped = [SkippedFile(str(p), d) for p, d in zip(paths, decoded) if isinstance(d, LazyText)]
     keep = [i for i, d in enumerate(decoded) if not isinstance(d, LazyText)]
     y = np.asarray([labels[i] for i in keep], dtype=np.int32)
@@ -114,16 +116,6 @@ def check_classes(class_names: list[str], labels: np.ndarray) -> None:
     empty = [name for name, count in zip(class_names, counts) if count == 0]
     if empty:
         raise FolderError(_("these classes have no usable images: {names}").format(names=", ".join(empty)))
-
-
-def _try_decode(path: Path, image_size: int, color_mode: str) -> np.ndarray | LazyText:
-    """The image's pixels, or why it cannot be used (translated when shown: the dataset is shared)."""
-    try:
-        return load_image_array(path, (image_size, image_size), color_mode)
-    except ImageError as error:
-        return error.reason
-    except OSError as error:
-        return later(N_("cannot be read ({error})"), error=str(error))
 
 
 def _hidden(path: Path, top: Path) -> bool:

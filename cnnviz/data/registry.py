@@ -22,6 +22,7 @@ from cnnviz.data.folders import (
     suggest_keywords,
     visible_children,
 )
+from cnnviz.data.fast_decode import Progress
 from cnnviz.data.formats import FormatError, detect_light_on_dark, load_idx_pair, load_npz
 from cnnviz.data.images import is_image_file
 from cnnviz.data.keras_datasets import KERAS_DATASETS, DownloadFailed, load_keras_dataset
@@ -139,37 +140,55 @@ def _idx_class_names(path: Path, y: np.ndarray) -> list[str] | None:
     return None
 
 
-def _load_folder(spec: DatasetSpec, root: Path | None = None) -> Dataset:
+def _load_folder(spec: DatasetSpec, root: Path | None = None, progress: Progress | None = None) -> Dataset:
     root = root or Path(spec.path)
     if not root.is_dir():
         raise FolderError(_("folder not found: {path}").format(path=root))
     splits = find_split_folders(root)
     if splits:
-        return _load_split_folders(spec, root, splits)
-    x, y, skipped = decode_classes(class_folders(root), spec.image_size, spec.color_mode)
-    names = list(class_folders(root))
+        return _load_split_folders(spec, root, splits, progress)
+    files = class_folders(root)
+    x, y, skipped = decode_classes(files, spec.image_size, spec.color_mode, progress)
+    names = list(files)
     return split_arrays(root.name, names, x, y, spec, source=str(root), skipped=skipped, light_on_dark=_light(x))
 
 
-def _load_split_folders(spec: DatasetSpec, root: Path, folders: dict[str, Path]) -> Dataset:
+def _load_split_folders(
+    spec: DatasetSpec, root: Path, folders: dict[str, Path], progress: Progress | None = None
+) -> Dataset:
     """A folder already split into train/ and val/ (or validation/) and/or test/."""
     class_names = list(class_folders(folders["train"]))
+    files_per_split = {split: class_folders(folder) for split, folder in folders.items()}
+    total = sum(len(paths) for files in files_per_split.values() for paths in files.values())
     parts: dict[str, Split] = {}
     skipped: list[SkippedFile] = []
-    for split, folder in folders.items():
-        files = class_folders(folder)
+    decoded = 0
+    for split, files in files_per_split.items():
         extra = sorted(set(files) - set(class_names))
         if extra:
             raise FolderError(
-                _("{folder}/ has classes that train/ lacks: {names}").format(folder=folder.name, names=", ".join(extra))
+                _("{folder}/ has classes that train/ lacks: {names}").format(
+                    folder=folders[split].name, names=", ".join(extra)
+                )
             )
-        x, y, bad = decode_classes({n: files.get(n, []) for n in class_names}, spec.image_size, spec.color_mode)
+        x, y, bad = decode_classes(
+            {n: files.get(n, []) for n in class_names}, spec.image_size, spec.color_mode,
+            _shifted(progress, decoded, total),
+        )
         parts[split], skipped = Split(x, y), skipped + bad
+        decoded += sum(len(paths) for paths in files.values())
     parts = _fill_missing_splits(parts, spec)
     return Dataset(
         root.name, class_names, parts["train"], parts["val"], parts["test"], source=f"{root} (its own split)",
         split_seed=spec.split_seed, skipped=skipped, light_on_dark=_light(parts["train"].x),
     )  # fmt: skip
+
+
+def _shifted(progress: Progress | None, before: int, total: int) -> Progress | None:
+    """A progress callback for one part of a load: counts after ``before`` files, out of ``total``."""
+    if progress is None:
+        return None
+    return lambda done, _part_total: progress(before + done, total)
 
 
 def _fill_missing_splits(parts: dict[str, Split], spec: DatasetSpec) -> dict[str, Split]:
@@ -185,13 +204,13 @@ def _fill_missing_splits(parts: dict[str, Split], spec: DatasetSpec) -> dict[str
     return {**parts, "train": carved["train"], **{name: carved[name] for name in missing}}
 
 
-def _load_flat_folder(spec: DatasetSpec, root: Path | None = None) -> Dataset:
+def _load_flat_folder(spec: DatasetSpec, root: Path | None = None, progress: Progress | None = None) -> Dataset:
     root = root or Path(spec.path)
     if not root.is_dir():
         raise FolderError(_("folder not found: {path}").format(path=root))
     keywords = list(spec.keywords) or suggest_flat_keywords(root)
     files, unmatched = flat_folder_files(root, keywords)
-    x, y, skipped = decode_classes(files, spec.image_size, spec.color_mode)
+    x, y, skipped = decode_classes(files, spec.image_size, spec.color_mode, progress)
     return split_arrays(
         root.name, keywords, x, y, spec, source=f"{root} (classes from file names)",
         skipped=unmatched + skipped, light_on_dark=_light(x),
@@ -203,15 +222,15 @@ def suggest_flat_keywords(root: Path) -> list[str]:
     return suggest_keywords([p.name for p in visible_children(root) if p.is_file() and is_image_file(p)])
 
 
-def _load_zip(spec: DatasetSpec) -> Dataset:
+def _load_zip(spec: DatasetSpec, progress: Progress | None = None) -> Dataset:
     archive = Path(spec.path)
     if not archive.is_file():
         raise ArchiveError(_("archive not found: {path}").format(path=archive))
     target = cache_dir() / "extracted" / archive.stem
     root = dataset_root(target) if target.is_dir() else safe_extract(archive, target)
     if any(child.is_dir() for child in visible_children(root)):
-        return _load_folder(spec, root)
-    return _load_flat_folder(spec, root)
+        return _load_folder(spec, root, progress)
+    return _load_flat_folder(spec, root, progress)
 
 
 def _light(x: np.ndarray) -> bool:
@@ -229,6 +248,7 @@ SOURCES: dict[str, tuple[str, Callable[[DatasetSpec], Dataset]]] = {
     "idx": (N_("MNIST-style IDX files"), _load_array_file),
     "npz": (N_("A NumPy .npz with x and y"), _load_array_file),
 }
+FILE_SOURCES = ("folder", "flat_folder", "zip")  # their loaders report decoding progress
 LOAD_ERRORS = (DownloadFailed, FormatError, FolderError, ArchiveError, OSError)
 
 
@@ -236,14 +256,18 @@ def list_datasets() -> list[str]:
     return list(SOURCES)
 
 
-def load_dataset(spec: DatasetSpec) -> Dataset:
-    """Load any registered source; raises DatasetUnavailable with a user-facing message."""
+def load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dataset:
+    """Load any registered source; raises DatasetUnavailable with a user-facing message.
+
+    ``progress(done, total)`` hears how many image files of a folder or zip are decoded.
+    """
     if spec.source not in SOURCES:
         raise DatasetUnavailable(
             _("Unknown dataset {name!r}. Choose one of: {names}.").format(name=spec.source, names=", ".join(SOURCES))
         )
     try:
-        dataset = SOURCES[spec.source][1](spec)
+        loader = SOURCES[spec.source][1]
+        dataset = loader(spec, progress=progress) if spec.source in FILE_SOURCES else loader(spec)  # type: ignore[call-arg]
     except LOAD_ERRORS as error:
         raise DatasetUnavailable(str(error)) from error
     english = [english_name(name) for name in dataset.class_names]

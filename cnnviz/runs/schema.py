@@ -27,6 +27,7 @@ SCHEMA_VERSION = 1
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}  # config value: display name
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 KFOLD_RANGE = (2, 10)  # the K a K-fold cross-validation may have
+PRECISIONS = ("auto", "float32", "bfloat16")  # TrainConfig.precision; a run records float32 or bfloat16
 
 # How a run came to be or how its training ended.
 UNTRAINED, UPLOADED = "untrained", "uploaded"
@@ -73,6 +74,7 @@ class TrainConfig:
     search: str = ""  # a KerasTuner search: "random" or "hyperband" ("": none)
     search_trials: int = 0  # the search's trial budget
     search_minutes: float = 0.0  # the search's time budget (0: no time limit)
+    precision: str = "auto"  # auto: bfloat16 where the hardware computes it fast (cnnviz.training.precision)
 
     def __post_init__(self) -> None:
         problems = []
@@ -92,6 +94,8 @@ class TrainConfig:
                 problems.append(
                     _("monitor {monitor!r} must be one of {names}").format(monitor=monitor, names=", ".join(MONITORS))
                 )
+        if self.precision not in PRECISIONS:
+            problems.append(_("precision must be one of {names}").format(names=", ".join(PRECISIONS)))
         if problems:
             raise ValueError(_("Invalid training settings: {problems}.").format(problems="; ".join(problems)))
 
@@ -197,6 +201,7 @@ class RunConfig:
     test_metrics: EvaluationMetrics = EvaluationMetrics()
     created: str = ""  # ISO time, set when saved
     version: int = SCHEMA_VERSION
+    precision: str = "float32"  # what training computed in (runs saved before it was recorded: float32)
 
     @property
     def planned_epochs(self) -> int:
@@ -223,6 +228,7 @@ class RunConfig:
             "augmentation": self.augmentation.to_dict() if self.augmentation else None,
             "status": self.status, "epochs_run": self.epochs_run,
             "test_metrics": asdict(self.test_metrics),
+            "precision": self.precision,
         }
 
     @classmethod
@@ -244,6 +250,7 @@ class RunConfig:
             epochs_run=int(data.get("epochs_run") or 0),
             test_metrics=EvaluationMetrics(test.get("loss"), test.get("accuracy")),
             created=data.get("created", ""),
+            precision=data.get("precision") or "float32",
         )
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.i18n import _
+from cnnviz.models.dtypes import float32_copy
 from cnnviz.runs.schema import STATUS_LABELS, UPLOADED, RunConfig, model_config
 
 if TYPE_CHECKING:
@@ -296,7 +297,11 @@ def _lambda_layers(archive: zipfile.ZipFile) -> bool:
 
 
 def load_model_file(path: Path) -> keras.Model:
-    """keras.models.load_model in safe mode, refusing Lambda layers with a clear message."""
+    """keras.models.load_model in safe mode, refusing Lambda layers with a clear message.
+
+    A model saved computing in another precision (a bfloat16 checkpoint, say) comes back as
+    a float32 copy with the same weights, so every view explains it in float32.
+    """
     import keras
 
     try:
@@ -310,9 +315,10 @@ def load_model_file(path: Path) -> keras.Model:
             "Keras' safe mode and refuses Lambda layers; rebuild the model with standard layers."
         ))
     try:
-        return keras.models.load_model(path, compile=False, safe_mode=True)
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a broken or foreign file
         raise RunError(_("Keras could not load this model: {error}").format(error=error)) from error
+    return float32_copy(model)
 
 
 def load_uploaded_model(data: bytes) -> keras.Model:

@@ -69,7 +69,8 @@ class TrainingProgress:
         """Per-batch update: a few floats, kept tiny so training speed is unaffected."""
         with self._lock:
             state = self._state
-            state.batch = batch + 1
+            # Keras reports once per steps_per_execution group; a last, shorter group still says its full end
+            state.batch = min(batch + 1, state.batches) if state.batches else batch + 1
             state.batch_position.append(state.epoch - 1 + state.batch / max(state.batches, 1))
             state.batch_loss.append(loss)
             state.batch_accuracy.append(accuracy)

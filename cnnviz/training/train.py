@@ -21,6 +21,7 @@ import numpy as np
 from cnnviz.data.augmentation import AugmentConfig, build_augmenter
 from cnnviz.data.dataset import Dataset, Split
 from cnnviz.data.pipeline import make_pipeline
+from cnnviz.models.dtypes import FLOAT32, float32_copy, with_precision
 from cnnviz.models.predictions import predict_probabilities
 from cnnviz.models.regularization import data_loss_metrics
 from cnnviz.runs.schema import (
@@ -36,7 +37,9 @@ from cnnviz.runs.schema import (
     model_config,
 )
 from cnnviz.runs.store import CHECKPOINT_FILE, HISTORY_FILE, Run, read_metrics, save_run, stage_run
+from cnnviz.training.precision import resolve_precision
 from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
+from cnnviz.training.steps import steps_per_execution
 
 if TYPE_CHECKING:
     import keras
@@ -142,10 +145,19 @@ def fresh_copy(model: keras.Model) -> keras.Model:
     return clone
 
 
+def training_copy(model: keras.Model, precision: str) -> keras.Model:
+    """A fresh copy of ``model`` computing in ``precision`` ("float32" or "bfloat16")."""
+    return fresh_copy(model) if precision == FLOAT32 else with_precision(model, precision)
+
+
 def compile_model(model: keras.Model, config: TrainConfig) -> None:
-    """Cross-entropy and accuracy; with a weight penalty also the data loss (the loss without it)."""
-    metrics = ["accuracy", *data_loss_metrics(model)]
-    model.compile(make_optimizer(config), loss="sparse_categorical_crossentropy", metrics=metrics)
+    """Cross-entropy and accuracy (with a weight penalty also the data loss, the loss without it);
+    small models run several batches per call (see cnnviz.training.steps)."""
+    model.compile(
+        make_optimizer(config), loss="sparse_categorical_crossentropy",
+        metrics=["accuracy", *data_loss_metrics(model)],
+        steps_per_execution=steps_per_execution(model, config.batch_size),
+    )
 
 
 def fit(
@@ -265,7 +277,8 @@ def train_run(
 
     progress = progress or TrainingProgress()
     keras.utils.set_random_seed(config.seed)
-    model = fresh_copy(base.model)
+    precision = resolve_precision(config.precision)
+    model = training_copy(base.model, precision)
     compile_model(model, config)
     staging = staging or stage_run(runs_dir)
     specs = callback_specs(config, has_validation=len(dataset.val) > 0)
@@ -274,6 +287,7 @@ def train_run(
         augmenter = _augmenter(augmentation, config.seed)
         all_callbacks = [*callbacks, live_metrics(progress, stop), *make_callbacks(specs, staging)]
         fit(model, dataset, config, all_callbacks, progress=progress, augmenter=augmenter)
+        model = float32_copy(model)  # every view explains the trained weights in float32
         progress.set_phase("evaluating")
         metrics = evaluate(model, dataset.test, dataset.num_classes, config.batch_size)
     except BaseException:
@@ -286,6 +300,7 @@ def train_run(
         status=_status(snapshot, stop, config.epochs),
         epochs_run=len(snapshot.history),
         test_metrics=EvaluationMetrics(metrics.get("loss"), metrics.get("accuracy")),
+        precision=precision,
     )
     progress.set_phase("saving")
     run = save_run(Run(model, run_config, snapshot.history), runs_dir, staging=staging, metrics=metrics)
