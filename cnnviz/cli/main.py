@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from cnnviz.cli import conv, filters, photos, train
+from cnnviz.cli import conv, explain, filters, photos, train
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_command(commands)
     filters.add_command(commands)
     conv.add_command(commands)
+    explain.add_command(commands)
     return parser
 
 
