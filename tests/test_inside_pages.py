@@ -69,7 +69,12 @@ def test_filters_page_generates_patterns_with_their_gain(trained_shapes, tmp_pat
     at.button(key="filters_go").click().run()
     assert not at.exception and not at.error
     shown = captions(at)
-    assert len(shown) == 4 and all(text.startswith(f"#{i}: ") and "×" in text for i, text in enumerate(shown))
+    assert len(shown) == 4 and all(text.startswith(f"#{i}: ") for i, text in enumerate(shown))
+    assert all("×" in text or text.endswith("silent") for text in shown)
+    at.selectbox(key="filters_class").set_value(2)
+    at.button(key="filters_class_go").click().run()
+    assert not at.exception and not at.error
+    assert captions(at)[-1].startswith(f"{run.display_names[2]}: ") and len(at.image) == 5
 
 
 @pytest.mark.parametrize("name", ["activations", "filters", "gradcam"])

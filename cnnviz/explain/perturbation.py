@@ -34,7 +34,7 @@ def occlusion(model: keras.Model, batch: np.ndarray, class_index: int, options: 
     fill = image.mean(axis=(0, 1))
     for copy, (y, x) in zip(covered, corners):
         copy[y : y + side, x : x + side] = fill
-    logits = batched_logits(model, np.concatenate([batch, covered]), int(options.get("batch", 64)))[:, class_index]
+    logits = batched_logits(model, np.concatenate([batch, covered]), int(options["batch"]))[:, class_index]
     drops = logits[0] - logits[1:]
     total, count = np.zeros((height, width), np.float32), np.zeros((height, width), np.float32)
     for drop, (y, x) in zip(drops, corners):

@@ -75,7 +75,7 @@ def _methods() -> dict[str, Method]:
             "shares add up to the change in the class score."), gradients.integrated, {"steps": 16}),
         Method("occlusion", N_("Occlusion"), N_(
             "Covers one patch of the image at a time with grey and measures how much the class "
-            "score drops; it works for any model."), perturbation.occlusion, {"window": 0.2, "stride": 0.5}),
+            "score drops; it works for any model."), perturbation.occlusion, {"window": 0.2, "stride": 0.5, "batch": 64}),
     ]
     return {method.key: method for method in methods}
 
