@@ -87,8 +87,8 @@ def trained(spec: DatasetSpec, plan: Plan) -> keras.Model:
     return model
 
 
-def reference(model: keras.Model, layer_name: str, noise: np.ndarray, steps: int) -> np.ndarray:
-    """The keras-io loop, one filter at a time (the filter index a tensor: traced once)."""
+def reference_step(model: keras.Model, layer_name: str) -> tf.types.experimental.PolymorphicFunction:
+    """The keras-io step (the filter index a tensor, so it is traced once for all filters)."""
     extractor = keras.Model(model.inputs, model.get_layer(layer_name).output)
 
     @tf.function
@@ -98,6 +98,11 @@ def reference(model: keras.Model, layer_name: str, noise: np.ndarray, steps: int
             loss = tf.reduce_mean(extractor(image)[:, 2:-2, 2:-2, filter_index])
         return image + REFERENCE_STEP_SIZE * tf.math.l2_normalize(tape.gradient(loss, image))
 
+    return step
+
+
+def reference(step: tf.types.experimental.PolymorphicFunction, noise: np.ndarray, steps: int) -> np.ndarray:
+    """The keras-io loop, one filter at a time."""
     results = []
     for index in range(len(noise)):
         image = tf.constant(noise[index : index + 1])
@@ -107,17 +112,14 @@ def reference(model: keras.Model, layer_name: str, noise: np.ndarray, steps: int
     return np.stack(results)
 
 
-def today(model: keras.Model, layer_name: str, noise: np.ndarray) -> np.ndarray:
-    """The previous cnnviz recipe: most steps on a small canvas, then tiled up to full size and mended."""
+def today_step(model: keras.Model, layer_name: str, count: int) -> tf.types.experimental.PolymorphicFunction:
+    """The previous cnnviz step: RMS-normalised ascent of ``count`` filters' pre-activation, with a shift."""
     from cnnviz.models.layers import trace
 
     layer = model.get_layer(layer_name)
-    free = trace(model, (None, None, noise.shape[-1]))
+    free = trace(model, (None, None, model.inputs[0].shape[-1]))
     trunk = keras.Model(free.input, free.inputs[layer_name])
-    one_hot = tf.eye(len(noise), layer.filters)
-    size = noise.shape[1]
-    full_steps = max(1, round(TODAY_STEPS * TODAY_FULL_SHARE))
-    rng = np.random.default_rng(0)
+    one_hot = tf.eye(count, layer.filters)
 
     @tf.function(reduce_retracing=True)
     def step(images: tf.Tensor, shift: tf.Tensor) -> tf.Tensor:
@@ -132,14 +134,28 @@ def today(model: keras.Model, layer_name: str, noise: np.ndarray) -> np.ndarray:
         grads /= tf.sqrt(tf.reduce_mean(grads**2, axis=(1, 2, 3), keepdims=True)) + 1e-8
         return tf.roll(moved + grads, -shift, axis=[1, 2])
 
-    map_side = trace(model).outputs[layer_name].shape[1]
-    canvas = min(size, max(round(size * TODAY_CANVAS), int(np.ceil(size / map_side * 6))))
+    return step
+
+
+def today(step: tf.types.experimental.PolymorphicFunction, noise: np.ndarray, canvas: int) -> np.ndarray:
+    """The previous cnnviz recipe: most steps on a small canvas, then tiled up to full size and mended."""
+    size = noise.shape[1]
+    full_steps = max(1, round(TODAY_STEPS * TODAY_FULL_SHARE))
+    rng = np.random.default_rng(0)
     images = tf.constant(noise[:, :canvas, :canvas])
     for index in range(TODAY_STEPS):
         if index == TODAY_STEPS - full_steps:
             images = _tiled(images, size)
         images = step(images, tf.constant(rng.integers(-2, 3, 2), tf.int32))
     return images.numpy()
+
+
+def today_canvas(model: keras.Model, layer_name: str, size: int) -> int:
+    """The small canvas's side: a third of the image, but enough for a few pixels of the layer's map."""
+    from cnnviz.models.layers import trace
+
+    map_side = trace(model).outputs[layer_name].shape[1]
+    return min(size, max(round(size * TODAY_CANVAS), int(np.ceil(size / map_side * 6))))
 
 
 def _tiled(images: tf.Tensor, size: int) -> tf.Tensor:
@@ -163,7 +179,11 @@ def compare(name: str, model: keras.Model, layer_name: str, plan: Plan) -> tuple
     noise = starting_noise(len(filters), settings, model.inputs[0].shape[-1])
     start = filter_response(model, layer_name, noise, filters)
     filter_patterns(model, layer_name, filters[:1], FilterSettings(image_size=settings.image_size, steps=1))  # compile
-    reference(model, layer_name, noise[:1], 1)
+    ascend_reference, ascend_today = reference_step(model, layer_name), today_step(model, layer_name, len(filters))
+    canvas = today_canvas(model, layer_name, settings.image_size)
+    reference(ascend_reference, noise[:1], 1)  # trace outside the timing
+    ascend_today(noise[:, :canvas, :canvas], tf.constant([0, 0]))
+    ascend_today(noise, tf.constant([0, 0]))
     results, pictures, labels = {}, [], []
     for recipe in ("today", "reference", "new"):
         timer = Timer()
@@ -172,8 +192,8 @@ def compare(name: str, model: keras.Model, layer_name: str, plan: Plan) -> tuple
             seconds = timer.stop()
             finals, cropped = np.array([p.final for p in patterns]), np.stack([p.raw for p in patterns])
         else:
-            images = today(model, layer_name, noise) if recipe == "today" else reference(
-                model, layer_name, noise, plan.reference_steps)
+            images = today(ascend_today, noise, canvas) if recipe == "today" else reference(
+                ascend_reference, noise, plan.reference_steps)
             seconds = timer.stop()
             finals, cropped = filter_response(model, layer_name, images, filters), crop_border(images)
         results[recipe] = {"cpu": seconds, **quality(response_gain(finals, start), finals, cropped)}

@@ -35,7 +35,7 @@ def label(key: str) -> str:
 first, second, third = st.columns(3)
 layer = first.selectbox(_("Conv layer"), convs, index=len(convs) - 1, format_func=lambda info: info.label,
                         key="gradcam_layer", help=_("For the CAM methods; the last conv layer by default: the most semantic maps."))
-target = second.selectbox(_("Class"), [None, *range(len(names))], key="gradcam_class",
+target = second.selectbox(_("Class to explain"), [None, *range(len(names))], key="gradcam_class",
                           format_func=lambda i: _("Predicted class") if i is None else names[i])
 colormap = third.selectbox(_("Colour map"), list(COLORMAPS), index=list(COLORMAPS).index("jet"),
                            key="gradcam_colormap")

@@ -7,7 +7,9 @@ libraries, written as ONE compiled TensorFlow function that optimises a whole ba
   1/frequency (``decay``), so the optimiser moves broad structure as easily as fine detail
   and high-frequency noise no longer wins;
 - colours go through a fixed colour-correlation matrix (measured on ImageNet), so the
-  optimiser works on decorrelated colours; a sigmoid keeps pixels in (0, 1);
+  optimiser works on decorrelated colours; the result is added to grey (0.5) and NOT
+  squashed into [0, 1]: as in the pixel-space loops it replaces, contrast may grow (a
+  filter's response grows with it), and display stretches each image;
 - every step sees the image padded, jittered, slightly scaled and rotated (transformation
   robustness), so only patterns that survive small changes grow;
 - Adam ascends all images of the batch at once (image i maximises objective i).
@@ -56,7 +58,7 @@ def spectrum_scale(size: int, decay: float) -> np.ndarray:
 def initial_spectrum(count: int, channels: int, size: int, seed: int) -> np.ndarray:
     """Small random Fourier coefficients (real and imaginary parts last): (N, C, size, size//2+1, 2)."""
     rng = np.random.default_rng(seed)
-    return (rng.normal(0.0, SPECTRUM_INIT_STD, (count, channels, size, size // 2 + 1, 2))).astype(np.float32)
+    return rng.normal(0.0, SPECTRUM_INIT_STD, (count, channels, size, size // 2 + 1, 2)).astype(np.float32)
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Visualiser:
     """Compiled functions for one objective at one image size."""
 
     ascend: Any  # (spectrum, m, v, one_hot, first_step, steps, learning_rate, seed) -> (spectrum, m, v)
-    render: Any  # spectrum -> images (N, size, size, C) in (0, 1)
+    render: Any  # spectrum -> images (N, size, size, C), grey 0.5 plus the pattern
 
 
 def compile_visualiser(objective: Objective, size: int, channels: int, decay: float,

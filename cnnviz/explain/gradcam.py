@@ -76,18 +76,15 @@ def compute_heatmap(
     scale: float = PIXEL_SCALE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The class activation map at the layer's resolution (max 1) and the class probabilities."""
-    explain = cached(model, ("gradcam", layer_name, plus_plus), lambda: _compile(model, layer_name, plus_plus))
     batch = to_model_input(np.asarray(image)[np.newaxis], scale)
-    cam, probabilities = explain(batch, np.int32(-1 if class_index is None else class_index))
+    cam, probabilities = _explainer(model, layer_name, plus_plus)(batch, np.int32(-1 if class_index is None else class_index))
     return cam.numpy(), probabilities.numpy()
 
 
 def layer_gradcam(model: keras.Model, batch: np.ndarray, class_index: int, options: Mapping[str, Any]) -> np.ndarray:
     """Grad-CAM (``plus_plus`` option: Grad-CAM++) at the ``layer_name`` option's resolution (default: last conv)."""
     layer_name = options.get("layer_name") or last_conv_layer(model)
-    plus_plus = bool(options.get("plus_plus", False))
-    explain = cached(model, ("gradcam", layer_name, plus_plus), lambda: _compile(model, layer_name, plus_plus))
-    return explain(batch, np.int32(class_index))[0].numpy()
+    return _explainer(model, layer_name, bool(options.get("plus_plus", False)))(batch, np.int32(class_index))[0].numpy()
 
 
 def overlay_heatmap(
@@ -105,6 +102,11 @@ def mass_inside(heatmap: np.ndarray, box: np.ndarray) -> float:
     x0, y0, x1, y1 = (int(v) for v in box)
     total = float(heatmap.sum())
     return float(heatmap[y0 : y1 + 1, x0 : x1 + 1].sum()) / total if total > 0 else 0.0
+
+
+def _explainer(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
+    """The compiled Grad-CAM function for one layer and method, cached per model."""
+    return cached(model, ("gradcam", layer_name, plus_plus), lambda: _compile(model, layer_name, plus_plus))
 
 
 def _compile(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
