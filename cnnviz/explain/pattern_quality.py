@@ -1,9 +1,10 @@
 """Is a generated pattern worth looking at? Two measures beside the response gain.
 
-- ``tiling_score``: the highest normalised autocorrelation at any shift farther than a small
-  radius (up to half the image each way). A small tile repeated in a grid correlates
-  perfectly with itself one tile away (score near 1); a pattern that is one picture stays
-  well below (``TILING_BAR``).
+- ``tiling_score``: the highest normalised autocorrelation of the image's detail (its
+  Laplacian, so that smooth shading, which correlates over long distances, does not count)
+  at any shift farther than a small radius (up to half the image each way). A small tile
+  repeated in a grid correlates perfectly with itself one tile away (score near 1); a
+  pattern that is one picture stays well below (``TILING_BAR``).
 - ``high_frequency_ratio``: the share of the image's spectral power (mean removed) above
   half the Nyquist frequency. Colour noise from pixel-space ascent puts much of its power
   there; natural images and good feature visualisations little.
@@ -24,7 +25,7 @@ def tiling_score(image: np.ndarray, radius: int | None = None) -> float:
     overlapping pixels and by its zero-shift value; shifts go up to half the image side.
     ``radius`` defaults to an eighth of the smaller side (at least 2).
     """
-    planes = _planes(image)
+    planes = _laplacian(_planes(image))
     height, width = planes.shape[1:]
     radius = max(2, min(height, width) // 8) if radius is None else radius
     spectrum = np.fft.rfft2(planes, s=(2 * height, 2 * width))
@@ -47,6 +48,13 @@ def high_frequency_ratio(image: np.ndarray) -> float:
     frequency = np.hypot(np.fft.fftfreq(height)[:, None], np.fft.fftfreq(width)[None, :])
     total = float(power.sum())
     return float(power[frequency > HIGH_FREQUENCY].sum() / total) if total > 0 else 0.0
+
+
+def _laplacian(planes: np.ndarray) -> np.ndarray:
+    """Each plane's 4-neighbour Laplacian over its interior (one pixel smaller each side), mean removed."""
+    centre = planes[:, 1:-1, 1:-1]
+    detail = 4 * centre - planes[:, :-2, 1:-1] - planes[:, 2:, 1:-1] - planes[:, 1:-1, :-2] - planes[:, 1:-1, 2:]
+    return detail - detail.mean(axis=(1, 2), keepdims=True)
 
 
 def _planes(image: np.ndarray) -> np.ndarray:
