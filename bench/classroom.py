@@ -3,8 +3,8 @@
 Run from the repo root: ``python -m bench.classroom [--sessions N] [--quick]`` (needs Chromium
 at /usr/bin/chromium). Every session is a context of one headless Chromium: it opens the
 freshly started server (all at once), loads a small Shapes set, starts a short training, then
-moves between Grad-CAM and Data until every training has finished. Printed: exceptions seen,
-broken images, p50/p95 seconds for a page to be ready while trainings run, time until every
+moves between Where the network looks and Data until every training has finished. Printed:
+exceptions seen, broken images, p50/p95 seconds for a page to be ready while trainings run, time until every
 training finished, the server's peak memory and the CPU seconds of the server (with its
 training processes) and of the clients. The LAST line:
 ``classroom N sessions: exceptions=E broken_images=B p95_page_s=P``.
@@ -133,11 +133,11 @@ def run_class(sessions: int, epochs: int) -> None:
 
 
 def browse_until_trained(students: list[Session], runs_dir: Path) -> list[float]:
-    """Every student moves between Grad-CAM and Data until all trainings are saved."""
+    """Every student moves between Where the network looks and Data until all trainings are saved."""
     times: list[float] = []
     while len(list_runs(runs_dir)) < len(students):
         for student in students:
-            times.append(student.timed_visit("Grad-CAM"))
+            times.append(student.timed_visit("Where the network looks"))
             times.append(student.timed_visit("Data"))
             expect_images = main(student.page).locator("[data-testid='stImageContainer'] img")
             expect_images.first.wait_for()

@@ -44,9 +44,13 @@ chosen_methods = st.multiselect(_("Methods"), method_keys(), default=list(SHOWN_
 opacity = first.slider(_("Heatmap opacity"), 0.0, 1.0, 0.4, 0.05, key="gradcam_opacity")
 
 
+def options_for(key: str) -> dict | None:
+    """The chosen conv layer for the methods that take one."""
+    return {"layer_name": layer.name} if method(key).needs_conv_layer else None
+
+
 def explain(key: str, class_index: int | None):
-    options = {"layer_name": layer.name} if method(key).needs_conv_layer else None
-    return saliency_map(run.model, image, key, class_index, scale=scale, options=options)
+    return saliency_map(run.model, image, key, class_index, scale=scale, options=options_for(key))
 
 
 def overlay(heatmap):
@@ -70,8 +74,7 @@ st.caption(_(
 ))
 checked = st.selectbox(_("Method to check"), method_keys(), index=method_keys().index(DEFAULT_METHOD),
                        format_func=label, key="gradcam_sanity_method")
-options = {"layer_name": layer.name} if method(checked).needs_conv_layer else None
-check = sanity_check(run.model, image, checked, target, scale=scale, options=options)
+check = sanity_check(run.model, image, checked, target, scale=scale, options=options_for(checked))
 left, middle, right = st.columns(3)
 left.image(overlay(check.trained.heatmap), caption=_("Trained model"), width="stretch")
 middle.image(overlay(check.randomised.heatmap), width="stretch",
