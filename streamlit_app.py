@@ -31,7 +31,7 @@ def pages() -> dict[str, list[st.Page]]:
         _("Inside the network"): [
             st.Page("pages/activations.py", title=_("Activations"), icon="🔬"),
             st.Page("pages/filters.py", title=_("Filters"), icon="🌀"),
-            st.Page("pages/gradcam.py", title=_("Grad-CAM"), icon="🔥"),
+            st.Page("pages/gradcam.py", title=_("Where the network looks"), icon="🔥", url_path="gradcam"),
             st.Page("pages/convolution.py", title=_("Convolution"), icon="🧮"),
         ],
         _("Use it"): [

@@ -3,8 +3,8 @@
 Run from the repo root: ``python -m bench.classroom [--sessions N] [--quick]`` (needs Chromium
 at /usr/bin/chromium). Every session is a context of one headless Chromium: it opens the
 freshly started server (all at once), loads a small Shapes set, starts a short training, then
-moves between Grad-CAM and Data until every training has finished, and leaves. The first student
-does so alone, so the server's memory after one student can be compared with its memory after
+moves between Where the network looks and Data until every training has finished, and leaves.
+The first student does so alone, so the server's memory after one student can be compared with its memory after
 all have left. Printed: exceptions seen, broken images, p50/p95 seconds for a page to be ready
 while trainings run, time until every training finished, the server's memory after the first
 and after the last student left, its peak memory, and the CPU seconds of the server (with its
@@ -184,11 +184,11 @@ def run_class(sessions: int, epochs: int) -> None:
 
 
 def browse_until_trained(students: list[Session], runs_dir: Path, expected_runs: int) -> list[float]:
-    """Every student moves between Grad-CAM and Data until all trainings are saved."""
+    """Every student moves between Where the network looks and Data until all trainings are saved."""
     times: list[float] = []
     while len(list_runs(runs_dir)) < expected_runs:
         for student in students:
-            times.append(student.timed_visit("Grad-CAM"))
+            times.append(student.timed_visit("Where the network looks"))
             times.append(student.timed_visit("Data"))
             expect_images = main(student.page).locator("[data-testid='stImageContainer'] img")
             expect_images.first.wait_for()

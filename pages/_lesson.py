@@ -46,7 +46,7 @@ LOCK_LABELS = {  # the controls a teacher can lock, per page: widget key -> labe
     "train": {TRAIN_KEYS["optimizer"]: N_("Optimizer"), TRAIN_KEYS["learning_rate"]: N_("Learning rate"),
               TRAIN_KEYS["epochs"]: N_("Epochs"), TRAIN_KEYS["batch_size"]: N_("Batch size"), TRAIN_KEYS["seed"]: N_("Seed"),
               TRAIN_KEYS["augment"]: N_("Augmentation on")},
-    "gradcam": {"gradcam_layer": N_("Conv layer"), "gradcam_class": N_("Class"), "gradcam_method": N_("Method")},
+    "gradcam": {"gradcam_layer": N_("Conv layer"), "gradcam_class": N_("Class"), "gradcam_methods": N_("Methods")},
 }  # fmt: skip
 
 

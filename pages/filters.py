@@ -1,9 +1,12 @@
-"""Filters page: the pattern each filter of a conv layer responds to most, by gradient ascent."""
+"""Filters page: the pattern each filter of a conv layer responds to most, and what a class looks like to the model."""
 
 import streamlit as st
 
 from cnnviz.explain.activations import as_rgb
-from cnnviz.explain.filters import QUALITY_BAR, FilterSettings, filter_patterns, pattern_layers
+from cnnviz.data.class_names import display_names
+from cnnviz.explain.filters import (
+    QUALITY_BAR, FilterPattern, FilterSettings, class_pattern, filter_patterns, pattern_layers,
+)
 from cnnviz.i18n import _
 from pages import _session
 
@@ -11,10 +14,12 @@ PER_ROW = 8
 
 st.title(_("Filter patterns"))
 st.caption(_(
-    "Starting from grey noise, the input image is changed step by step (gradient ascent) to make "
-    "each filter respond as strongly as possible. Early layers show colours and edges, deeper "
-    "layers textures. Under each image: how many times stronger the filter responds to it than "
-    "to the starting noise (aim: at least {bar:.0f}×)."
+    "Starting from grey, the input image is changed step by step (gradient ascent) to make each filter "
+    "respond as strongly as possible. The image is built from smooth waves (a Fourier basis), its colours "
+    "are decorrelated and it is shifted, scaled and rotated a little at every step, so only patterns that "
+    "survive small changes grow. Early layers show colours and edges, deeper layers textures. Under each "
+    "image: how many times stronger the filter responds to it than to grey (aim: at least {bar:.0f}×); "
+    "'silent' marks a filter that no image made fire."
 ).format(bar=QUALITY_BAR))
 run, layers = _session.pick_model_layers(
     "filters_model", pattern_layers, _("This model has no Conv2D layer whose filters could be shown.")
@@ -26,11 +31,18 @@ channels = layer.shape[2]
 first = left.number_input(_("First filter"), 0, channels - 1, 0, key="filters_first")
 count = left.slider(_("Filters"), 1, min(64, channels - int(first)), min(16, channels - int(first)), key="filters_count")
 steps = right.slider(_("Steps"), 5, 100, FilterSettings.steps, key="filters_steps")
-step_size = right.slider(_("Step size"), 0.05, 2.0, FilterSettings.step_size, 0.05, key="filters_step_size")
+rate = right.slider(_("Step size"), 0.1, 3.0, FilterSettings.learning_rate, 0.1, key="filters_step_size")
 size = right.slider(_("Image size"), 32, 256, max(32, min(256, run.input_shape[0])), 8, key="filters_size")
-blur = right.checkbox(_("Blur a little after each step (smoother patterns)"), key="filters_blur")
-settings = FilterSettings(steps=steps, step_size=step_size, image_size=size, blur=blur)
+settings = FilterSettings(steps=steps, learning_rate=rate, image_size=size)
 filters = list(range(int(first), int(first) + count))
+
+
+def gain_text(pattern: FilterPattern) -> str:
+    """'gain×', with a warning below the bar, or 'silent' when the pattern did not make it fire."""
+    if not pattern.fires:
+        return _("silent")
+    return f"{pattern.gain:.0f}×" + ("" if pattern.gain >= QUALITY_BAR else " ⚠️")
+
 
 shown_for = (_session.run_identity(run), layer.name, tuple(filters), settings)
 if st.button(_("Generate"), type="primary", key="filters_go"):
@@ -43,5 +55,19 @@ if not patterns:
     st.info(_("Press Generate to compute these filters' patterns."))
 for row in range(0, len(patterns), PER_ROW):
     for column, pattern in zip(st.columns(PER_ROW), patterns[row : row + PER_ROW]):
-        mark = "" if pattern.gain >= QUALITY_BAR else " ⚠️"
-        column.image(as_rgb(pattern.image), caption=f"#{pattern.index}: {pattern.gain:.0f}×{mark}", width="stretch")
+        column.image(as_rgb(pattern.image), caption=f"#{pattern.index}: {gain_text(pattern)}", width="stretch")
+
+st.subheader(_("Class pattern"))
+st.caption(_(
+    "The same ascent on one class's score (before the softmax) instead of a filter: the input the model "
+    "finds most typical of that class, at the model's input size."
+))
+names = display_names(run.display_names)
+target = st.selectbox(_("Class"), range(len(names)), format_func=lambda index: names[index], key="filters_class")
+class_for = (_session.run_identity(run), target, settings)
+if st.button(_("Generate class pattern"), key="filters_class_go"):
+    with st.spinner(_("Gradient ascent...")):
+        _session.remember_shown("filters_class", class_for, class_pattern(run.model, target, settings))
+found = _session.shown_result("filters_class", class_for)
+if found is not None:
+    st.image(as_rgb(found.image), width=192, caption=f"{names[target]}: {gain_text(found)}")

@@ -1,57 +1,94 @@
-"""Grad-CAM page: which parts of the image made the model choose a class."""
+"""Where the network looks: several saliency methods side by side on one image, and a sanity check."""
 
 import streamlit as st
 
 from cnnviz.data.class_names import display_names
-from cnnviz.explain.activations import COLORMAPS, colorize
-from cnnviz.explain.gradcam import gradcam_overlay
-from cnnviz.i18n import N_, _
+from cnnviz.explain.activations import COLORMAPS
+from cnnviz.explain.gradcam import overlay_heatmap
+from cnnviz.explain.saliency import DEFAULT_METHOD, method, method_keys, saliency_map
+from cnnviz.explain.sanity import LOW_CORRELATION, sanity_check
+from cnnviz.i18n import _
 from cnnviz.models.layers import conv_layers
 from cnnviz.models.predictions import top_classes
-from pages import _session
+from pages import _lesson, _session
 
-METHODS = {"gradcam": N_("Grad-CAM"), "gradcam_plus_plus": N_("Grad-CAM++")}
+PER_ROW = 4
+SHOWN_FIRST = ("gradcam", "occlusion", "smoothgrad", "integrated_gradients")
 
-st.title(_("Grad-CAM"))
+st.title(_("Where the network looks"))
 st.caption(_(
-    "The gradient of a class score with respect to a conv layer's feature maps weighs each map; "
-    "their weighted sum shows where the evidence for that class lies. Grad-CAM++ weighs "
-    "pixels too and often covers several instances of an object better."
+    "Each method asks the same question in its own way: which parts of the image made the model "
+    "choose a class? When methods that work differently agree, trust the answer more."
 ))
 run, convs, photo, caption = _session.pick_model_layers_and_image(
     "gradcam", conv_layers,
     _("This model has no convolutional layer, so Grad-CAM has no feature maps to weigh. "
       "Pick a model with Conv2D layers."),
 )
-names, image = display_names(run.display_names), photo.image
+names, image, scale = display_names(run.display_names), photo.image, run.config.preprocessing.scale
+
+
+def label(key: str) -> str:
+    return _(method(key).label)
+
 
 first, second, third = st.columns(3)
 layer = first.selectbox(_("Conv layer"), convs, index=len(convs) - 1, format_func=lambda info: info.label,
-                        key="gradcam_layer", help=_("The last conv layer by default: the most semantic maps."))
-target = second.selectbox(_("Class"), [None, *range(len(names))], key="gradcam_class",
+                        help=_("For the CAM methods; the last conv layer by default: the most semantic maps."),
+                        **_lesson.control("gradcam_layer"))
+target = second.selectbox(_("Class to explain"), [None, *range(len(names))], **_lesson.control("gradcam_class"),
                           format_func=lambda i: _("Predicted class") if i is None else names[i])
-method = third.radio(_("Method"), list(METHODS), format_func=lambda key: _(METHODS[key]), horizontal=True,
-                     key="gradcam_method")
+colormap = third.selectbox(_("Colour map"), list(COLORMAPS), index=list(COLORMAPS).index("jet"),
+                           key="gradcam_colormap")
+chosen_methods = st.multiselect(_("Methods"), method_keys(), default=list(SHOWN_FIRST), format_func=label,
+                                **_lesson.control("gradcam_methods"))
 opacity = first.slider(_("Heatmap opacity"), 0.0, 1.0, 0.4, 0.05, key="gradcam_opacity")
-colormap = second.selectbox(_("Colour map"), list(COLORMAPS), index=list(COLORMAPS).index("jet"),
-                            key="gradcam_colormap")
 
 
-def explain(class_index: int | None):
-    return gradcam_overlay(run.model, image, class_index, layer_name=layer.name,
-                           plus_plus=method == "gradcam_plus_plus", opacity=opacity, colormap=colormap,
-                           scale=run.config.preprocessing.scale)
+def options_for(key: str) -> dict | None:
+    """The chosen conv layer for the methods that take one."""
+    return {"layer_name": layer.name} if method(key).needs_conv_layer else None
 
 
-result = explain(target)
-chosen = f"{names[result.class_index]} ({result.probabilities[result.class_index]:.0%})"
-columns = st.columns(3)
-columns[0].image(image, caption=caption, width="stretch")
-overlay_caption = _("{method} for {chosen}").format(method=_(METHODS[method]), chosen=chosen)
-columns[1].image(result.overlay, caption=overlay_caption, width="stretch")
-heatmap_caption = _("Raw heatmap from {name}").format(name=layer.name)
-columns[2].image(colorize(result.heatmap, colormap), caption=heatmap_caption, width="stretch")
+def explain(key: str, class_index: int | None):
+    return saliency_map(run.model, image, key, class_index, scale=scale, options=options_for(key))
 
-st.subheader(_("Top 3 classes"))
-for column, (index, probability) in zip(st.columns(3), top_classes(result.probabilities)):
-    column.image(explain(index).overlay, caption=f"{names[index]}: {probability:.1%}", width="stretch")
+
+def overlay(heatmap):
+    return overlay_heatmap(image, heatmap, opacity, colormap)[1]
+
+
+results = {key: explain(key, target) for key in chosen_methods}
+st.image(image, caption=caption, width=160)
+for row in range(0, len(chosen_methods), PER_ROW):
+    for column, key in zip(st.columns(PER_ROW), chosen_methods[row : row + PER_ROW]):
+        result = results[key]
+        chosen = f"{names[result.class_index]} ({result.probabilities[result.class_index]:.0%})"
+        column.image(overlay(result.heatmap), width="stretch",
+                     caption=_("{method} for {chosen}").format(method=label(key), chosen=chosen))
+        column.caption(_(method(key).how))
+
+st.subheader(_("Sanity check: does the map depend on what the model learned?"))
+st.caption(_(
+    "The same method on a copy of the model whose top layers got random weights. A map that barely "
+    "changes (rank correlation near 1) shows the image more than the model's reasoning."
+))
+checked = st.selectbox(_("Method to check"), method_keys(), index=method_keys().index(DEFAULT_METHOD),
+                       format_func=label, key="gradcam_sanity_method")
+check = sanity_check(run.model, image, checked, target, scale=scale, options=options_for(checked))
+left, middle, right = st.columns(3)
+left.image(overlay(check.trained.heatmap), caption=_("Trained model"), width="stretch")
+middle.image(overlay(check.randomised.heatmap), width="stretch",
+             caption=_("Random weights in {layers}").format(layers=", ".join(check.layers)))
+right.metric(_("Rank correlation (Spearman)"), f"{check.correlation:.2f}")
+if check.correlation < LOW_CORRELATION:
+    right.success(_("The map changed: it depends on the learned weights."))
+else:
+    right.warning(_("The map barely changed: be careful reading it as the model's reasoning."))
+
+if chosen_methods:
+    shown = chosen_methods[0]
+    st.subheader(_("Top 3 classes ({method})").format(method=label(shown)))
+    for column, (index, probability) in zip(st.columns(3), top_classes(results[shown].probabilities)):
+        column.image(overlay(explain(shown, index).heatmap), caption=f"{names[index]}: {probability:.1%}",
+                     width="stretch")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnnviz.data.class_names import display_names, korean_and_english
 from cnnviz.data.images import IMAGE_EXTENSIONS
+from cnnviz.explain.saliency import DEFAULT_METHOD, method, method_keys
 from cnnviz.i18n import N_, _
 from cnnviz.models.layers import NoConvLayerError
 from cnnviz.photos.prepare import PhotoOptions, thumbnail
@@ -29,11 +30,12 @@ STEP_HEIGHT = 96
 
 @dataclass(frozen=True)
 class Display:
-    """How results are shown: how many classes, whether to draw Grad-CAM, the class names to use."""
+    """How results are shown: how many classes, whether to draw a saliency map and which, the class names."""
 
     top_k: int
     show_cam: bool
     names: list[str]
+    method: str = DEFAULT_METHOD
 
 
 def photo_options(run: Run) -> tuple[PhotoOptions, Display]:
@@ -58,10 +60,15 @@ def photo_options(run: Run) -> tuple[PhotoOptions, Display]:
             st.slider(_("Classes to show"), 1, classes, min(3, classes), key="predict_top") if classes > 1 else 1
         )
         show_cam = st.checkbox(_("Grad-CAM overlay for the top class"), True, key="predict_cam")
+        method_key = st.selectbox(
+            _("Explanation method"), method_keys(), index=method_keys().index(DEFAULT_METHOD),
+            format_func=lambda key: _(method(key).label), key="predict_method", disabled=not show_cam,
+            help=_("How the overlay is computed; the Where the network looks page compares them all."),
+        )  # fmt: skip
         both = st.checkbox(_("Show both languages"), key="predict_both_languages",
                            help=_("Each class as 'Korean · English', for example '고양이 · cat'."))  # fmt: skip
     names = [korean_and_english(name) for name in run.display_names] if both else display_names(run.display_names)
-    return PhotoOptions(fit=fit, invert=invert, margin=margin), Display(top_k, show_cam, names)
+    return PhotoOptions(fit=fit, invert=invert, margin=margin), Display(top_k, show_cam, names, method_key)
 
 
 def photo_inputs() -> list[tuple[str, bytes]]:
@@ -113,8 +120,9 @@ def card(index: int, result: FileResult, run: Run, display: Display) -> None:
         chart.plotly_chart(top_k_figure(top), key=f"predict_chart_{index}")
         if display.show_cam:
             try:
-                caption = _("Grad-CAM: where the model saw '{name}'").format(name=top[0][0])
-                overlay.image(explain(run, result), caption=caption)
+                caption = _("{method}: where the model saw '{name}'").format(
+                    method=_(method(display.method).label), name=top[0][0])
+                overlay.image(explain(run, result, display.method), caption=caption)
             except NoConvLayerError as error:
                 overlay.info(str(error))
 

@@ -1,4 +1,4 @@
-"""AppTest of the Activations, Filters and Grad-CAM pages on a small trained model."""
+"""AppTest of the Activations, Filters and Where the network looks pages on a small trained model."""
 
 from __future__ import annotations
 
@@ -40,18 +40,24 @@ def test_activations_page_shows_every_channel_and_the_depth_strip(trained_shapes
     assert any(text.startswith("64 channels of block3_conv, 8×8 each") for text in captions(at))
 
 
-def test_gradcam_page_shows_overlay_heatmap_and_top_three(trained_shapes, tmp_path, monkeypatch):
+def test_where_the_network_looks_shows_methods_side_by_side_and_the_sanity_check(trained_shapes, tmp_path, monkeypatch):
     run, dataset = trained_shapes
     at = open_page("gradcam", run, dataset, tmp_path, monkeypatch)
-    assert not at.error
+    assert not at.error and at.title[0].value == "Where the network looks"
     shown = captions(at)
-    assert any(text.startswith("Grad-CAM for") for text in shown)
-    assert "Raw heatmap from block3_conv" in shown
-    assert len(at.image) == 6  # image, overlay, heatmap, top 3
-    at.radio(key="gradcam_method").set_value("gradcam_plus_plus")
-    at.selectbox(key="gradcam_class").select_index(2).run()
-    assert not at.exception
-    assert any(text.startswith(f"Grad-CAM++ for {run.display_names[1]}") for text in captions(at))
+    for label in ("Grad-CAM", "Occlusion", "SmoothGrad", "Integrated Gradients"):
+        assert any(text.startswith(f"{label} for") for text in shown), shown
+    assert any("grey" in caption.value for caption in at.caption)  # occlusion's one sentence
+    assert len(at.image) == 1 + 4 + 2 + 3  # image, four methods, sanity pair, top 3
+    assert at.metric[0].label == "Rank correlation (Spearman)" and -1 <= float(at.metric[0].value) <= 1
+    at.multiselect(key="gradcam_methods").set_value(["gradcam_plus_plus", "score_cam"])
+    at.selectbox(key="gradcam_class").select_index(2)
+    at.selectbox(key="gradcam_sanity_method").set_value("occlusion").run()
+    assert not at.exception and not at.error
+    shown = captions(at)
+    assert any(text.startswith(f"Grad-CAM++ for {run.display_names[1]}") for text in shown)
+    assert any(text.startswith(f"Score-CAM for {run.display_names[1]}") for text in shown)
+    assert len(at.image) == 1 + 2 + 2 + 3
 
 
 def test_filters_page_generates_patterns_with_their_gain(trained_shapes, tmp_path, monkeypatch):
@@ -63,7 +69,12 @@ def test_filters_page_generates_patterns_with_their_gain(trained_shapes, tmp_pat
     at.button(key="filters_go").click().run()
     assert not at.exception and not at.error
     shown = captions(at)
-    assert len(shown) == 4 and all(text.startswith(f"#{i}: ") and "×" in text for i, text in enumerate(shown))
+    assert len(shown) == 4 and all(text.startswith(f"#{i}: ") for i, text in enumerate(shown))
+    assert all("×" in text or text.endswith("silent") for text in shown)
+    at.selectbox(key="filters_class").set_value(2)
+    at.button(key="filters_class_go").click().run()
+    assert not at.exception and not at.error
+    assert captions(at)[-1].startswith(f"{run.display_names[2]}: ") and len(at.image) == 5
 
 
 @pytest.mark.parametrize("name", ["activations", "filters", "gradcam"])
@@ -82,7 +93,7 @@ def test_a_model_without_conv_layers_gets_a_clear_message(name, trained_shapes, 
 
 @pytest.mark.parametrize(
     ("name", "title", "layer_label"),
-    [("activations", "중간 활성화", "층"), ("filters", "필터 패턴", "Conv 층"), ("gradcam", "Grad-CAM", "Conv 층")],
+    [("activations", "중간 활성화", "층"), ("filters", "필터 패턴", "Conv 층"), ("gradcam", "신경망이 보는 곳", "Conv 층")],
 )
 def test_pages_in_korean(name, title, layer_label, trained_shapes, tmp_path, monkeypatch):
     from cnnviz import i18n

@@ -31,9 +31,10 @@ PAGE_CHOICES = {  # a value for every control a page's link carries
     "filters": {"filters_layer": LayerInfo("block2_conv", "conv", (8, 8, 16)), "filters_first": 3, "filters_count": 4,
                 "filters_steps": 20, "filters_step_size": 0.5, "filters_size": 64, "filters_blur": True},
     "gradcam": {"gradcam_layer": LayerInfo("block2_conv", "conv", (8, 8, 16)), "gradcam_class": None,
-                "gradcam_method": "gradcam_pp", "gradcam_opacity": 0.6, "gradcam_image_index": 7},
+                "gradcam_methods": ["occlusion"], "gradcam_opacity": 0.6, "gradcam_image_index": 7},
     "convolution": {"conv_layer": LayerInfo("block1_conv", "conv", (32, 32, 8)), "conv_channel": 3, "conv_x": 4, "conv_y": 5},
-    "predict": {"predict_fit": "pad", "predict_top": 2, "predict_cam": False, "predict_margin": 10},
+    "predict": {"predict_fit": "pad", "predict_top": 2, "predict_cam": False, "predict_margin": 10,
+                "predict_method": "occlusion"},
 }  # fmt: skip
 RICH = LessonState(
     dataset=DatasetSpec(source="flat_folder", path="/data/weather, small", image_size=48, color_mode="grayscale",

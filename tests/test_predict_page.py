@@ -59,6 +59,9 @@ def test_one_uploaded_photo_gets_steps_chart_and_gradcam(page):
     assert "object fit" in notes and "28x28" in notes
     assert any(caption.startswith("Grad-CAM") for caption in captions)
     assert any("shoe.png" in markdown.value for markdown in page.markdown)
+    page.selectbox(key="predict_method").set_value("occlusion").run()
+    assert not page.exception and not page.error
+    assert any(caption.startswith("Occlusion: where the model saw") for caption in image_captions(page))
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")

@@ -33,10 +33,11 @@ def write_patterns(
     info = layers[layer_name or next(reversed(layers))]
     settings = FilterSettings(image_size=run.input_shape[0])
     patterns = filter_patterns(run.model, info.name, range(min(count, info.shape[2])), settings)
-    labels = [f"#{p.index} {p.gain:.0f}x" for p in patterns]
+    labels = [f"#{p.index} {p.gain:.0f}x" if p.fires else f"#{p.index} {_('silent')}" for p in patterns]
     Image.fromarray(labelled_mosaic([p.image for p in patterns], labels, 8, 96)).save(out)
-    return {"layer": info.name, "filters": len(patterns), "min_gain": round(min(p.gain for p in patterns), 1),
-            "out": str(out)}
+    firing = [p.gain for p in patterns if p.fires]
+    return {"layer": info.name, "filters": len(patterns), "min_gain": round(min(firing), 1) if firing else None,
+            "silent": len(patterns) - len(firing), "out": str(out)}
 
 
 def cmd_filters(args: argparse.Namespace) -> int:

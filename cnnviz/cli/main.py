@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from cnnviz.cli import conv, export, filters, photos, train
+from cnnviz.cli import conv, explain, export, filters, photos, train
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_command(commands)
     conv.add_command(commands)
     export.add_command(commands)
+    explain.add_command(commands)
     return parser
 
 

@@ -8,6 +8,7 @@ one forward and a partial backward pass.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ import cv2
 import numpy as np
 
 from cnnviz.explain.activations import as_rgb, colorize
+from cnnviz.explain.scores import score_head
 from cnnviz.models.layers import cached, last_conv_layer, trace
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
 from cnnviz.i18n import _
@@ -74,10 +76,15 @@ def compute_heatmap(
     scale: float = PIXEL_SCALE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The class activation map at the layer's resolution (max 1) and the class probabilities."""
-    explain = cached(model, ("gradcam", layer_name, plus_plus), lambda: _compile(model, layer_name, plus_plus))
     batch = to_model_input(np.asarray(image)[np.newaxis], scale)
-    cam, probabilities = explain(batch, np.int32(-1 if class_index is None else class_index))
+    cam, probabilities = _explainer(model, layer_name, plus_plus)(batch, np.int32(-1 if class_index is None else class_index))
     return cam.numpy(), probabilities.numpy()
+
+
+def layer_gradcam(model: keras.Model, batch: np.ndarray, class_index: int, options: Mapping[str, Any]) -> np.ndarray:
+    """Grad-CAM (``plus_plus`` option: Grad-CAM++) at the ``layer_name`` option's resolution (default: last conv)."""
+    layer_name = options.get("layer_name") or last_conv_layer(model)
+    return _explainer(model, layer_name, bool(options.get("plus_plus", False)))(batch, np.int32(class_index))[0].numpy()
 
 
 def overlay_heatmap(
@@ -97,6 +104,11 @@ def mass_inside(heatmap: np.ndarray, box: np.ndarray) -> float:
     return float(heatmap[y0 : y1 + 1, x0 : x1 + 1].sum()) / total if total > 0 else 0.0
 
 
+def _explainer(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
+    """The compiled Grad-CAM function for one layer and method, cached per model."""
+    return cached(model, ("gradcam", layer_name, plus_plus), lambda: _compile(model, layer_name, plus_plus))
+
+
 def _compile(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
     """A tf.function (image batch of 1, class or -1) -> (cam, probabilities) for one layer."""
     import keras
@@ -105,7 +117,7 @@ def _compile(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
     record = trace(model)
     if layer_name not in record.outputs:
         raise KeyError(_("No layer named {names} in this model.").format(names=layer_name))
-    head, head_input = _score_head(record)
+    head, head_input = score_head(record)
     grad_model = keras.Model(record.input, [record.outputs[layer_name], head_input])
     weigh = _plus_plus_weights if plus_plus else _grad_weights
 
@@ -115,40 +127,15 @@ def _compile(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
     def explain(batch: tf.Tensor, class_index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
             features, scores_input = grad_model(batch, training=False)
-            logits = head(scores_input)
+            logits = tf.cast(head(scores_input), tf.float32)
             chosen = tf.where(class_index < 0, tf.argmax(logits[0], output_type=tf.int32), class_index)
             score = logits[0, chosen]
-        grads = tape.gradient(score, features)
+        grads = tf.cast(tape.gradient(score, features), tf.float32)
+        features = tf.cast(features, tf.float32)
         cam = tf.nn.relu(tf.reduce_sum(weigh(features, grads) * features, axis=-1))[0]
         return cam / (tf.reduce_max(cam) + 1e-8), tf.nn.softmax(logits[0])
 
     return explain
-
-
-def _score_head(record: Any) -> tuple[Any, Any]:
-    """The class scores before the softmax, as (function of a tensor, that tensor).
-
-    A final Dense layer with a softmax is applied by hand without it; a 1-unit sigmoid
-    becomes the two logits [-z/2, z/2], whose softmax is [1 - p, p]; a final Softmax
-    activation is skipped. The model itself is never changed (it may be shared).
-    """
-    import keras
-    import tensorflow as tf
-
-    last_name = next(reversed(record.layers))
-    last = record.layers[last_name]
-    activation = getattr(getattr(last, "activation", None), "__name__", "")
-    binary = activation == "sigmoid" and getattr(last, "units", 0) == 1
-    if isinstance(last, keras.layers.Dense) and (activation == "softmax" or binary):
-        def logits(x: tf.Tensor) -> tf.Tensor:
-            scores = keras.ops.matmul(x, last.kernel)
-            scores = scores + last.bias if last.use_bias else scores
-            return tf.concat([-scores / 2, scores / 2], axis=-1) if binary else scores
-
-        return logits, record.inputs[last_name]
-    if isinstance(last, keras.layers.Softmax) or (isinstance(last, keras.layers.Activation) and activation == "softmax"):
-        return tf.identity, record.inputs[last_name]
-    return (lambda x: tf.math.log(x + 1e-12)), record.output  # already probabilities
 
 
 def _grad_weights(features: Any, grads: Any) -> Any:

@@ -54,10 +54,10 @@ PAGE_WIDGETS: dict[str, tuple[str, ...]] = {  # the chosen controls a link carri
                     *_image_keys("activations_image")),
     "filters": ("filters_layer", "filters_first", "filters_count", "filters_steps", "filters_step_size",
                 "filters_size", "filters_blur"),
-    "gradcam": ("gradcam_layer", "gradcam_class", "gradcam_method", "gradcam_opacity", "gradcam_colormap",
+    "gradcam": ("gradcam_layer", "gradcam_class", "gradcam_methods", "gradcam_opacity", "gradcam_colormap",
                 *_image_keys("gradcam_image")),
     "convolution": ("conv_layer", "conv_channel", "conv_x", "conv_y", "conv_in_channel", *_image_keys("conv_image")),
-    "predict": ("predict_fit", "predict_invert", "predict_margin", "predict_top", "predict_cam"),
+    "predict": ("predict_fit", "predict_invert", "predict_margin", "predict_top", "predict_cam", "predict_method"),
 }  # fmt: skip
 LOCKABLE = {
     *TRAIN_KEYS.values(), MODEL_ARCHITECTURE_KEY, *MODEL_OPTION_KEYS.values(), *AUGMENT_KEYS.values(),
@@ -88,8 +88,8 @@ def _format(value: Any) -> str:
         return LAYER_PREFIX + "|".join(_format(part) for part in (value.name, value.kind, *value.shape))
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "none"}[value]
-    if isinstance(value, (tuple, list)):
-        return "|".join(_format(item) for item in value)
+    if isinstance(value, (tuple, list)):  # a trailing "|" marks a list, even of one item
+        return "".join(_format(item) + "|" for item in value) or "|"
     if isinstance(value, (int, float)):
         return repr(value)
     return quote(str(value), safe="/")
@@ -103,6 +103,8 @@ def _parse_any(text: str) -> Any:
     if text.startswith(LAYER_PREFIX):
         name, kind, *shape = text[1:].split("|")
         return LayerInfo(unquote(name), unquote(kind), tuple(int(d) for d in shape))
+    if text.endswith("|"):  # a list (a multiselect's choices); text of its own has "|" quoted
+        return [_parse_any(item) for item in text[:-1].split("|") if item]
     for number in (int, float):
         try:
             return number(text)

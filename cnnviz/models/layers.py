@@ -127,7 +127,25 @@ def _replay(model: keras.Model, inputs: Any, record: Trace) -> Any:
         for layer in model.layers:
             inputs = apply(layer)(inputs)
         return inputs
-    return model._run_through_graph([inputs], operation_fn=apply)  # noqa: SLF001 (Keras 3 graph walk)
+    return walk_functional_graph(model, inputs, apply)
+
+
+def walk_functional_graph(model: keras.Model, inputs: Any, apply: Callable[[keras.Layer], Callable[..., Any]]) -> Any:
+    """Run a functional model's graph on ``inputs``, each layer called through ``apply(layer)``.
+
+    The ONE use of private Keras API in cnnviz (``Functional._run_through_graph``, Keras 3):
+    Keras has no public way to re-apply a functional graph with a hook per layer.
+    tests/test_layers.py fails loudly if a Keras upgrade removes or changes it.
+    """
+    import keras
+
+    walk = getattr(model, "_run_through_graph", None)
+    if walk is None:
+        raise RuntimeError(_(
+            "This Keras version ({version}) has no Functional._run_through_graph; cnnviz's layer "
+            "tracing needs updating."
+        ).format(version=keras.__version__))
+    return walk([inputs], operation_fn=apply)
 
 
 def _unique(name: str, taken: dict) -> str:

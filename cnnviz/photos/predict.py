@@ -106,18 +106,19 @@ def top_k_figure(top: list[tuple[str, float]]) -> go.Figure:
     return figure
 
 
-def explain(run: Run, result: FileResult) -> np.ndarray:
-    """The Grad-CAM overlay (uint8 RGB) for the top class, drawn on the cropped photo the model saw.
+def explain(run: Run, result: FileResult, method: str = "gradcam") -> np.ndarray:
+    """The saliency overlay (uint8 RGB, Grad-CAM by default) for the top class, drawn on the cropped photo the model saw.
 
-    Raises cnnviz.models.layers.NoConvLayerError for a model without convolutional layers.
+    ``method`` is a key of ``cnnviz.explain.saliency``. Raises cnnviz.models.layers.NoConvLayerError
+    for a CAM method on a model without convolutional layers.
     """
-    from cnnviz.explain.gradcam import gradcam_overlay
+    from cnnviz.explain.gradcam import overlay_heatmap
+    from cnnviz.explain.saliency import saliency_map
 
     photo, probabilities = result.photo, result.probabilities
     if photo is None or probabilities is None:
         raise ValueError(_("{name} has no prediction to explain").format(name=result.name))
     scale = run.config.preprocessing.scale
-    return gradcam_overlay(
-        run.model, photo.image, int(np.argmax(probabilities)), display=photo.cropped, scale=scale
-    ).overlay
+    found = saliency_map(run.model, photo.image, method, int(np.argmax(probabilities)), scale=scale)
+    return overlay_heatmap(photo.cropped, found.heatmap)[1]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.driver import (
-    choose_radio, click, drop_files, go_to, main, open_app, plotly_points, select, select_options, set_slider
+    click, drop_files, go_to, main, open_app, plotly_points, select, select_options, set_slider
 )  # fmt: skip
 from tests.browser.steps import (
     FINAL_CURVES, MANY_EPOCHS, PLOT, assert_stopped_run, choose_small_model, epochs_run, load_small_shapes,
@@ -69,19 +69,19 @@ def generate_filter_patterns(page: Page) -> None:
     set_slider(page, "Filters", FILTERS)
     set_slider(page, "Steps", 10)
     click(page, "Generate")
-    patterns = main(page).get_by_test_id("stImageCaption").filter(has_text=re.compile(r"^#\d+: \d+×"))
+    patterns = main(page).get_by_test_id("stImageCaption").filter(has_text=re.compile(r"^#\d+: (\d+×|silent)"))
     expect(patterns).to_have_count(FILTERS)
 
 
 def explain_with_gradcam(page: Page) -> None:
-    """Grad-CAM page: the overlay, the raw heatmap and the top 3 classes; then Grad-CAM++."""
-    go_to(page, "Grad-CAM")
+    """Where the network looks: methods side by side, the top 3 classes; then the sanity check on Grad-CAM++."""
+    go_to(page, "Where the network looks")
     captions = main(page).get_by_test_id("stImageCaption")
-    expect(captions.filter(has_text=re.compile(r"^Grad-CAM for .+ \(\d+%\)$"))).to_have_count(1)
-    expect(captions.filter(has_text="Raw heatmap from")).to_have_count(1)
+    for method in ("Grad-CAM", "Occlusion", "SmoothGrad", "Integrated Gradients"):
+        expect(captions.filter(has_text=re.compile(rf"^{method} for .+ \(\d+%\)$"))).to_have_count(1)
     expect(captions.filter(has_text=re.compile(r"^.+: \d+\.\d%$"))).to_have_count(3)
-    choose_radio(page, "Method", "Grad-CAM++")
-    expect(captions.filter(has_text=re.compile(r"^Grad-CAM\+\+ for "))).to_have_count(1)
+    select(page, "Method to check", "Grad-CAM++")
+    expect(main(page).get_by_test_id("stMetric").filter(has_text="Rank correlation (Spearman)")).to_have_count(1)
 
 
 def predict_files(page: Page, photo: Path, corrupt: Path) -> None:

@@ -14,7 +14,7 @@ from tests.browser.steps import (
     start_training,
 )  # fmt: skip
 
-PAGES = ["Data", "Model", "Augment", "Train", "Runs", "Activations", "Filters", "Grad-CAM", "Convolution", "Predict"]
+PAGES = ["Data", "Model", "Augment", "Train", "Runs", "Activations", "Filters", "Where the network looks", "Convolution", "Predict"]
 PLACEHOLDER_OR_MARKUP = re.compile(r"\{[^}]*\}|\*\*|`|\n")
 MIN_FRAGMENT = 14  # shorter pieces ("Epochs", "Seed") could be data or Streamlit's own words
 
