@@ -213,9 +213,9 @@ def main_cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="3 sessions, 1 epoch each")
+    parser.add_argument("--quick", action="store_true", help="2 sessions, 1 epoch each")
     args = parser.parse_args()
-    sessions, epochs = (3, 1) if args.quick else (args.sessions, args.epochs)
+    sessions, epochs = (2, 1) if args.quick else (args.sessions, args.epochs)
     run_class(sessions, epochs)
 
 
