@@ -33,6 +33,7 @@ from tests.browser.test_startup_race import SAMPLE_IMAGES, wait_for_data_page
 REPO = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
 SERVER_NICENESS = -10
+NOT_READY = (PageTimeout, AssertionError)  # a wait or an `expect` that ran out of time
 DEPARTED_SESSION_TTL_S = 2  # Streamlit keeps a closed tab's session 120 s by default, for reconnects
 
 
@@ -107,7 +108,7 @@ class Session:
         started = time.monotonic()
         try:
             go_to(self.page, title)
-        except PageTimeout:
+        except NOT_READY:
             self.timeouts += 1
         seconds = time.monotonic() - started
         self.check()
@@ -123,7 +124,7 @@ def open_at_once(students: list[Session], url: str) -> None:
     for student in students:
         try:
             wait_for_data_page(student.page)
-        except PageTimeout:
+        except NOT_READY:
             student.timeouts += 1
         first_pages.append(time.monotonic() - opened)
         student.check()
