@@ -1,5 +1,10 @@
 """Where the network looks: several saliency methods side by side on one image, and a sanity check."""
 
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 import streamlit as st
 
 from cnnviz.data.class_names import display_names
@@ -50,8 +55,21 @@ def options_for(key: str) -> dict | None:
     return {"layer_name": layer.name} if method(key).needs_conv_layer else None
 
 
+def remembered(what: tuple, compute: Callable[[], Any]) -> Any:
+    """A map computed once for this model, image and layer: moving a slider only redraws the overlays."""
+    inputs = (_session.run_identity(run), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest(), layer.name)
+    memo = _session.shown_result("gradcam", inputs)
+    if memo is None:
+        memo = {}
+        _session.remember_shown("gradcam", inputs, memo)
+    if what not in memo:
+        memo[what] = compute()
+    return memo[what]
+
+
 def explain(key: str, class_index: int | None):
-    return saliency_map(run.model, image, key, class_index, scale=scale, options=options_for(key))
+    return remembered(("map", key, class_index), lambda: saliency_map(
+        run.model, image, key, class_index, scale=scale, options=options_for(key)))
 
 
 def overlay(heatmap):
@@ -75,7 +93,8 @@ st.caption(_(
 ))
 checked = st.selectbox(_("Method to check"), method_keys(), index=method_keys().index(DEFAULT_METHOD),
                        format_func=label, key="gradcam_sanity_method")
-check = sanity_check(run.model, image, checked, target, scale=scale, options=options_for(checked))
+check = remembered(("sanity", checked, target), lambda: sanity_check(
+    run.model, image, checked, target, scale=scale, options=options_for(checked)))
 left, middle, right = st.columns(3)
 left.image(overlay(check.trained.heatmap), caption=_("Trained model"), width="stretch")
 middle.image(overlay(check.randomised.heatmap), width="stretch",
