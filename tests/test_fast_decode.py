@@ -8,11 +8,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.data.fast_decode import decode_files, is_plain, pil_decode
+from cnnviz.data.fast_decode import DecodedFiles, decode_files, is_plain, pil_decode
+from cnnviz.data.folders import class_folders, decode_classes
 from cnnviz.data.registry import DatasetSpec, load_dataset
+from cnnviz.data.split import stratified_split
 from cnnviz.i18n import LazyText
 
 MEAN_TOLERANCE = 2.5  # grey levels: libjpeg's IDCT and the resize filters differ slightly
+
+
+def as_list(decoded: DecodedFiles) -> list:
+    """Each file's image, or its skip reason."""
+    return [decoded.skipped.get(index, image) for index, image in enumerate(decoded.images)]
 
 
 def photo(size=(90, 60)) -> Image.Image:
@@ -47,7 +54,7 @@ def test_odd_files_decode_or_skip_exactly_as_with_pil(tmp_path, color_mode):
     kinds = odd_files(tmp_path)
     paths = [tmp_path / name for name in kinds]
     assert [is_plain(path.read_bytes()[:65536]) for path in paths] == list(kinds.values())
-    for path, fast in zip(paths, decode_files(paths, 32, color_mode)):
+    for path, fast in zip(paths, as_list(decode_files(paths, 32, color_mode))):
         slow = pil_decode(path, 32, color_mode)
         if isinstance(slow, LazyText):
             assert str(fast) == str(slow), path.name  # the same skip reason
@@ -59,7 +66,7 @@ def test_odd_files_decode_or_skip_exactly_as_with_pil(tmp_path, color_mode):
 
 def test_real_photos_and_awkward_files_match_the_pil_path(shared_data):
     paths = sorted([*(shared_data / "animals10_small").rglob("*.jp*g")][:60] + [*(shared_data / "awkward").iterdir()])
-    fast = decode_files(paths, 64, "rgb")
+    fast = as_list(decode_files(paths, 64, "rgb"))
     for path, image in zip(paths, fast):
         slow = pil_decode(path, 64, "rgb")
         if isinstance(slow, LazyText):
@@ -92,3 +99,20 @@ def test_a_png_with_transparency_or_animation_goes_to_pil():
     animated = io.BytesIO()
     image.save(animated, format="PNG", save_all=True, append_images=[image.rotate(90)])
     assert not is_plain(animated.getvalue())
+
+
+@pytest.mark.parametrize("with_a_broken_file", [False, True])
+def test_a_folder_decoded_in_split_order_gives_the_seeded_split_of_its_files(tmp_path, with_a_broken_file):
+    for label, count in (("a", 13), ("b", 9), ("c", 5)):
+        (tmp_path / label).mkdir()
+        for index in range(count):
+            photo((40 + index, 30 + 2 * index)).save(tmp_path / label / f"{index}.png")
+    if with_a_broken_file:
+        (tmp_path / "b" / "broken.jpg").write_bytes(b"\xff\xd8nope")
+    spec = DatasetSpec(source="folder", path=str(tmp_path), image_size=16, split_seed=7)
+    dataset = load_dataset(spec)
+    pool = decode_classes(class_folders(tmp_path), 16, "rgb")  # listing order, no split yet
+    for split, indices in zip(dataset.splits().values(), stratified_split(pool.y, spec.ratios, spec.split_seed)):
+        np.testing.assert_array_equal(split.x, pool.x[indices])
+        np.testing.assert_array_equal(split.y, pool.y[indices])
+    assert len(dataset.skipped) == int(with_a_broken_file)

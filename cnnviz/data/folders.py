@@ -3,16 +3,18 @@ whose file names carry the class (cloudy12.jpg, rain3.jpg)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from cnnviz.data.dataset import SkippedFile
 from cnnviz.data.fast_decode import Progress, decode_files
 from cnnviz.data.images import is_image_file
-from cnnviz.i18n import N_, LazyText, _, later
+from cnnviz.i18n import N_, _, later
 
 SPLIT_FOLDER_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
 IGNORED_NAMES = {"__MACOSX", ".DS_Store", "Thumbs.db"}
@@ -25,7 +27,7 @@ class FolderError(ValueError):
 def visible_children(folder: Path) -> list[Path]:
     """Entries of a folder without hidden files and OS clutter, sorted by name."""
     return sorted(
-        p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_NAMES
+        p for p in folder.iterdir() if not _ignored(p.name)
     )
 
 
@@ -44,9 +46,7 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
     classes = {}
     for child in visible_children(root):
         if child.is_dir():
-            classes[child.name] = sorted(
-                p for p in child.rglob("*") if p.is_file() and is_image_file(p) and not _hidden(p, child)
-            )
+            classes[child.name] = image_files_below(child)
     if len(classes) < 2:
         raise FolderError(
             _("{root} needs at least 2 class subfolders; found {count}").format(root=root, count=len(classes))
@@ -90,22 +90,41 @@ def flat_folder_files(root: Path, keywords: list[str]) -> tuple[dict[str, list[P
     return grouped, unmatched
 
 
+class DecodedClasses(NamedTuple):
+    """A folder's decoded images, their labels, the files skipped and why."""
+
+    x: np.ndarray
+    y: np.ndarray
+    skipped: list[SkippedFile]
+    listing_index: np.ndarray  # each image's position in the class-by-class listing of the files
+
+
+def listed_labels(files_by_class: dict[str, list[Path]]) -> np.ndarray:
+    """The class index of every file, class by class, as ``decode_classes`` lists them."""
+    return np.asarray([i for i, name in enumerate(files_by_class) for _ in files_by_class[name]], dtype=np.int32)
+
+
 def decode_classes(
-    files_by_class: dict[str, list[Path]], image_size: int, color_mode: str, progress: Progress | None = None
-) -> tuple[np.ndarray, np.ndarray, list[SkippedFile]]:
+    files_by_class: dict[str, list[Path]], image_size: int, color_mode: str,
+    progress: Progress | None = None, order: np.ndarray | None = None,
+) -> DecodedClasses:  # fmt: skip
     """Decode every file once, in parallel; undecodable files are skipped and reported.
 
-    ``progress(done, total)`` is called as files are decoded (see cnnviz.data.fast_decode).
+    ``order`` (positions in the listing) decodes the files in that order, and the images and
+    labels come back in it. ``progress(done, total)`` is called as files are decoded
+    (see cnnviz.data.fast_decode).
     """
     class_names = list(files_by_class)
     paths = [p for name in class_names for p in files_by_class[name]]
-    labels = [i for i, name in enumerate(class_names) for _ in files_by_class[name]]
-    decoded = decode_files(paths, image_size, color_mode, progress)
-    skipped = [SkippedFile(str(p), d) for p, d in zip(paths, decoded) if isinstance(d, LazyText)]
-    keep = [i for i, d in enumerate(decoded) if not isinstance(d, LazyText)]
-    y = np.asarray([labels[i] for i in keep], dtype=np.int32)
+    order = np.arange(len(paths)) if order is None else order
+    decoded = decode_files([paths[i] for i in order], image_size, color_mode, progress)
+    in_listing_order = sorted(decoded.skipped.items(), key=lambda item: order[item[0]])
+    skipped = [SkippedFile(str(paths[order[position]]), reason) for position, reason in in_listing_order]
+    positions = decoded.kept()
+    y = listed_labels(files_by_class)[order[positions]]
     check_classes(class_names, y)
-    return np.stack([decoded[i] for i in keep]), y, skipped
+    x = decoded.images[positions] if decoded.skipped else decoded.images
+    return DecodedClasses(x, y, skipped, order[positions])
 
 
 def check_classes(class_names: list[str], labels: np.ndarray) -> None:
@@ -118,5 +137,14 @@ def check_classes(class_names: list[str], labels: np.ndarray) -> None:
         raise FolderError(_("these classes have no usable images: {names}").format(names=", ".join(empty)))
 
 
-def _hidden(path: Path, top: Path) -> bool:
-    return any(part.startswith(".") or part in IGNORED_NAMES for part in path.relative_to(top).parts)
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name in IGNORED_NAMES
+
+
+def image_files_below(folder: Path) -> list[Path]:
+    """Image files at any depth below ``folder``, sorted; hidden and system files and folders are left out."""
+    found = []
+    for directory, subfolders, names in os.walk(folder):
+        subfolders[:] = [name for name in subfolders if not _ignored(name)]
+        found.extend(Path(directory, name) for name in names if not _ignored(name) and is_image_file(Path(name)))
+    return sorted(found)

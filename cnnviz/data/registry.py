@@ -19,6 +19,7 @@ from cnnviz.data.folders import (
     decode_classes,
     find_split_folders,
     flat_folder_files,
+    listed_labels,
     suggest_keywords,
     visible_children,
 )
@@ -147,10 +148,26 @@ def _load_folder(spec: DatasetSpec, root: Path | None = None, progress: Progress
     splits = find_split_folders(root)
     if splits:
         return _load_split_folders(spec, root, splits, progress)
-    files = class_folders(root)
-    x, y, skipped = decode_classes(files, spec.image_size, spec.color_mode, progress)
-    names = list(files)
-    return split_arrays(root.name, names, x, y, spec, source=str(root), skipped=skipped, light_on_dark=_light(x))
+    return _decode_and_split(root.name, class_folders(root), spec, progress, source=str(root))
+
+
+def _decode_and_split(
+    name: str, files: dict[str, list[Path]], spec: DatasetSpec, progress: Progress | None,
+    source: str, listing_skipped: list[SkippedFile] | None = None,
+) -> Dataset:  # fmt: skip
+    """Decode a folder's files in the order of its seeded split, so train, val and test are
+    slices of one array rather than copies. When files are skipped, the split is drawn over
+    the files that decoded, as split_arrays does."""
+    parts = stratified_split(listed_labels(files), spec.ratios, spec.split_seed)
+    decoded = decode_classes(files, spec.image_size, spec.color_mode, progress, order=np.concatenate(parts))
+    skipped = (listing_skipped or []) + decoded.skipped
+    extra = {"source": source, "skipped": skipped, "light_on_dark": _light(decoded.x)}
+    if decoded.skipped:
+        back = np.argsort(decoded.listing_index)
+        return split_arrays(name, list(files), decoded.x[back], decoded.y[back], spec, **extra)
+    ends = np.cumsum([len(part) for part in parts])
+    train, val, test = (Split(decoded.x[a:b], decoded.y[a:b]) for a, b in zip((0, *ends[:2]), ends))
+    return Dataset(name, list(files), train, val, test, split_seed=spec.split_seed, **extra)
 
 
 def _load_split_folders(
@@ -171,7 +188,7 @@ def _load_split_folders(
                     folder=folders[split].name, names=", ".join(extra)
                 )
             )
-        x, y, bad = decode_classes(
+        x, y, bad, _listing = decode_classes(
             {n: files.get(n, []) for n in class_names}, spec.image_size, spec.color_mode,
             _shifted(progress, decoded, total),
         )
@@ -210,11 +227,7 @@ def _load_flat_folder(spec: DatasetSpec, root: Path | None = None, progress: Pro
         raise FolderError(_("folder not found: {path}").format(path=root))
     keywords = list(spec.keywords) or suggest_flat_keywords(root)
     files, unmatched = flat_folder_files(root, keywords)
-    x, y, skipped = decode_classes(files, spec.image_size, spec.color_mode, progress)
-    return split_arrays(
-        root.name, keywords, x, y, spec, source=f"{root} (classes from file names)",
-        skipped=unmatched + skipped, light_on_dark=_light(x),
-    )  # fmt: skip
+    return _decode_and_split(root.name, files, spec, progress, f"{root} (classes from file names)", unmatched)
 
 
 def suggest_flat_keywords(root: Path) -> list[str]:
