@@ -10,7 +10,7 @@ preload()  # every session waits here until the heavy modules are imported, once
 
 from cnnviz.i18n import _, set_language_provider  # noqa: E402
 from cnnviz.training.jobs import recover_interrupted  # noqa: E402
-from pages import _lesson, _session  # noqa: E402
+from pages import _language, _lesson, _session  # noqa: E402
 
 st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
 
@@ -43,7 +43,7 @@ def pages() -> dict[str, list[st.Page]]:
 @st.cache_resource(show_spinner=False)
 def _install_language_provider() -> bool:
     """Once per server: cnnviz.i18n asks the running session for its language."""
-    set_language_provider(_session.session_language)
+    set_language_provider(_language.session_language)
     return True
 
 
@@ -55,7 +55,7 @@ def recover_once(runs_dir: str) -> int:
 
 recover_once(str(_session.runs_dir()))
 _install_language_provider()
-_session.language_picker()
+_language.language_picker()
 navigation = st.navigation(pages())
 _session.render_sidebar()
 _lesson.lesson_sidebar(navigation.url_path)

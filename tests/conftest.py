@@ -48,12 +48,12 @@ def tiny_model_run(dataset):
 def in_korean(monkeypatch):
     """A function that opens an AppTest session in Korean, with the app's per-session language provider."""
     from cnnviz import i18n
-    from pages import _session
+    from pages import _language
 
-    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
+    monkeypatch.setattr(i18n, "_provider", _language.session_language)  # what streamlit_app.py installs
 
     def korean(at):
-        at.session_state[_session.LANGUAGE_KEY] = "ko"
+        at.session_state[_language.LANGUAGE_KEY] = "ko"
         return at
 
     return korean

@@ -52,9 +52,9 @@ def test_play_advances_the_window_and_the_sandbox_flags_fractional_sizes(trained
 
 def test_convolution_page_in_korean(trained_shapes, tmp_path, monkeypatch):
     from cnnviz import i18n
-    from pages import _session
+    from pages import _language
 
-    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
+    monkeypatch.setattr(i18n, "_provider", _language.session_language)  # what streamlit_app.py installs
     run, dataset = trained_shapes
     at = open_page("convolution", run, dataset, tmp_path, monkeypatch, language="ko")
     assert at.title[0].value == "🧮 합성곱"

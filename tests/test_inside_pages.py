@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 from dataclasses import replace
 
 from cnnviz.runs.store import Run
-from pages._session import DATASET_KEY, LANGUAGE_KEY, MODEL_KEY
+from pages._language import LANGUAGE_KEY
+from pages._session import DATASET_KEY, MODEL_KEY
 from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 
 
@@ -97,9 +98,9 @@ def test_a_model_without_conv_layers_gets_a_clear_message(name, trained_shapes, 
 )
 def test_pages_in_korean(name, title, layer_label, trained_shapes, tmp_path, monkeypatch):
     from cnnviz import i18n
-    from pages import _session
+    from pages import _language
 
-    monkeypatch.setattr(i18n, "_provider", _session.session_language)  # what streamlit_app.py installs
+    monkeypatch.setattr(i18n, "_provider", _language.session_language)  # what streamlit_app.py installs
     run, dataset = trained_shapes
     at = open_page(name, run, dataset, tmp_path, monkeypatch, language="ko")
     assert at.title[0].value == title and not at.error
