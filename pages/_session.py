@@ -246,6 +246,15 @@ def shown_result(page: str, inputs: Hashable) -> Any | None:
     return result if kept_inputs == inputs else None
 
 
+def remembered(page: str, inputs: Hashable, compute: Callable[[], Any]) -> Any:
+    """What ``compute()`` gives for these inputs, computed once and kept while the inputs stay the same."""
+    result = shown_result(page, inputs)
+    if result is None:
+        result = compute()
+        remember_shown(page, inputs, result)
+    return result
+
+
 TRAIN_JOB_KEY = "cnnviz_train_job"
 ADOPTED_JOB_KEY = "cnnviz_train_adopted"
 

@@ -1,5 +1,7 @@
 """Convolution page: what one Conv2D layer computes, on the student's own model and image."""
 
+import hashlib
+
 import numpy as np
 import streamlit as st
 
@@ -7,7 +9,7 @@ from cnnviz.data.class_names import display_names
 from cnnviz.explain.activations import feature_maps
 from cnnviz.explain.conv_views import image_tile, map_tile, number_grid, outline, softmax_figure, window_box
 from cnnviz.explain.convolution import (
-    ConvExplainError, channel_breakdown, conv_step, layer_kernel, plain_conv_layers
+    ConvExplainError, LayerIO, channel_breakdown, conv_step, layer_io, layer_kernel, plain_conv_layers
 )  # fmt: skip
 from cnnviz.explain.layer_math import pool_step, relu_table, softmax_step
 from cnnviz.explain.receptive_field import field_of, receptive_fields
@@ -93,15 +95,23 @@ def formula_position() -> tuple[int, int]:
     return int(x), int(y)
 
 
+def layer_input_output() -> LayerIO:
+    """The layer's input and output for this image, from one forward pass per model, image and layer:
+    Play only moves the window, so its ticks need no forward pass."""
+    inputs = (_session.run_identity(run), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest(), layer.name)
+    return _session.remembered("convolution", inputs, lambda: layer_io(model, layer.name, image, scale))
+
+
 def formula() -> None:
     x, y = formula_position()
-    step = conv_step(model, image, layer.name, channel, x, y, scale)
+    io = layer_input_output()
+    step = conv_step(model, image, layer.name, channel, x, y, scale, io)
     st.markdown(_(
         "**Output position x={x}, y={y}**, channel {channel}: window at input ({left}, {top}), {height}×{width}."
     ).format(x=x, y=y, channel=channel, left=step.origin[0], top=step.origin[1],
              height=step.window.shape[0], width=step.window.shape[1]))
     shown = int(st.number_input(_("Input channel to show"), 0, step.window.shape[2] - 1, 0, key="conv_in_channel"))
-    layer_input = channel_breakdown(model, image, layer.name, channel, scale).inputs[shown]
+    layer_input = io.input[..., shown]
     box = window_box(step.origin, step.window.shape)
     left, middle, right = st.columns([1.2, 1, 1])
     left.image(outline(map_tile(layer_input, 200), box, layer_input.shape), caption=_("the window on the input"))

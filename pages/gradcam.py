@@ -58,10 +58,7 @@ def options_for(key: str) -> dict | None:
 def remembered(what: tuple, compute: Callable[[], Any]) -> Any:
     """A map computed once for this model, image and layer: moving a slider only redraws the overlays."""
     inputs = (_session.run_identity(run), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest(), layer.name)
-    memo = _session.shown_result("gradcam", inputs)
-    if memo is None:
-        memo = {}
-        _session.remember_shown("gradcam", inputs, memo)
+    memo = _session.remembered("gradcam", inputs, dict)
     if what not in memo:
         memo[what] = compute()
     return memo[what]

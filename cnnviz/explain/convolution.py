@@ -185,10 +185,15 @@ class ConvStep:
 
 
 def conv_step(
-    model: keras.Model, image: np.ndarray, layer_name: str, channel: int, x: int, y: int, scale: float = PIXEL_SCALE
-) -> ConvStep:
-    """Output (x, y, channel) of the Conv2D layer ``layer_name`` for ``image``, term by term."""
-    io = layer_io(model, layer_name, image, scale)
+    model: keras.Model, image: np.ndarray, layer_name: str, channel: int, x: int, y: int,
+    scale: float = PIXEL_SCALE, io: LayerIO | None = None,
+) -> ConvStep:  # fmt: skip
+    """Output (x, y, channel) of the Conv2D layer ``layer_name`` for ``image``, term by term.
+
+    ``io``: the layer's input and output for this image when the caller already has them
+    (``layer_io``); otherwise one forward pass computes them.
+    """
+    io = io or layer_io(model, layer_name, image, scale)
     check_conv(io.layer)
     check_position(io.output, channel, x, y)
     kernel_weights = np.asarray(io.layer.get_weights()[0], "float64")
