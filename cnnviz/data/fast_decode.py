@@ -139,6 +139,11 @@ def _blur_sigma(scale: float) -> float:
     return TRIANGLE_AS_GAUSSIAN * math.sqrt(scale * scale - 1) if scale > 1 else 0.01
 
 
+def _kernel_size(sigma: float) -> int:
+    """Taps out to 2 sigma (OpenCV's default goes to 3): a third cheaper, as close to PIL."""
+    return 2 * max(1, round(2 * sigma)) + 1
+
+
 def resize_like_pil(image: np.ndarray, size: int) -> np.ndarray:
     """``image`` resized to size x size as PIL's BILINEAR with reducing_gap=3 does, in OpenCV.
 
@@ -152,7 +157,8 @@ def resize_like_pil(image: np.ndarray, size: int) -> np.ndarray:
         image = cv2.resize(image, (math.ceil(width / box_x), math.ceil(height / box_y)), interpolation=cv2.INTER_AREA)
         height, width = image.shape[:2]
     if width > size or height > size:
-        image = cv2.GaussianBlur(image, (0, 0), sigmaX=_blur_sigma(width / size), sigmaY=_blur_sigma(height / size))
+        sigma_x, sigma_y = _blur_sigma(width / size), _blur_sigma(height / size)
+        image = cv2.GaussianBlur(image, (_kernel_size(sigma_x), _kernel_size(sigma_y)), sigmaX=sigma_x, sigmaY=sigma_y)
     return cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR)
 
 
