@@ -50,3 +50,16 @@ def test_stop_ends_a_hyperband_search_after_the_running_trial_and_still_saves_it
 def test_a_search_without_a_budget_is_refused(tiny_shapes, tmp_path):
     with pytest.raises(ValueError, match="budget"):
         search_job(None, tiny_shapes, TrainConfig(search="random"), tmp_path)
+
+
+def test_trials_use_the_early_stopping_and_learning_rate_schedule_of_the_training_settings():
+    from cnnviz.runs.schema import TrainConfig
+    from cnnviz.training.search import trial_callbacks
+
+    config = TrainConfig(early_stopping=True, early_patience=2, reduce_lr=True, reduce_factor=0.5, checkpoint=True)
+    callbacks = {type(callback).__name__: callback for callback in trial_callbacks(config, has_validation=True)}
+    assert set(callbacks) == {"TerminateOnNaN", "EarlyStopping", "ReduceLROnPlateau"}  # no checkpoint or log per trial
+    assert callbacks["EarlyStopping"].patience == 2 and callbacks["ReduceLROnPlateau"].factor == 0.5
+    assert callbacks["EarlyStopping"].monitor == config.early_monitor
+    plain = trial_callbacks(TrainConfig(early_stopping=False, reduce_lr=False), has_validation=False)
+    assert [type(callback).__name__ for callback in plain] == ["TerminateOnNaN"]

@@ -44,6 +44,7 @@ DROPOUTS = (0.0, 0.5, 0.1)  # low, high, step
 PENALTIES = [0.0, 1e-4, 1e-3, 1e-2]  # L2 strengths
 FIRST_FILTERS = [8, 16, 32]
 HYPERBAND_MIN_EPOCHS = 2  # Hyperband needs room for a bracket: its trials train 1 or 2 epochs at least
+TRIAL_CALLBACKS = ("TerminateOnNaN", "EarlyStopping", "ReduceLROnPlateau")  # the Train page's, minus the files
 
 
 def live_trials_path(runs_dir: Path, group: str) -> Path:
@@ -89,6 +90,14 @@ class Budget:
 
     def spent(self, trials_run: int) -> bool:
         return self.is_set() or (self.trials > 0 and trials_run >= self.trials)
+
+
+def trial_callbacks(config: TrainConfig, has_validation: bool) -> list[keras.callbacks.Callback]:
+    """The early stopping and learning-rate schedule the Train page set, for one trial (no checkpoint or log files)."""
+    from cnnviz.training.train import callback_specs, make_callbacks
+
+    specs = [spec for spec in callback_specs(config, has_validation) if spec.name in TRIAL_CALLBACKS]
+    return make_callbacks(specs, Path("."))
 
 
 def search_options(
@@ -181,7 +190,8 @@ class Search:
                          epochs=int(hp.values.get("tuner/epochs", self.config.epochs)))  # fmt: skip
         keras.utils.set_random_seed(self.config.seed)
         compile_model(model, config)
-        fit(model, self.dataset, config, [live_metrics(self.progress, self.budget)], progress=self.progress)
+        callbacks = [live_metrics(self.progress, self.budget), *trial_callbacks(config, len(self.dataset.val) > 0)]
+        fit(model, self.dataset, config, callbacks, progress=self.progress)
         history = self.progress.snapshot().history
         score = max((row.get(self.objective, 0.0) for row in history), default=0.0)
         self._record(trial_id, options, learning_rate, history, score, time.monotonic() - started)
