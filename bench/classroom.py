@@ -131,12 +131,12 @@ class Student:
         await client.set_value("Batch size", BATCH_SIZE, "number_input")
         await client.set_value("Run name", f"student {self.number}", "text_input")
 
-    async def browse(self, all_saved: asyncio.Event) -> list[float]:
-        """Move between Where the network looks and Data until every training is saved."""
-        times: list[float] = []
+    async def browse(self, all_saved: asyncio.Event) -> list[tuple[str, float]]:
+        """Move between Where the network looks and Data until every training is saved: (page, seconds) each."""
+        times: list[tuple[str, float]] = []
         while not all_saved.is_set():
-            times.append(await self.visit(GRADCAM))
-            times.append(await self.visit(DATA))
+            for page in (GRADCAM, DATA):
+                times.append((page, await self.visit(page)))
         return times
 
 
@@ -162,7 +162,9 @@ async def watch_runs(runs_dir: Path, expected: int, all_saved: asyncio.Event) ->
     all_saved.set()
 
 
-async def train_and_browse(students: list[Student], server: AppServer, epochs: int) -> tuple[list[float], float]:
+async def train_and_browse(
+    students: list[Student], server: AppServer, epochs: int
+) -> tuple[list[tuple[str, float]], float]:
     """The students start a short training each and browse until all are saved; they then leave."""
     expected = len(list_runs(server.runs_dir)) + len(students)
     await asyncio.gather(*(student.prepare(epochs) for student in students))
@@ -177,7 +179,7 @@ async def train_and_browse(students: list[Student], server: AppServer, epochs: i
     if saved < len(students):
         print(f"only {saved} of {len(students)} trainings were saved within {TRAINING_LIMIT_S:.0f} s")
     await asyncio.gather(*(student.client.close() for student in students))
-    return [seconds for times in visits for seconds in times], trained
+    return [visit for times in visits for visit in times], trained
 
 
 def settled_memory_mb(pid: int, quiet_s: float = 5.0, limit_s: float = 90.0) -> float:
@@ -239,6 +241,12 @@ async def run_class(sessions: int, epochs: int, think_s: float) -> None:
         server.stop()
 
 
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    """The median and the 95th percentile (nearest rank)."""
+    ordered = sorted(seconds)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
 def report(students, page_times, all_trained, peak_mb, server_cpu, clients_cpu) -> None:
     print(f"pages not ready within {PAGE_LIMIT_S:.0f} s: {sum(s.client.not_ready for s in students)}")
     for problem in [problem for student in students for problem in student.problems]:
@@ -249,10 +257,11 @@ def report(students, page_times, all_trained, peak_mb, server_cpu, clients_cpu) 
     broken = sum(s.broken_images for s in students)
     print(f"images loaded: {sum(s.client.images_checked for s in students)}, broken {broken}; fragment "
           f"auto-reruns sent: {sum(s.client.auto_reruns_sent for s in students)}")
-    ordered = sorted(page_times)
-    p50 = statistics.median(ordered)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    print(f"page ready while training ({len(ordered)} visits): p50 {p50:.2f} s, p95 {p95:.2f} s")
+    p50, p95 = percentiles([seconds for _, seconds in page_times])
+    print(f"page ready while training ({len(page_times)} visits): p50 {p50:.2f} s, p95 {p95:.2f} s")
+    for page in (GRADCAM, DATA):
+        page_p50, page_p95 = percentiles([seconds for shown, seconds in page_times if shown == page])
+        print(f"  {page or 'data (default page)'}: p50 {page_p50:.2f} s, p95 {page_p95:.2f} s")
     print(f"every training finished {all_trained:.0f} s after the Starts")
     print(f"server peak memory {peak_mb:.0f} MB; CPU seconds: server+trainings {server_cpu:.0f}, "
           f"clients {clients_cpu:.0f}")
