@@ -13,7 +13,7 @@ from pathlib import Path
 from cnnviz.i18n import use_language
 from cnnviz.runs.store import CHECKPOINT_FILE, list_runs, load_run, read_history
 from cnnviz.training.jobs import recover_interrupted, training_job
-from cnnviz.training.processes import ProcessWorker
+from cnnviz.training.processes import ProcessWorker, loaded_run
 from cnnviz.training.train import TrainConfig
 from cnnviz.training.worker import DONE, FAILED
 from tests.conftest import REPO_ROOT
@@ -43,6 +43,9 @@ def follow_stop_and_check_saved(worker, small_shapes, tiny_run, runs_dir: Path) 
     worker.stop(job_id)
     info = worker.wait(job_id, timeout=300)
     assert info.state == DONE, info.error
+    models_loaded = loaded_run.cache_info().misses
+    assert worker.result_config(job_id).status == "stopped"  # the sidebar's status line: no model loaded
+    assert loaded_run.cache_info().misses == models_loaded
     run = worker.result(job_id)
     assert run.config.status == "stopped" and run.path.parent == runs_dir
     assert [summary.path for summary in list_runs(runs_dir)] == [run.path]
