@@ -143,7 +143,7 @@ class StreamlitClient:
         button = self.widget(label, "button")
         if button.proto.is_form_submitter:
             self._states.update(self._pending_forms.pop(button.form_id, {}))
-        return await self._full_rerun(self.page_hash, triggers=[widget_state(button, True)])
+        return await self._full_rerun(self.page_hash, triggers=(widget_state(button, True),))
 
     def widget(self, label: str, kind: str | None = None) -> Widget:
         """The widget with this exact label (and kind) that the last run drew."""
@@ -167,7 +167,7 @@ class StreamlitClient:
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
 
-    async def _full_rerun(self, page_hash: str, triggers: list[WidgetState] = ()) -> float:
+    async def _full_rerun(self, page_hash: str, triggers: tuple[WidgetState, ...] = ()) -> float:
         """Send a rerun of the page and wait until a full run that started after it has finished."""
         self._finished = asyncio.get_running_loop().create_future()
         self._awaiting_new_run = True
@@ -179,7 +179,9 @@ class StreamlitClient:
             self.not_ready += 1
         return time.monotonic() - started
 
-    async def _send_rerun(self, page_hash: str, *, fragment_id: str = "", triggers=(), auto: bool = False) -> None:
+    async def _send_rerun(
+        self, page_hash: str, *, fragment_id: str = "", triggers: tuple[WidgetState, ...] = (), auto: bool = False
+    ) -> None:
         message = BackMsg()
         state = message.rerun_script
         state.page_script_hash = page_hash
