@@ -293,7 +293,7 @@ def training_status() -> str | None:
     if not jobs:
         return None
     job = jobs[-1]
-    return status_line(job, get_worker().progress(job.id).snapshot(), get_worker().result(job.id))
+    return status_line(job, get_worker().progress(job.id).snapshot(), get_worker().result_config(job.id))
 
 
 @st.cache_resource(show_spinner="Loading the saved model...", max_entries=8)

@@ -199,5 +199,5 @@ if job_id is not None:
     if others:
         with st.expander(_("Your other trainings ({count})").format(count=len(others))):
             for info in others:
-                st.write(status_line(info, worker.progress(info.id).snapshot(), worker.result(info.id)))
+                st.write(status_line(info, worker.progress(info.id).snapshot(), worker.result_config(info.id)))
 _lesson.code_expander("train")

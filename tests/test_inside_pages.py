@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import keras
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dataclasses import replace
 
+from cnnviz.explain import saliency, sanity
 from cnnviz.runs.store import Run
 from pages._language import LANGUAGE_KEY
 from pages._session import DATASET_KEY, MODEL_KEY
-from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
+from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT, tiny_model_run
 
 
 def open_page(name: str, run: Run | None, dataset, tmp_path, monkeypatch, language: str = "en") -> AppTest:
@@ -59,6 +61,34 @@ def test_where_the_network_looks_shows_methods_side_by_side_and_the_sanity_check
     assert any(text.startswith(f"Grad-CAM++ for {run.display_names[1]}") for text in shown)
     assert any(text.startswith(f"Score-CAM for {run.display_names[1]}") for text in shown)
     assert len(at.image) == 1 + 2 + 2 + 3
+
+
+def count_calls(monkeypatch, module, name: str, calls: list[str]) -> None:
+    """Record each call of ``module.name`` (pages import it by name when they run)."""
+    original = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+
+
+def test_sessions_looking_at_the_same_saved_run_share_its_maps(small_shapes, tmp_path, monkeypatch):
+    """A class on one saved run: the first session computes the maps, the next ones show the same maps."""
+    st.cache_resource.clear()
+    calls: list[str] = []
+    count_calls(monkeypatch, saliency, "saliency_map", calls)
+    count_calls(monkeypatch, sanity, "sanity_check", calls)
+    run = tiny_model_run(small_shapes)
+    config = replace(run.config, created="2026-12-03T08:00:00")
+    saved = replace(run, path=tmp_path / "runs" / "student-0", config=config)
+    first = open_page("gradcam", saved, small_shapes, tmp_path, monkeypatch)
+    computed = list(calls)
+    second = open_page("gradcam", saved, small_shapes, tmp_path, monkeypatch)
+    assert "saliency_map" in computed and "sanity_check" in computed
+    assert calls == computed, "the second session computed maps again"
+    assert captions(second) == captions(first) and len(second.image) == len(first.image)
 
 
 def test_filters_page_generates_patterns_with_their_gain(trained_shapes, tmp_path, monkeypatch):

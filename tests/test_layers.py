@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import threading
 
 import keras
 import numpy as np
 import pytest
 
-from cnnviz.models.layers import trace, walk_functional_graph
+from cnnviz.models.layers import cached, trace, walk_functional_graph
 
 KERAS_PIN = "keras==3.15.1"
 
@@ -51,3 +52,38 @@ def test_requirements_pin_keras():
     from tests.conftest import REPO_ROOT
 
     assert KERAS_PIN in (REPO_ROOT / "requirements.txt").read_text().split()
+
+
+def test_builds_for_one_model_run_one_at_a_time_and_each_key_once():
+    """Two sessions building for the same model: the second build starts after the first has ended
+    (Keras layers called from two threads at once can corrupt the graph), and a key is built once."""
+    model, events = nested_functional(), []
+    first_inside, second_called, second_inside = threading.Event(), threading.Event(), threading.Event()
+
+    def first_build() -> str:
+        events.append("first starts")
+        first_inside.set()
+        second_called.wait(timeout=30)  # the other session is now asking for a build of the same model
+        second_inside.wait(timeout=2)  # were builds not one at a time, the second would now start
+        events.append("first ends")
+        return "first"
+
+    def second_build() -> str:
+        events.append("second starts")
+        second_inside.set()
+        return "second"
+
+    def second_session() -> None:
+        first_inside.wait(timeout=30)
+        second_called.set()
+        cached(model, ("second",), second_build)
+
+    other = threading.Thread(target=second_session)
+    other.start()
+    assert cached(model, ("first",), first_build) == "first"
+    other.join(timeout=60)
+    assert events == ["first starts", "first ends", "second starts"]
+    assert cached(model, ("second",), lambda: "built again") == "second"
+    assert cached(model, ("first",), lambda: cached(model, ("nested",), lambda: "nested")) == "first"
+    assert cached(model, ("outer",), lambda: cached(model, ("nested",), lambda: "nested")) == "nested"
+

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from cnnviz.i18n import use_language
 from cnnviz.runs.store import CHECKPOINT_FILE, list_runs, load_run, read_history
+from cnnviz.training.child import NICENESS
 from cnnviz.training.jobs import recover_interrupted, training_job
-from cnnviz.training.processes import ProcessWorker
+from cnnviz.training.processes import ProcessWorker, loaded_run
 from cnnviz.training.train import TrainConfig
 from cnnviz.training.worker import DONE, FAILED
 from tests.conftest import REPO_ROOT
@@ -43,6 +44,9 @@ def follow_stop_and_check_saved(worker, small_shapes, tiny_run, runs_dir: Path) 
     worker.stop(job_id)
     info = worker.wait(job_id, timeout=300)
     assert info.state == DONE, info.error
+    models_loaded = loaded_run.cache_info().misses
+    assert worker.result_config(job_id).status == "stopped"  # the sidebar's status line: no model loaded
+    assert loaded_run.cache_info().misses == models_loaded
     run = worker.result(job_id)
     assert run.config.status == "stopped" and run.path.parent == runs_dir
     assert [summary.path for summary in list_runs(runs_dir)] == [run.path]
@@ -51,6 +55,17 @@ def follow_stop_and_check_saved(worker, small_shapes, tiny_run, runs_dir: Path) 
 
 def test_progress_comes_from_the_process_and_stop_saves_the_run(small_shapes, tiny_run, tmp_path):
     follow_stop_and_check_saved(ProcessWorker(max_running=1), small_shapes, tiny_run, tmp_path)
+
+
+def test_a_training_process_yields_the_cpu_to_the_server(small_shapes, tiny_run, tmp_path):
+    worker = ProcessWorker(max_running=1)
+    job = training_job(tiny_run, small_shapes, LONG, tmp_path)
+    job_id = worker.submit("carol", job)
+    wait_until(lambda: len(worker.progress(job_id).snapshot().batch_loss) >= 1, "a live batch loss")
+    training = os.getpriority(os.PRIO_PROCESS, worker.process_id(job_id))
+    assert training == min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS)
+    worker.stop(job_id)
+    assert worker.wait(job_id, timeout=300).state == DONE
 
 
 def test_a_killed_training_process_leaves_a_failed_run_with_its_checkpoint(small_shapes, tiny_run, tmp_path):

@@ -32,3 +32,16 @@ def test_pages_import_no_tensorflow_at_start_up():
     code += f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", f"loaded at start-up: {out.stdout.strip()}"
+
+
+
+def test_the_server_collects_garbage_once_per_script_run_not_twice():
+    """Streamlit clears the Keras session after every run (keras is always preloaded), which runs a full
+    collection; the server's own post-run collection is off, as it would scan the whole heap again (with a
+    class on one server the two took ~40% of the server's busy time). Read as `streamlit run` reads it."""
+    from cnnviz.runtime import HEAVY_MODULES
+
+    read = "from streamlit import config; print(config.get_option('runner.postScriptGC'))"
+    finished = subprocess.run([sys.executable, "-c", read], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert finished.stdout.strip() == "False", finished.stdout + finished.stderr
+    assert "keras" in HEAVY_MODULES

@@ -112,7 +112,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"error: training failed: {info.error}", file=sys.stderr)
         return 1
     run = worker.result(job_id)
-    print(f"{status_line(info, worker.progress(job_id).snapshot(), run)}. {run.config.message}")
+    print(f"{status_line(info, worker.progress(job_id).snapshot(), run.config)}. {run.config.message}")
     if config.kfold:
         print_kfold(run)
     print(run.path)

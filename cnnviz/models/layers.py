@@ -62,6 +62,7 @@ class Trace:
 
 
 _CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BUILD_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -69,15 +70,25 @@ def cached(model: keras.Model, key: tuple, build: Callable[[], Any]) -> Any:
     """``build()``'s result, made once per model object and key, dropped with the model.
 
     The per-model store holds feature models and compiled functions, so that after a
-    warm-up every view of the same model reuses them.
+    warm-up every view of the same model reuses them. Builds of one model run one at a
+    time (other models' builds go on meanwhile): a build calls the model's layers on new
+    tensors, and a Keras layer called from two threads at once can record a tensor's
+    history on the other call's node, which leaves a graph that fails later with "Graph
+    disconnected" for every session that uses it. A build may use other builds of the
+    same model (the lock is re-entrant).
     """
     with _LOCK:
         store = _CACHES.setdefault(model, {})
         if key in store:
             return store[key]
-    value = build()  # outside the lock: a slow build must not block other sessions
-    with _LOCK:
-        return store.setdefault(key, value)
+        building = _BUILD_LOCKS.setdefault(model, threading.RLock())
+    with building:
+        with _LOCK:
+            if key in store:  # another session built it while this one waited
+                return store[key]
+        value = build()
+        with _LOCK:
+            return store.setdefault(key, value)
 
 
 def input_shape(model: keras.Model) -> tuple[int, int, int]:

@@ -22,7 +22,8 @@ from pathlib import Path
 import cnnviz
 from cnnviz.i18n import N_, LazyText, _, later
 from cnnviz.runs.schema import FAILED as FAILED_RUN
-from cnnviz.runs.store import Run, load_run
+from cnnviz.runs.schema import RunConfig
+from cnnviz.runs.store import Run, load_run, read_config
 from cnnviz.training.jobs import (
     PROGRESS_FILE, STOP_FILE, FlagFile, ProgressFile, TrainingRequest,
     load_request, run_training_here, save_unfinished,
@@ -30,6 +31,7 @@ from cnnviz.training.jobs import (
 from cnnviz.training.worker import DONE, FAILED, Job, QueueWorker, _Entry
 
 LOADED_RUNS_KEPT = 4  # finished runs' models kept loaded in this process (the worker keeps paths)
+SAVED_CONFIGS_KEPT = 256  # finished runs' configs (a few KB each), for the status lines shown on every rerun
 PACKAGE_ROOT = Path(cnnviz.__file__).resolve().parent.parent
 
 
@@ -54,6 +56,12 @@ def train_staged(staging: str, threads: int) -> str:
 def loaded_run(path: str) -> Run:
     """A finished job's run, loaded once; only the last few stay in memory."""
     return load_run(Path(path))
+
+
+@functools.lru_cache(maxsize=SAVED_CONFIGS_KEPT)
+def saved_config(path: str) -> RunConfig:
+    """A finished job's run config, read once, without its model."""
+    return read_config(Path(path))
 
 
 def crash_message(exitcode: int | None, saved: Run | None) -> LazyText:
@@ -94,6 +102,12 @@ class StagedWorker(QueueWorker):
         """The saved run of a finished job, else None."""
         path = super().result(job_id)
         return None if path is None else loaded_run(path)
+
+    def result_config(self, job_id: str) -> RunConfig | None:
+        """The saved run's config, read without loading its model: every session's sidebar shows it on each
+        rerun, and a class's finished runs outnumber the models kept loaded."""
+        path = super().result(job_id)
+        return None if path is None else saved_config(path)
 
     def _lost(self, entry: _Entry, exitcode: int | None) -> None:
         """The training's process died without answering: save what it left, report it."""

@@ -17,7 +17,7 @@ from cnnviz.runs.schema import STATUS_LABELS
 from cnnviz.training.worker import FAILED, QUEUED, RUNNING, JobInfo
 
 if TYPE_CHECKING:
-    from cnnviz.runs.store import Run
+    from cnnviz.runs.schema import RunConfig
 
 
 @dataclass
@@ -136,18 +136,18 @@ def waiting_text(job: JobInfo) -> str:
     )
 
 
-def status_line(job: JobInfo, snapshot: ProgressSnapshot, run: Run | None = None) -> str:
-    """One line about a training job: waiting, its progress, or how it ended."""
+def status_line(job: JobInfo, snapshot: ProgressSnapshot, config: RunConfig | None = None) -> str:
+    """One line about a training job: waiting, its progress, or how it ended (``config``: its saved run's)."""
     if job.state == QUEUED:
         return _("{label}: waiting, {position}").format(label=job.label, position=waiting_text(job))
     if job.state == RUNNING:
         return f"{job.label}: {progress_text(snapshot)}"
     if job.state == FAILED:
         return _("{label}: failed: {error}").format(label=job.label, error=job.error)
-    if run is None:
+    if config is None:
         return f"{job.label}: {_(JOB_STATES.get(job.state, job.state))}"
-    accuracy = run.config.test_metrics.accuracy
-    status = _(STATUS_LABELS[run.config.status])
+    accuracy = config.test_metrics.accuracy
+    status = _(STATUS_LABELS[config.status])
     if accuracy is None:
         return f"{job.label}: {status}"
     return _("{label}: {status}, test accuracy {accuracy:.1f}%").format(

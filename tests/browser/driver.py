@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
+
+from tests.app_server import UNHANDLED, AppServer  # noqa: F401 (the browser tests import AppServer from here)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,84 +20,6 @@ CHROMIUM_ARGS = [
 APP = "[data-testid='stApp']"
 # Every wait on the app (Playwright's default too): generous, as the machine may be loaded; waits end at their event.
 UI_TIMEOUT_MS = 180_000
-# An unhandled exception shows a Python exception name followed by a colon, or a traceback.
-UNHANDLED = re.compile(r"Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception): |has encountered an error")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AppServer:
-    """`python -m streamlit run streamlit_app.py` in its own process group, on a free port."""
-
-    def __init__(self, repo: Path, state: Path) -> None:
-        self.repo = repo
-        self.state = state
-        self.process: subprocess.Popen | None = None
-        self.port = 0
-        self.log_path = state / "server.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    @property
-    def runs_dir(self) -> Path:
-        return self.state / "runs"
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ, "CNNVIZ_RUNS_DIR": str(self.runs_dir), "CNNVIZ_CACHE": str(self.state / "cache"),
-            "KERAS_HOME": str(self.state / "keras"), "CNNVIZ_MAX_TRAININGS": "2", "TF_CPP_MIN_LOG_LEVEL": "2",
-        }  # fmt: skip
-
-    def start(self, timeout: float = 300) -> None:
-        """Start the server and wait until /_stcore/health answers "ok"."""
-        self.port = free_port()
-        command = [
-            sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(self.port),
-            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none", "--client.showErrorDetails", "full",
-        ]  # fmt: skip
-        with self.log_path.open("a") as log:
-            self.process = subprocess.Popen(
-                command, cwd=self.repo, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.log_tail()}")
-            if self._healthy():
-                return
-            time.sleep(0.5)
-        raise TimeoutError(f"streamlit not healthy after {timeout}s:\n{self.log_tail()}")
-
-    def _healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}_stcore/health", timeout=2) as response:
-                return response.read().decode().strip() == "ok"
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        """Terminate the whole process group; kill it if it does not exit in 10 s."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.process.pid, sig)
-                self.process.wait(grace)
-                return
-            except ProcessLookupError:
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 class Screenshots:
