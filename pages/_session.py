@@ -111,6 +111,7 @@ def render_sidebar() -> None:
     It is drawn before the page runs, into a slot that ``set_current_dataset`` and
     ``set_current_model`` redraw, so it never shows the previous dataset or model.
     """
+    adopt_finished_training()
     st.session_state[SIDEBAR_SLOT_KEY] = st.sidebar.empty()
     _refresh_sidebar()
 
@@ -275,6 +276,16 @@ def adopt_trained_run(job_id: str, run: Run) -> None:
     if st.session_state.get(ADOPTED_JOB_KEY) != job_id:
         set_current_model(run)
         st.session_state[ADOPTED_JOB_KEY] = job_id
+
+
+def adopt_finished_training() -> None:
+    """The session's finished training becomes its current model on whatever page the student is."""
+    job_id = training_job_id()
+    if job_id is None or st.session_state.get(ADOPTED_JOB_KEY) == job_id:
+        return
+    finished_run = get_worker().result(job_id)
+    if finished_run is not None:
+        adopt_trained_run(job_id, finished_run)
 
 
 OWNER_KEY = "cnnviz_owner"

@@ -95,3 +95,24 @@ def test_a_second_start_replaces_the_waiting_training_and_the_queue_is_shown(tin
     gate.set()
     worker.wait(busy, timeout=60)
     assert not list(tmp_path.glob(".staging-*")), "cancelled trainings leave no staging folder"
+
+
+def test_a_finished_training_becomes_the_current_model_on_any_page(tiny_shapes, tmp_path, monkeypatch):
+    """A student who left the Train page while training finds their trained model on the next page."""
+    from cnnviz.training import backends as worker_module
+    from cnnviz.training.progress import TrainingProgress
+    from cnnviz.training.worker import Job, ThreadWorker
+
+    worker = ThreadWorker(max_running=1)
+    monkeypatch.setattr(worker_module, "_WORKER", worker)
+    monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
+    untrained = tiny_model_run(tiny_shapes[1])
+    trained = replace(untrained, config=replace(untrained.config, name="mine"))
+    job_id = worker.submit("student", Job(lambda progress, stop: trained, TrainingProgress(), label="mine"))
+    worker.wait(job_id, timeout=60)
+    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S)
+    at.session_state["cnnviz_owner"], at.session_state["cnnviz_train_job"] = "student", job_id
+    at.run()  # the Data page, the default
+    assert not at.exception, at.exception
+    assert at.session_state["cnnviz_model"] is trained
+    assert any("**mine**" in m.value for m in at.sidebar.markdown)
