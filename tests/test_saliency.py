@@ -12,7 +12,6 @@ from cnnviz.explain.saliency import mass_centre, method_keys, saliency_map
 from cnnviz.explain.sanity import LOW_CORRELATION, sanity_check, spearman
 
 CHECKED = 16
-GRID = 4  # the image in GRID x GRID cells to compare where two maps peak
 
 
 def box_enrichment(heatmap: np.ndarray, box: np.ndarray) -> float:
@@ -20,14 +19,6 @@ def box_enrichment(heatmap: np.ndarray, box: np.ndarray) -> float:
     x0, y0, x1, y1 = box
     area = (x1 - x0 + 1) * (y1 - y0 + 1) / heatmap.size
     return mass_inside(heatmap, box) / area
-
-
-def peak_cell(heatmap: np.ndarray) -> tuple[int, int]:
-    """The (row, column) of the GRID x GRID cell holding most of the map's mass."""
-    rows, columns = (np.array_split(part, GRID, axis=axis) for part, axis in ((heatmap, 0), (heatmap, 1)))
-    sums = np.array([[cell.sum() for cell in np.array_split(band, GRID, axis=1)] for band in rows])
-    row, column = np.unravel_index(np.argmax(sums), sums.shape)
-    return int(row), int(column)
 
 
 @pytest.mark.parametrize("key", method_keys())
@@ -47,13 +38,27 @@ def test_each_method_puts_its_mass_on_the_shape(trained_shapes, key):
     assert np.median(enrichment) > 1.1, np.round(enrichment, 2)
 
 
-def test_occlusion_and_gradcam_agree_on_the_top_region(trained_shapes):
+def test_occlusion_and_gradcam_agree_on_the_same_image_far_more_than_across_images(trained_shapes):
+    """Two unrelated methods (masking patches vs gradients) point at the same place in an image:
+    their maps correlate, and their centres lie close, far more than the maps of two different images.
+
+    Seen here: median rank correlation 0.25 on the same image vs 0.07 across; centres 3.1 vs 6.0 pixels apart.
+    """
     run, dataset = trained_shapes
-    agree = []
-    for image in dataset.test.x[:CHECKED]:
-        cells = [peak_cell(saliency_map(run.model, image, key).heatmap) for key in ("gradcam", "occlusion")]
-        agree.append(max(abs(a - b) for a, b in zip(*cells)) <= 1)  # the same or a neighbouring cell
-    assert np.mean(agree) >= 0.7, agree
+    images = dataset.test.x[:CHECKED]
+    gradcam = [saliency_map(run.model, image, "gradcam").heatmap for image in images]
+    occlusion = [saliency_map(run.model, image, "occlusion").heatmap for image in images]
+    other = occlusion[1:] + occlusion[:1]  # each image's Grad-CAM against the next image's occlusion map
+
+    def correlation(pairs) -> float:
+        return float(np.median([spearman(a.ravel(), b.ravel()) for a, b in pairs]))
+
+    def centre_distance(pairs) -> float:
+        return float(np.median([np.hypot(*np.subtract(mass_centre(a), mass_centre(b))) for a, b in pairs]))
+
+    same, across = list(zip(gradcam, occlusion)), list(zip(gradcam, other))
+    assert correlation(same) >= correlation(across) + 0.1, (correlation(same), correlation(across))
+    assert centre_distance(same) <= 0.75 * centre_distance(across), (centre_distance(same), centre_distance(across))
 
 
 def test_gradcam_on_a_randomised_model_barely_correlates(trained_shapes):
