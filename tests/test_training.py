@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import pytest
 
-from cnnviz.training.progress import TrainingProgress
+from cnnviz.training.progress import DIVERGED_LOSS, TrainingProgress
 from cnnviz.runs.store import load_run
 from cnnviz.runs.schema import DIVERGED_MESSAGE
 from cnnviz.training.train import (
@@ -85,13 +85,14 @@ def test_stop_ends_training_after_the_current_batch_group_and_saves_a_stopped_ru
     assert load_run(run.path).config.status == "stopped"
 
 
-def test_a_diverging_training_is_terminated_and_marked(small_shapes, tiny_run, tmp_path):
-    config = TrainConfig(optimizer="sgd", learning_rate=1e12, momentum=0.0, epochs=3, batch_size=20)
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])  # float32 loss goes NaN, bfloat16's huge
+def test_a_diverging_training_is_terminated_and_marked(small_shapes, tiny_run, tmp_path, precision):
+    config = TrainConfig(optimizer="sgd", learning_rate=1e12, momentum=0.0, epochs=3, batch_size=20, precision=precision)
     progress = TrainingProgress()
     run = train_run(tiny_run, small_shapes, config, tmp_path, progress=progress)
     assert run.config.status == "diverged"
     assert run.config.message == DIVERGED_MESSAGE
-    assert not np.isfinite(progress.snapshot().batch_loss[-1])
+    assert not progress.snapshot().batch_loss[-1] < DIVERGED_LOSS
     assert len(progress.snapshot().batch_loss) < 3 * 14  # stopped early, not all batches
     json.loads((run.path / "config.json").read_text())  # still standard JSON (NaN -> null)
 

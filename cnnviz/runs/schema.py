@@ -38,7 +38,7 @@ STATUS_LABELS = {  # key: how lists and the sidebar show it (through _())
     EARLY_STOPPED: N_("early stopped"), STOPPED: N_("stopped"), DIVERGED: N_("diverged"),
     FAILED: N_("failed"), INTERRUPTED: N_("interrupted"),
 }
-DIVERGED_MESSAGE = N_("Training diverged (loss became NaN): lower the learning rate.")
+DIVERGED_MESSAGE = N_("Training diverged (the loss became NaN or exploded): lower the learning rate.")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from cnnviz.runs.schema import RunConfig
 
 
+# A batch loss beyond this, or NaN, means the training diverged. A learning classifier's cross-entropy
+# stays within tens; in bfloat16 (float32's exponent range) exploding weights give huge finite losses, not NaN.
+DIVERGED_LOSS = 1e6
+
 @dataclass
 class ProgressSnapshot:
     """What the live view shows; a copy, safe to read while training goes on."""
@@ -65,8 +69,11 @@ class TrainingProgress:
         with self._lock:
             self._state.epoch, self._state.batch = epoch + 1, 0
 
-    def add_batch(self, batch: int, loss: float, accuracy: float) -> None:
-        """Per-batch update: a few floats, kept tiny so training speed is unaffected."""
+    def add_batch(self, batch: int, loss: float, accuracy: float) -> bool:
+        """Per-batch update: a few floats, kept tiny so training speed is unaffected.
+
+        Returns True once the training has diverged (see ``DIVERGED_LOSS``).
+        """
         with self._lock:
             state = self._state
             # Keras reports once per steps_per_execution group; a last, shorter group still says its full end
@@ -74,8 +81,9 @@ class TrainingProgress:
             state.batch_position.append(state.epoch - 1 + state.batch / max(state.batches, 1))
             state.batch_loss.append(loss)
             state.batch_accuracy.append(accuracy)
-            state.diverged = state.diverged or not math.isfinite(loss)
+            state.diverged = state.diverged or not loss < DIVERGED_LOSS  # NaN compares False too
             self._update_clock(state)
+            return state.diverged
 
     def add_epoch(self, logs: dict[str, float]) -> None:
         with self._lock:

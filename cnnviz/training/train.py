@@ -67,8 +67,8 @@ def _live_metrics_class() -> type:
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
             logs = logs or {}
-            self.progress.add_batch(batch, logs.get("loss", math.nan), logs.get("accuracy", math.nan))
-            if self.stop is not None and self.stop.is_set():
+            diverged = self.progress.add_batch(batch, logs.get("loss", math.nan), logs.get("accuracy", math.nan))
+            if diverged or (self.stop is not None and self.stop.is_set()):
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
