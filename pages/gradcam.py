@@ -100,17 +100,25 @@ st.caption(_(
 ))
 checked = st.selectbox(_("Method to check"), method_keys(), index=method_keys().index(DEFAULT_METHOD),
                        format_func=label, key="gradcam_sanity_method")
-check = remembered(("sanity", checked, target), lambda: sanity_check(
-    run.model, image, checked, target, scale=scale, options=options_for(checked)))
-left, middle, right = st.columns(3)
-left.image(overlay(check.trained.heatmap), caption=_("Trained model"), width="stretch")
-middle.image(overlay(check.randomised.heatmap), width="stretch",
-             caption=_("Random weights in {layers}").format(layers=", ".join(check.layers)))
-right.metric(_("Rank correlation (Spearman)"), f"{check.correlation:.2f}")
-if check.correlation < LOW_CORRELATION:
-    right.success(_("The map changed: it depends on the learned weights."))
-else:
-    right.warning(_("The map barely changed: be careful reading it as the model's reasoning."))
+
+
+def show_sanity_check() -> None:
+    """The check builds and traces a randomised copy of the model: it runs when the student asks."""
+    check = remembered(("sanity", checked, target), lambda: sanity_check(
+        run.model, image, checked, target, scale=scale, options=options_for(checked)))
+    left, middle, right = st.columns(3)
+    left.image(overlay(check.trained.heatmap), caption=_("Trained model"), width="stretch")
+    middle.image(overlay(check.randomised.heatmap), width="stretch",
+                 caption=_("Random weights in {layers}").format(layers=", ".join(check.layers)))
+    right.metric(_("Rank correlation (Spearman)"), f"{check.correlation:.2f}")
+    if check.correlation < LOW_CORRELATION:
+        right.success(_("The map changed: it depends on the learned weights."))
+    else:
+        right.warning(_("The map barely changed: be careful reading it as the model's reasoning."))
+
+
+if st.toggle(_("Run the sanity check"), key="gradcam_sanity"):
+    show_sanity_check()
 
 if chosen_methods:
     shown = chosen_methods[0]

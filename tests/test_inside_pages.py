@@ -51,7 +51,9 @@ def test_where_the_network_looks_shows_methods_side_by_side_and_the_sanity_check
     for label in ("Grad-CAM", "Occlusion", "SmoothGrad", "Integrated Gradients"):
         assert any(text.startswith(f"{label} for") for text in shown), shown
     assert any("grey" in caption.value for caption in at.caption)  # occlusion's one sentence
-    assert len(at.image) == 1 + 4 + 2 + 3  # image, four methods, sanity pair, top 3
+    assert len(at.image) == 1 + 4 + 3 and not at.metric  # image, four methods, top 3: the check waits
+    at.toggle(key="gradcam_sanity").set_value(True).run()
+    assert len(at.image) == 1 + 4 + 2 + 3  # and the sanity pair
     assert at.metric[0].label == "Rank correlation (Spearman)" and -1 <= float(at.metric[0].value) <= 1
     at.multiselect(key="gradcam_methods").set_value(["gradcam_plus_plus", "score_cam"])
     at.selectbox(key="gradcam_class").select_index(2)
@@ -74,6 +76,10 @@ def count_calls(monkeypatch, module, name: str, calls: list[str]) -> None:
     monkeypatch.setattr(module, name, counted)
 
 
+def with_sanity_check(at: AppTest) -> AppTest:
+    return at.toggle(key="gradcam_sanity").set_value(True).run()
+
+
 def test_sessions_looking_at_the_same_saved_run_share_its_maps(small_shapes, tmp_path, monkeypatch):
     """A class on one saved run: the first session computes the maps, the next ones show the same maps."""
     st.cache_resource.clear()
@@ -83,9 +89,9 @@ def test_sessions_looking_at_the_same_saved_run_share_its_maps(small_shapes, tmp
     run = tiny_model_run(small_shapes)
     config = replace(run.config, created="2026-12-03T08:00:00")
     saved = replace(run, path=tmp_path / "runs" / "student-0", config=config)
-    first = open_page("gradcam", saved, small_shapes, tmp_path, monkeypatch)
+    first = with_sanity_check(open_page("gradcam", saved, small_shapes, tmp_path, monkeypatch))
     computed = list(calls)
-    second = open_page("gradcam", saved, small_shapes, tmp_path, monkeypatch)
+    second = with_sanity_check(open_page("gradcam", saved, small_shapes, tmp_path, monkeypatch))
     assert "saliency_map" in computed and "sanity_check" in computed
     assert calls == computed, "the second session computed maps again"
     assert captions(second) == captions(first) and len(second.image) == len(first.image)

@@ -74,13 +74,14 @@ def generate_filter_patterns(page: Page) -> None:
 
 
 def explain_with_gradcam(page: Page) -> None:
-    """Where the network looks: methods side by side, the top 3 classes; then the sanity check on Grad-CAM++."""
+    """Where the network looks: methods side by side, the top 3 classes; the sanity check of Grad-CAM++ on request."""
     go_to(page, "Where the network looks")
     captions = main(page).get_by_test_id("stImageCaption")
     for method in ("Grad-CAM", "Occlusion", "SmoothGrad", "Integrated Gradients"):
         expect(captions.filter(has_text=re.compile(rf"^{method} for .+ \(\d+%\)$"))).to_have_count(1)
     expect(captions.filter(has_text=re.compile(r"^.+: \d+\.\d%$"))).to_have_count(3)
     select(page, "Method to check", "Grad-CAM++")
+    main(page).get_by_text("Run the sanity check").click()
     expect(main(page).get_by_test_id("stMetric").filter(has_text="Rank correlation (Spearman)")).to_have_count(1)
 
 
