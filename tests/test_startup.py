@@ -6,7 +6,7 @@ import ast
 import subprocess
 import sys
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 
 HEAVY = ("tensorflow", "keras")
 
@@ -34,14 +34,21 @@ def test_pages_import_no_tensorflow_at_start_up():
     assert out.stdout.strip() == "[]", f"loaded at start-up: {out.stdout.strip()}"
 
 
+def test_the_server_keeps_keras_state_between_runs_and_collects_garbage_periodically():
+    """Streamlit would clear Keras' session after every script run of every session (resetting state under
+    the others' running work, and scanning the whole heap each time: a third of a class's server time)."""
+    import threading
 
-def test_the_server_collects_garbage_once_per_script_run_not_twice():
-    """Streamlit clears the Keras session after every run (keras is always preloaded), which runs a full
-    collection; the server's own post-run collection is off, as it would scan the whole heap again (with a
-    class on one server the two took ~40% of the server's busy time). Read as `streamlit run` reads it."""
-    from cnnviz.runtime import HEAVY_MODULES
+    from keras.src.backend.common import global_state
+    from streamlit.runtime.scriptrunner import script_runner
+    from streamlit.testing.v1 import AppTest
 
     read = "from streamlit import config; print(config.get_option('runner.postScriptGC'))"
     finished = subprocess.run([sys.executable, "-c", read], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
-    assert finished.stdout.strip() == "False", finished.stdout + finished.stderr
-    assert "keras" in HEAVY_MODULES
+    assert finished.stdout.strip() == "False", finished.stdout + finished.stderr  # as `streamlit run` reads it
+    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S).run()
+    assert not at.exception
+    state = global_state.GLOBAL_STATE_TRACKER
+    script_runner._clean_problem_modules()  # what Streamlit calls after each script run
+    assert global_state.GLOBAL_STATE_TRACKER is state, "Keras' session was cleared"
+    assert "cnnviz-collector" in {thread.name for thread in threading.enumerate()}
