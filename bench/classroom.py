@@ -33,6 +33,7 @@ from pathlib import Path
 
 from bench._streamlit_client import PAGE_LIMIT_S, StreamlitClient
 from cnnviz.runs.store import list_runs, read_config
+from cnnviz.runtime import COLLECT_EVERY_S
 from tests.app_server import AppServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -182,8 +183,9 @@ async def train_and_browse(
     return [visit for times in visits for visit in times], trained
 
 
-def settled_memory_mb(pid: int, quiet_s: float = 5.0, limit_s: float = 90.0) -> float:
-    """The server's resident memory once departed sessions are cleaned up (it stops changing)."""
+def settled_memory_mb(pid: int, quiet_s: float = COLLECT_EVERY_S + 10, limit_s: float = 4 * COLLECT_EVERY_S) -> float:
+    """The server's resident memory once departed sessions are cleaned up: it has not changed for
+    longer than the server's garbage collection interval (cnnviz.runtime.collect_periodically)."""
     deadline, readings = time.monotonic() + limit_s, []
     while time.monotonic() < deadline:
         readings.append(resident_memory_mb(pid))

@@ -11,6 +11,8 @@ other session's script simply waits until it is done.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import importlib
 import threading
@@ -47,14 +49,25 @@ def preload() -> None:
         _preloaded = True
 
 
+def _release_free_heap() -> None:
+    """Hand the heap's free pages back to the system (glibc keeps them otherwise, so a server's
+    memory would stay at its peak after the sessions that needed it have left)."""
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
 def _collect_forever(interval_s: float) -> None:
     while True:
         time.sleep(interval_s)
         gc.collect()
+        _release_free_heap()
 
 
 def collect_periodically(interval_s: float = COLLECT_EVERY_S) -> threading.Thread:
-    """One background thread per process that runs a full garbage collection every ``interval_s``.
+    """One background thread per process that runs a full garbage collection every ``interval_s``
+    and returns the freed heap to the system.
 
     A server frees what departed sessions left in reference cycles (Keras models are full of
     them) within ``interval_s``, instead of scanning the whole heap after every script run of
