@@ -1,18 +1,16 @@
 """cnnviz entry point: navigation over the pages and a sidebar with the current state."""
 
-import sys
 from pathlib import Path
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import script_runner
 
-from cnnviz.runtime import collect_periodically, preload
+from cnnviz.runtime import preload
 
 preload()  # every session waits here until the heavy modules are imported, once per server
 
 from cnnviz.i18n import _, set_language_provider  # noqa: E402
 from cnnviz.training.jobs import recover_interrupted  # noqa: E402
-from pages import _language, _lesson, _session  # noqa: E402
+from pages import _language, _lesson, _server, _session  # noqa: E402
 
 st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
 
@@ -50,30 +48,12 @@ def _install_language_provider() -> bool:
 
 
 @st.cache_resource(show_spinner=False)
-def keep_keras_state_between_runs() -> bool:
-    """Once per server: after every script run Streamlit calls keras.backend.clear_session(), which
-    resets Keras' state and TensorFlow's kernel cache under the other sessions' running work and
-    scans the whole heap. The app shares one Keras among all sessions and keeps no per-run
-    Keras state, so only the rest of that clean-up stays (pyplot figures, which the app never
-    opens); cyclic garbage is collected every 30 s instead (cnnviz.runtime.collect_periodically)."""
-    script_runner._clean_problem_modules = close_pyplot_figures
-    collect_periodically()
-    return True
-
-
-def close_pyplot_figures() -> None:
-    """What Streamlit's per-run clean-up does besides clearing Keras."""
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-
-
-@st.cache_resource(show_spinner=False)
 def recover_once(runs_dir: str) -> int:
     """Once per server: trainings a previous server left unfinished become "interrupted" runs."""
     return len(recover_interrupted(Path(runs_dir)))
 
 
-keep_keras_state_between_runs()
+_server.keep_keras_state_between_runs()
 recover_once(str(_session.runs_dir()))
 _install_language_provider()
 _language.language_picker()

@@ -15,8 +15,10 @@ import ctypes
 import ctypes.util
 import gc
 import importlib
+import logging
 import threading
 import time
+from collections.abc import Callable
 
 HEAVY_MODULES = (
     "numpy", "pandas", "pyarrow", "PIL.Image", "cv2",
@@ -25,6 +27,7 @@ HEAVY_MODULES = (
 )  # fmt: skip
 
 COLLECT_EVERY_S = 30.0
+_LOGGER = logging.getLogger(__name__)
 _PRELOAD_LOCK = threading.Lock()
 _preloaded = False
 _collector: threading.Thread | None = None
@@ -34,9 +37,8 @@ def preload() -> None:
     """Import every heavy module once; callers that arrive meanwhile wait for the first one.
 
     Afterwards the objects alive (import-time objects that live as long as the process) are
-    frozen out of the garbage collector: Streamlit runs gc.collect(2) after every script
-    run, fragment refreshes included, and scanning TensorFlow's ~400,000 objects each time
-    holds the GIL for ~0.4 s.
+    frozen out of the garbage collector: a full collection that scanned TensorFlow's
+    ~400,000 objects each time would hold the GIL for ~0.4 s.
     """
     global _preloaded
     with _PRELOAD_LOCK:
@@ -58,16 +60,23 @@ def _release_free_heap() -> None:
         libc.malloc_trim(0)
 
 
-def _collect_forever(interval_s: float) -> None:
+def _collect_forever(interval_s: float, first: Callable[[], None]) -> None:
     while True:
         time.sleep(interval_s)
+        try:
+            first()
+        except Exception:  # housekeeping: the collection below must go on regardless
+            _LOGGER.exception("cnnviz: the housekeeping before the periodic collection failed")
         gc.collect()
         _release_free_heap()
 
 
-def collect_periodically(interval_s: float = COLLECT_EVERY_S) -> threading.Thread:
+def collect_periodically(
+    first: Callable[[], None] = lambda: None, interval_s: float = COLLECT_EVERY_S
+) -> threading.Thread:
     """One background thread per process that runs a full garbage collection every ``interval_s``
-    and returns the freed heap to the system.
+    and returns the freed heap to the system; ``first()`` runs before each collection (the app
+    lets go of departed sessions there).
 
     A server frees what departed sessions left in reference cycles (Keras models are full of
     them) within ``interval_s``, instead of scanning the whole heap after every script run of
@@ -76,7 +85,7 @@ def collect_periodically(interval_s: float = COLLECT_EVERY_S) -> threading.Threa
     global _collector
     with _PRELOAD_LOCK:
         if _collector is None:
-            _collector = threading.Thread(target=_collect_forever, args=(interval_s,), daemon=True,
+            _collector = threading.Thread(target=_collect_forever, args=(interval_s, first), daemon=True,
                                           name="cnnviz-collector")
             _collector.start()
         return _collector

@@ -307,7 +307,7 @@ def training_status() -> str | None:
     return status_line(job, get_worker().progress(job.id).snapshot(), get_worker().result_config(job.id))
 
 
-@st.cache_resource(show_spinner="Loading the saved model...", max_entries=8)
+@st.cache_resource(show_spinner="Loading the saved model...", max_entries=4)
 def cached_run(path: str, mtime: float) -> Run:
     """A saved run, loaded once per folder and config version (``mtime`` keys the cache)."""
     return load_run(Path(path))

@@ -52,3 +52,29 @@ def test_the_server_keeps_keras_state_between_runs_and_collects_garbage_periodic
     script_runner._clean_problem_modules()  # what Streamlit calls after each script run
     assert global_state.GLOBAL_STATE_TRACKER is state, "Keras' session was cleared"
     assert "cnnviz-collector" in {thread.name for thread in threading.enumerate()}
+
+
+def test_departed_sessions_are_let_go_once_their_reconnect_time_is_over(monkeypatch):
+    """A class that leaves together: Streamlit's storage would keep every session until somebody else leaves."""
+    import threading
+    from types import SimpleNamespace
+
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+
+    storage = MemorySessionStorage(ttl_seconds=60)
+    clock = [1000.0]
+    monkeypatch.setattr(storage._cache, "_timer", lambda: clock[0])
+    for number in range(3):
+        storage.save(SimpleNamespace(session=SimpleNamespace(id=f"student {number}")))
+    manager = SimpleNamespace(_storage_lock=threading.Lock(), _session_storage=storage)
+    monkeypatch.setattr(Runtime, "exists", classmethod(lambda cls: True))
+    monkeypatch.setattr(Runtime, "instance", classmethod(lambda cls: SimpleNamespace(_session_mgr=manager)))
+    from pages import _server
+
+    clock[0] += 30
+    _server.let_go_of_departed_sessions()
+    assert len(storage._cache._data) == 3, "still within the reconnect time"
+    clock[0] += 31
+    _server.let_go_of_departed_sessions()
+    assert not storage._cache._data

@@ -30,7 +30,7 @@ from cnnviz.training.jobs import (
 )  # fmt: skip
 from cnnviz.training.worker import DONE, FAILED, Job, QueueWorker, _Entry
 
-LOADED_RUNS_KEPT = 4  # finished runs' models kept loaded in this process (the worker keeps paths)
+LOADED_RUNS_KEPT = 2  # finished runs' models kept loaded in this process (the worker keeps paths)
 SAVED_CONFIGS_KEPT = 256  # finished runs' configs (a few KB each), for the status lines shown on every rerun
 PACKAGE_ROOT = Path(cnnviz.__file__).resolve().parent.parent
 

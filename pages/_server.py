@@ -1,0 +1,42 @@
+"""Once per server: what one process serving a whole class needs that Streamlit does not do by itself."""
+
+from __future__ import annotations
+
+import sys
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import script_runner
+
+from cnnviz.runtime import collect_periodically
+
+
+@st.cache_resource(show_spinner=False)
+def keep_keras_state_between_runs() -> bool:
+    """Once per server: after every script run Streamlit calls keras.backend.clear_session(), which
+    resets Keras' state and TensorFlow's kernel cache under the other sessions' running work and
+    scans the whole heap. The app shares one Keras among all sessions and keeps no per-run
+    Keras state, so only the rest of that clean-up stays (pyplot figures, which the app never
+    opens); cyclic garbage is collected every 30 s instead (cnnviz.runtime.collect_periodically)."""
+    script_runner._clean_problem_modules = close_pyplot_figures
+    collect_periodically(first=let_go_of_departed_sessions)
+    return True
+
+
+def let_go_of_departed_sessions() -> None:
+    """Drop the closed tabs' sessions whose reconnect time (server.disconnectedSessionTTL) is over.
+
+    Streamlit's session storage only drops them when it next stores a session, so a class that
+    leaves together would stay in memory until somebody else leaves.
+    """
+    if not Runtime.exists():  # a script run without a server (AppTest, bare mode)
+        return
+    manager = Runtime.instance()._session_mgr
+    with manager._storage_lock:
+        manager._session_storage._cache.expire()
+
+
+def close_pyplot_figures() -> None:
+    """What Streamlit's per-run clean-up does besides clearing Keras."""
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
