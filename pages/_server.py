@@ -1,14 +1,27 @@
-"""Once per server: what one process serving a whole class needs that Streamlit does not do by itself."""
+"""One process serving a whole class: results shared by its sessions, and housekeeping Streamlit does not do."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import script_runner
 
 from cnnviz.runtime import collect_periodically
+
+SHARED_RESULTS = 128  # saved runs' maps kept for all sessions: ~10 per run, image and layer, a few KB to 0.5 MB
+
+
+@st.cache_resource(show_spinner=False, max_entries=SHARED_RESULTS)
+def shared_result(saved_run: tuple[str, str], inputs: tuple, what: tuple, _compute: Callable[[], Any]) -> Any:
+    """A result about a saved run, computed once for every session: a class looking at the same run waits
+    for one computation instead of making one each (a saved run's model never changes; its folder and
+    time name it). Defined in a module, not in a page: a cached function keeps its module's globals alive,
+    and a page's globals hold the last session's model."""
+    return _compute()
 
 
 @st.cache_resource(show_spinner=False)

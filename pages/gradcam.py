@@ -15,11 +15,10 @@ from cnnviz.explain.sanity import LOW_CORRELATION, sanity_check
 from cnnviz.i18n import _
 from cnnviz.models.layers import conv_layers
 from cnnviz.models.predictions import top_classes
-from pages import _lesson, _session
+from pages import _lesson, _server, _session
 
 PER_ROW = 4
 SHOWN_FIRST = ("gradcam", "occlusion", "smoothgrad", "integrated_gradients")
-SHARED_MAPS = 128  # saved runs' maps kept for all sessions: ~10 per run, image and layer, each a few KB to 0.5 MB
 
 st.title(_("Where the network looks"))
 st.caption(_(
@@ -56,18 +55,11 @@ def options_for(key: str) -> dict | None:
     return {"layer_name": layer.name} if method(key).needs_conv_layer else None
 
 
-@st.cache_resource(show_spinner=False, max_entries=SHARED_MAPS)
-def shared_map(saved_run: tuple[str, str], inputs: tuple, what: tuple, _compute: Callable[[], Any]) -> Any:
-    """A saved run's map, computed once for every session: a class looking at the same run waits for one
-    computation instead of making one each (a saved run's model never changes; its folder and time name it)."""
-    return _compute()
-
-
 def remembered(what: tuple, compute: Callable[[], Any]) -> Any:
     """A map computed once for this model, image and layer: moving a slider only redraws the overlays."""
     inputs = (_session.run_identity(run), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest(), layer.name)
     if run.path is not None:
-        return shared_map((str(run.path), run.config.created), inputs, what, compute)
+        return _server.shared_result((str(run.path), run.config.created), inputs, what, compute)
     memo = _session.remembered("gradcam", inputs, dict)
     if what not in memo:
         memo[what] = compute()
