@@ -39,6 +39,7 @@ from tests.app_server import AppServer
 REPO = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
 SERVER_NICENESS = -10
+QUICK_COLLECT_EVERY_S = 5.0  # the smoke run waits for a collection twice: keep it short
 DEPARTED_SESSION_TTL_S = 2  # Streamlit keeps a closed tab's session 120 s by default, for reconnects
 IMAGE_SIZE, IMAGE_COUNT, BATCH_SIZE = 32, 400, 16  # as the browser tests' classroom steps
 EXPECTED_SPLIT = "280 / 60 / 60"
@@ -183,10 +184,11 @@ async def train_and_browse(
     return [visit for times in visits for visit in times], trained
 
 
-def settled_memory_mb(pid: int, quiet_s: float = COLLECT_EVERY_S + 10, limit_s: float = 4 * COLLECT_EVERY_S) -> float:
+def settled_memory_mb(pid: int, collect_every_s: float) -> float:
     """The server's resident memory once departed sessions are cleaned up: it has not changed for
     longer than the server's garbage collection interval (cnnviz.runtime.collect_periodically)."""
-    deadline, readings = time.monotonic() + limit_s, []
+    quiet_s = collect_every_s + 10
+    deadline, readings = time.monotonic() + 4 * quiet_s, []
     while time.monotonic() < deadline:
         readings.append(resident_memory_mb(pid))
         recent = readings[-int(quiet_s):]
@@ -218,9 +220,10 @@ def wrong_runs(runs_dir: Path, sessions: int, epochs: int) -> list[str]:
     return problems + [f"no saved run named {name!r}" for name in sorted(wanted)]
 
 
-async def run_class(sessions: int, epochs: int, think_s: float) -> None:
+async def run_class(sessions: int, epochs: int, think_s: float, collect_every_s: float) -> None:
     state = Path(tempfile.mkdtemp(prefix="cnnviz-classroom-"))
     os.environ["STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"] = str(DEPARTED_SESSION_TTL_S)
+    os.environ["CNNVIZ_COLLECT_EVERY_S"] = str(collect_every_s)
     server = AppServer(REPO, state)
     server.start()
     prefer_the_server(server.process.pid)
@@ -229,9 +232,9 @@ async def run_class(sessions: int, epochs: int, think_s: float) -> None:
         clients_before = cpu_seconds(process_tree(os.getpid())) - cpu_seconds(process_tree(server.process.pid))
         await open_at_once(students)
         await train_and_browse(students[:1], server, epochs)
-        after_first = await asyncio.to_thread(settled_memory_mb, server.process.pid)
+        after_first = await asyncio.to_thread(settled_memory_mb, server.process.pid, collect_every_s)
         page_times, all_trained = await train_and_browse(students[1:], server, epochs)
-        after_all = await asyncio.to_thread(settled_memory_mb, server.process.pid)
+        after_all = await asyncio.to_thread(settled_memory_mb, server.process.pid, collect_every_s)
         server_cpu = cpu_seconds(process_tree(server.process.pid))
         clients_cpu = cpu_seconds(process_tree(os.getpid())) - server_cpu - clients_before
         print(f"server memory after the first student trained and left {after_first:.0f} MB, after all "
@@ -276,12 +279,13 @@ def main_cli() -> None:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--think-s", type=float, default=2.0, help="seconds a student reads a page before the next")
-    parser.add_argument("--quick", action="store_true", help="2 sessions, 1 epoch each")
+    parser.add_argument("--quick", action="store_true", help="2 sessions, 1 epoch each, collection every 5 s")
     args = parser.parse_args()
     sessions, epochs = (2, 1) if args.quick else (args.sessions, args.epochs)
+    collect_every_s = QUICK_COLLECT_EVERY_S if args.quick else COLLECT_EVERY_S
     print(f"{sessions} students, {epochs} epochs each, think time {args.think_s:g} s between page visits; "
           f"load average at the start {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    asyncio.run(run_class(sessions, epochs, args.think_s))
+    asyncio.run(run_class(sessions, epochs, args.think_s, collect_every_s))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import ctypes.util
 import gc
 import importlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ HEAVY_MODULES = (
     "tensorflow", "keras",
 )  # fmt: skip
 
-COLLECT_EVERY_S = 30.0
+COLLECT_EVERY_S = float(os.environ.get("CNNVIZ_COLLECT_EVERY_S", "30"))  # the server's collection interval
 _LOGGER = logging.getLogger(__name__)
 _PRELOAD_LOCK = threading.Lock()
 _preloaded = False

@@ -14,6 +14,7 @@ from pathlib import Path
 
 # An unhandled exception shows a Python exception name followed by a colon, or a traceback.
 UNHANDLED = re.compile(r"Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception): |has encountered an error")
+HEALTH_POLL_S = 0.5  # how often start() asks the server whether it is up
 
 
 def free_port() -> int:
@@ -60,11 +61,13 @@ class AppServer:
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.log_tail()}")
             if self._healthy():
                 return
-            time.sleep(0.5)
+            try:  # between health checks, wait for the process to exit (then say why) rather than sleep
+                self.process.wait(timeout=HEALTH_POLL_S)
+            except subprocess.TimeoutExpired:
+                continue
+            raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.log_tail()}")
         raise TimeoutError(f"streamlit not healthy after {timeout}s:\n{self.log_tail()}")
 
     def _healthy(self) -> bool:
