@@ -271,21 +271,15 @@ def set_training_job_id(job_id: str) -> None:
     st.session_state[TRAIN_JOB_KEY] = job_id
 
 
-def adopt_trained_run(job_id: str, run: Run) -> None:
-    """Make a finished training's run the current model, once per job."""
-    if st.session_state.get(ADOPTED_JOB_KEY) != job_id:
-        set_current_model(run)
-        st.session_state[ADOPTED_JOB_KEY] = job_id
-
-
 def adopt_finished_training() -> None:
-    """The session's finished training becomes its current model on whatever page the student is."""
+    """The session's finished training becomes its current model, once per job, on whatever page the student is."""
     job_id = training_job_id()
     if job_id is None or st.session_state.get(ADOPTED_JOB_KEY) == job_id:
         return
     finished_run = get_worker().result(job_id)
     if finished_run is not None:
-        adopt_trained_run(job_id, finished_run)
+        set_current_model(finished_run)
+        st.session_state[ADOPTED_JOB_KEY] = job_id
 
 
 OWNER_KEY = "cnnviz_owner"

@@ -189,9 +189,7 @@ else:
 
 job_id = _session.training_job_id()
 if job_id is not None:
-    finished_run = worker.result(job_id)
-    if finished_run is not None:
-        _session.adopt_trained_run(job_id, finished_run)
+    _session.adopt_finished_training()  # the sidebar does it too; this page also runs without it (AppTest)
     st.subheader(worker.info(job_id).label)
     active = job_is_active(job_id)
     st.fragment(job_panel, run_every=1.0 if active else None)(job_id, active)

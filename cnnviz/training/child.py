@@ -1,6 +1,7 @@
 """``python -m cnnviz.training.child STAGING THREADS``: one staged training, in this process.
 
-Started by ProcessWorker, at a lower priority than the server (``NICENESS``). The last line on stdout is the answer, as JSON:
+Started by ProcessWorker; it runs at a lower priority than the server (``NICENESS``). The last
+line on stdout is the answer, as JSON:
 ``{"path": saved run folder}`` or ``{"error": message for the user}``.
 """
 
