@@ -6,6 +6,7 @@ one place. Heavy objects come from the cnnviz library through Streamlit's caches
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import uuid
@@ -313,6 +314,11 @@ CURRENT_MODEL = "current"  # the picker's option for the session's current model
 def run_identity(run: Run) -> str:
     """What tells runs apart (names repeat): the saved run's folder, else the model object."""
     return str(run.path) if run.path is not None else f"unsaved model {id(run.model)}"
+
+
+def view_key(run: Run, image: np.ndarray, layer_name: str) -> tuple[str, str, str]:
+    """What a view of one layer computed for one image depends on: the run, the image's pixels, the layer."""
+    return run_identity(run), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest(), layer_name
 
 
 def open_run(summary: RunSummary) -> Run | None:

@@ -1,7 +1,5 @@
 """Convolution page: what one Conv2D layer computes, on the student's own model and image."""
 
-import hashlib
-
 import numpy as np
 import streamlit as st
 
@@ -98,7 +96,7 @@ def formula_position() -> tuple[int, int]:
 def layer_input_output() -> LayerIO:
     """The layer's input and output for this image, from one forward pass per model, image and layer:
     Play only moves the window, so its ticks need no forward pass."""
-    inputs = (_session.run_identity(run), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest(), layer.name)
+    inputs = _session.view_key(run, image, layer.name)
     return _session.remembered("convolution", inputs, lambda: layer_io(model, layer.name, image, scale))
 
 

@@ -1,10 +1,8 @@
 """Where the network looks: several saliency methods side by side on one image, and a sanity check."""
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
 from cnnviz.data.class_names import display_names
@@ -57,7 +55,7 @@ def options_for(key: str) -> dict | None:
 
 def remembered(what: tuple, compute: Callable[[], Any]) -> Any:
     """A map computed once for this model, image and layer: moving a slider only redraws the overlays."""
-    inputs = (_session.run_identity(run), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest(), layer.name)
+    inputs = _session.view_key(run, image, layer.name)
     if run.path is not None:
         return _server.shared_result((str(run.path), run.config.created), inputs, what, compute)
     memo = _session.remembered("gradcam", inputs, dict)
