@@ -78,3 +78,40 @@ def test_departed_sessions_are_let_go_once_their_reconnect_time_is_over(monkeypa
     clock[0] += 31
     _server.let_go_of_departed_sessions()
     assert not storage._cache._data
+
+
+def test_a_finished_script_thread_lets_go_of_its_session_state():
+    """Streamlit leaves each run's context on the finished script thread, and keeps the thread: a
+    closed tab's state (model, dataset) must not stay reachable through it."""
+    import gc
+    import threading
+    import weakref
+
+    from streamlit.runtime.scriptrunner_utils.script_run_context_attr import SCRIPT_RUN_CONTEXT_ATTR_NAME
+
+    from pages import _server
+
+    class SessionState:  # stands in for a context that holds a session's state
+        pass
+
+    def thread_with_context(target) -> tuple[threading.Thread, weakref.ref]:
+        thread, state = threading.Thread(target=target), SessionState()
+        setattr(thread, SCRIPT_RUN_CONTEXT_ATTR_NAME, state)
+        return thread, weakref.ref(state)
+
+    release = threading.Event()
+    finished, finished_state = thread_with_context(lambda: None)
+    running, running_state = thread_with_context(release.wait)
+    not_started, not_started_state = thread_with_context(lambda: None)
+    finished.start()
+    finished.join()
+    running.start()
+    try:
+        _server.forget_finished_script_runs()
+        gc.collect()
+        assert finished_state() is None, "the finished run's state is still alive"
+        assert hasattr(running, SCRIPT_RUN_CONTEXT_ATTR_NAME) and running_state() is not None
+        assert hasattr(not_started, SCRIPT_RUN_CONTEXT_ATTR_NAME) and not_started_state() is not None
+    finally:
+        release.set()
+        running.join()
