@@ -5,8 +5,9 @@ run, fragment refreshes included, Streamlit calls ``gc.collect(2)`` and
 ``keras.backend.clear_session()`` (another full collection). Two sessions watching the Train
 page refresh once a second each, so this benchmark does that housekeeping twice a second in a
 thread while one small training (the whole ``fit``, first-step tracing included) runs, once
-with the heap as imported and once frozen (``gc.freeze()``, what ``cnnviz.runtime.preload`` does
-at start), alternately. Only the thread backend ($CNNVIZ_WORKER=thread) trains beside the
+with the heap as imported and once frozen (``gc.freeze()``, what ``cnnviz.runtime.preload`` did at
+start until the app turned this housekeeping off: it now collects every 30 s, and freezing also froze
+the first sessions' state for good), alternately. Only the thread backend ($CNNVIZ_WORKER=thread) trains beside the
 pages; with the default process backend the housekeeping's own cost is what matters: every
 session's rerun holds the GIL that long. The LAST line is the ratio of the median training times.
 ``--quick`` (the test suite's smoke run): one round of one epoch on 120 images, one rerun
