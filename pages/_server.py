@@ -58,8 +58,8 @@ def forget_finished_script_runs() -> None:
 
     Streamlit attaches each run's context (and through it the session's state: a student's model,
     dataset and compiled functions) to the thread that ran the script, and leaves it there when the
-    thread ends. Finished script threads stay alive, held from Streamlit's internals (its hashing
-    stacks are keyed by them), so every closed tab kept its last session state: about 12 MB a student.
+    thread ends. Thread, context and state then form cycles that outlive the closed tab until a full
+    collection, and a server that had frozen them (gc.freeze) kept about 12 MB a student for good.
     """
     for thread in [obj for obj in gc.get_objects() if isinstance(obj, threading.Thread)]:
         finished = thread.ident is not None and not thread.is_alive()  # started, and over
