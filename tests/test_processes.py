@@ -1,25 +1,39 @@
-"""Trainings in spawned processes: live progress, Stop, a killed process, a server restart."""
+"""Trainings in warm spawned processes: live progress, Stop, a killed process, a server restart, the next job."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
+
+from cnnviz.data.cache import CACHE_FOLDER
 from cnnviz.i18n import use_language
+from cnnviz.runs import loaded
 from cnnviz.runs.store import CHECKPOINT_FILE, list_runs, load_run, read_history
 from cnnviz.training.child import NICENESS
-from cnnviz.training.jobs import recover_interrupted, training_job
-from cnnviz.training.processes import ProcessWorker, loaded_run
+from cnnviz.training.jobs import JOB_FILE, recover_interrupted, training_job
+from cnnviz.training.processes import ProcessWorker
 from cnnviz.training.train import TrainConfig
 from cnnviz.training.worker import DONE, FAILED
 from tests.conftest import REPO_ROOT
 
 LONG = TrainConfig(epochs=500, batch_size=8, name="long")  # ended by the test, never by itself
+RUN_FILES = {"model.keras", "config.json", "history.csv", "metrics.json", CHECKPOINT_FILE, JOB_FILE, "progress.json", "STOP"}
+
+
+@pytest.fixture
+def worker() -> Iterator[ProcessWorker]:
+    """A one-slot ProcessWorker whose idle training process goes when the test ends."""
+    worker = ProcessWorker(max_running=1)
+    yield worker
+    worker.close()
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
@@ -44,21 +58,22 @@ def follow_stop_and_check_saved(worker, small_shapes, tiny_run, runs_dir: Path) 
     worker.stop(job_id)
     info = worker.wait(job_id, timeout=300)
     assert info.state == DONE, info.error
-    models_loaded = loaded_run.cache_info().misses
-    assert worker.result_config(job_id).status == "stopped"  # the sidebar's status line: no model loaded
-    assert loaded_run.cache_info().misses == models_loaded
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loaded, "load_run", None)  # the sidebar's status line loads no model
+        assert worker.result_config(job_id).status == "stopped"
     run = worker.result(job_id)
     assert run.config.status == "stopped" and run.path.parent == runs_dir
     assert [summary.path for summary in list_runs(runs_dir)] == [run.path]
     assert not list(runs_dir.glob(".staging-*"))
+    assert {path.name for path in run.path.iterdir()} <= RUN_FILES, "no dataset, request or base model copy"
+    assert len(list((runs_dir / CACHE_FOLDER).glob("data-*"))) == 1, "the dataset is stored once, beside the runs"
 
 
-def test_progress_comes_from_the_process_and_stop_saves_the_run(small_shapes, tiny_run, tmp_path):
-    follow_stop_and_check_saved(ProcessWorker(max_running=1), small_shapes, tiny_run, tmp_path)
+def test_progress_comes_from_the_process_and_stop_saves_the_run(worker, small_shapes, tiny_run, tmp_path):
+    follow_stop_and_check_saved(worker, small_shapes, tiny_run, tmp_path)
 
 
-def test_a_training_process_yields_the_cpu_to_the_server(small_shapes, tiny_run, tmp_path):
-    worker = ProcessWorker(max_running=1)
+def test_a_training_process_yields_the_cpu_to_the_server(worker, small_shapes, tiny_run, tmp_path):
     job = training_job(tiny_run, small_shapes, LONG, tmp_path)
     job_id = worker.submit("carol", job)
     wait_until(lambda: len(worker.progress(job_id).snapshot().batch_loss) >= 1, "a live batch loss")
@@ -68,8 +83,9 @@ def test_a_training_process_yields_the_cpu_to_the_server(small_shapes, tiny_run,
     assert worker.wait(job_id, timeout=300).state == DONE
 
 
-def test_a_killed_training_process_leaves_a_failed_run_with_its_checkpoint(small_shapes, tiny_run, tmp_path):
-    worker = ProcessWorker(max_running=1)
+def test_a_killed_training_process_leaves_a_failed_run_with_its_checkpoint(
+    worker, small_shapes, tiny_run, tmp_path
+):
     job = training_job(tiny_run, small_shapes, LONG, tmp_path)
     job_id = worker.submit("bob", job)
     wait_until(lambda: checkpointed(job.request.staging), "the first checkpoint")
@@ -83,7 +99,24 @@ def test_a_killed_training_process_leaves_a_failed_run_with_its_checkpoint(small
     run = load_run(summary.path)
     assert run.model.output_shape[-1] == small_shapes.num_classes and len(run.history) >= 1
     after = worker.submit("bob", training_job(tiny_run, small_shapes, TrainConfig(epochs=1, batch_size=8), tmp_path))
-    assert worker.wait(after, timeout=300).state == DONE, "the worker carries on after a crash"
+    assert worker.wait(after, timeout=300).state == DONE, "the worker carries on after a crash, in a fresh process"
+
+
+def trainer_pid(run_path: Path) -> int:
+    """The pid of the process that trained a saved run (job.json stays in its folder)."""
+    return json.loads((run_path / JOB_FILE).read_text(encoding="utf-8"))["pid"]
+
+
+def test_the_next_training_finds_the_process_warm_and_trains_as_a_fresh_one(worker, small_shapes, tiny_run, tmp_path):
+    config = TrainConfig(epochs=1, batch_size=8, seed=3)
+    runs = []
+    for owner in ("dana", "eve"):
+        job_id = worker.submit(owner, training_job(tiny_run, small_shapes, config, tmp_path))
+        assert worker.wait(job_id, timeout=300).state == DONE
+        runs.append(worker.result(job_id))
+    first, second = runs
+    assert trainer_pid(first.path) == trainer_pid(second.path) != os.getpid(), "one warm process trained both"
+    assert second.history == pytest.approx(first.history, rel=1e-4), "Keras' state was cleared between the jobs"
 
 
 SERVER = """

@@ -17,7 +17,7 @@ def test_a_tiny_search_keeps_its_trial_budget_and_saves_the_best_trial_as_a_run(
     kind = "random"
     config = TrainConfig(epochs=1, batch_size=64, search=kind, search_trials=2, name="tuned")
     job = search_job(tiny_run, tiny_shapes, config, tmp_path)
-    best = job.request.train(TrainingProgress(), None)
+    best = job.request.run(TrainingProgress(), None)
     trials = read_trials(best.path / TRIALS_FILE)
     assert len(trials) == 2
     assert [s.path for s in list_runs(tmp_path)] == [best.path]  # one run: the best trial
@@ -42,7 +42,7 @@ def test_stop_ends_a_hyperband_search_after_the_running_trial_and_still_saves_it
             super().add_epoch(logs)
             stop.set()
 
-    best = job.request.train(StopAfterFirstTrial(), stop)
+    best = job.request.run(StopAfterFirstTrial(), stop)
     assert len(read_trials(best.path / TRIALS_FILE)) == 1 and best.config.status == "stopped"
     assert best.config.hyperparameters.search == "hyperband"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -77,7 +78,8 @@ def test_a_second_start_replaces_the_waiting_training_and_the_queue_is_shown(tin
 
     worker, gate = ThreadWorker(max_running=1), threading.Event()
     monkeypatch.setattr(worker_module, "_WORKER", worker)
-    busy = worker.submit("another student", Job(lambda progress, stop: gate.wait(), label="theirs"))
+    theirs = SimpleNamespace(run=lambda progress, stop: gate.wait())  # a request: anything with run()
+    busy = worker.submit("another student", Job(theirs, label="theirs"))
     at = page_with(tiny_shapes, tmp_path, monkeypatch)
     at.run()
     next(t for t in at.text_input if t.label == "Run name").set_value("first try")
@@ -108,7 +110,8 @@ def test_a_finished_training_becomes_the_current_model_on_any_page(tiny_shapes, 
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path))
     untrained = tiny_model_run(tiny_shapes[1])
     trained = replace(untrained, config=replace(untrained.config, name="mine"))
-    job_id = worker.submit("student", Job(lambda progress, stop: trained, TrainingProgress(), label="mine"))
+    mine = SimpleNamespace(run=lambda progress, stop: trained)
+    job_id = worker.submit("student", Job(mine, TrainingProgress(), label="mine"))
     worker.wait(job_id, timeout=60)
     at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S)
     at.session_state["cnnviz_owner"], at.session_state["cnnviz_train_job"] = "student", job_id

@@ -22,7 +22,7 @@ def variants(tiny_shapes, tmp_path_factory):
     runs_dir = tmp_path_factory.mktemp("variants")
     config = TrainConfig(epochs=1, batch_size=64, seed=5, checkpoint=False, name="lab")
     job = variants_job(tiny_model_run(tiny_shapes), tiny_shapes, config, runs_dir)
-    job.request.train(TrainingProgress(), None)
+    job.request.run(TrainingProgress(), None)
     return group_members(runs_dir, job.request.config.group)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import gc
 import threading
 import weakref
+from dataclasses import dataclass
 
 import pytest
 
@@ -17,16 +17,27 @@ from cnnviz.training.worker import (
 WAIT_S = 120  # generous, for a loaded machine: each wait ends as soon as its job does
 
 
-def gated_job(gate: threading.Event, value: int) -> Job:
-    """A fake job that waits for ``gate`` (or its stop flag) and returns ``value``."""
+@dataclass(frozen=True)
+class Gated:
+    """A fake request that waits for ``gate`` (or its stop flag) and returns ``value``."""
 
-    def run(progress: list, stop: threading.Event) -> int:
-        while not (gate.is_set() or stop.is_set()):
-            gate.wait(0.01)
+    gate: threading.Event
+    value: int
+
+    def run(self, progress: list, stop: threading.Event) -> int:
+        while not (self.gate.is_set() or stop.is_set()):
+            self.gate.wait(0.01)
         progress.append("stopped" if stop.is_set() else "finished")
-        return value
+        return self.value
 
-    return Job(run, progress=[], label=f"job {value}")
+
+class Failing:
+    def run(self, progress, stop):
+        raise ValueError("bad settings")
+
+
+def gated_job(gate: threading.Event, value: int) -> Job:
+    return Job(Gated(gate, value), progress=[], label=f"job {value}")
 
 
 def test_cap_queue_positions_and_start_order():
@@ -68,11 +79,8 @@ def test_owners_only_see_their_own_jobs():
 
 
 def test_a_failing_job_reports_its_error_and_frees_its_slot():
-    def boom(progress, stop):
-        raise ValueError("bad settings")
-
     worker, gate = ThreadWorker(max_running=1), threading.Event()
-    failing = worker.submit("carol", Job(boom))
+    failing = worker.submit("carol", Job(Failing()))
     after = worker.submit("dave", gated_job(gate, 7))
     info = worker.wait(failing, timeout=WAIT_S)
     assert info.state == FAILED and info.error == "bad settings"
@@ -96,7 +104,7 @@ def test_a_session_has_one_running_and_one_waiting_job_a_second_start_replaces_t
     worker, gate = ThreadWorker(max_running=2), threading.Event()
     discarded = []
     running = worker.submit("erin", gated_job(gate, 1))
-    waiting = worker.submit("erin", Job(gated_job(gate, 2).run, [], "job 2", discard=lambda: discarded.append(2)))
+    waiting = worker.submit("erin", Job(Gated(gate, 2), [], "job 2", discard=lambda: discarded.append(2)))
     assert worker.info(waiting).state == QUEUED, "a free slot, but erin already runs a job"
     other = worker.submit("frank", gated_job(gate, 3))
     assert worker.info(other).state == RUNNING, "frank takes the free slot ahead of erin's second job"
@@ -138,16 +146,18 @@ def test_the_worker_kind_comes_from_the_environment(monkeypatch):
 
 
 class Payload:
-    """Stands for a job's dataset and model."""
+    """Stands for a training request, with its dataset and model."""
+
+    def run(self, progress, stop) -> str:
+        return "saved"
 
 
-def test_a_finished_job_lets_go_of_its_request_and_closure():
+def test_a_finished_job_lets_go_of_its_request():
     payload = Payload()
     released = weakref.ref(payload)
     worker = ThreadWorker(max_running=1)
-    run = functools.partial(lambda data, progress, stop: "saved", payload)
-    job_id = worker.submit("gina", Job(run, request=payload))
-    del payload, run
+    job_id = worker.submit("gina", Job(payload))
+    del payload
     assert worker.wait(job_id, timeout=5).state == DONE and worker.result(job_id) == "saved"
     gc.collect()
     assert released() is None

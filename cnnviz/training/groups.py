@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.i18n import _
 from cnnviz.runs.store import RunError, is_complete, read_config, read_history, stage_run
-from cnnviz.training.jobs import TrainingRequest, train_staged_run
+from cnnviz.training.jobs import TrainingRequest
 
 if TYPE_CHECKING:
     from cnnviz.data.augmentation import AugmentConfig
@@ -36,33 +36,24 @@ def new_group(config: TrainConfig, kind: str) -> TrainConfig:
 
 @dataclass(frozen=True)
 class GroupRequest(TrainingRequest):
-    """A TrainingRequest whose ``train`` trains several members; subclasses say which."""
+    """A TrainingRequest whose ``run`` trains several members; subclasses say which."""
 
     def members(self, base: Run) -> Iterator[tuple[Run, Dataset, TrainConfig, AugmentConfig | None]]:
         """(base model, dataset, config, augmentation) of each member, in training order."""
         raise NotImplementedError
 
-    def train(self, progress: TrainingProgress, stop: Any) -> Run:
-        """Train every member (until Stop); the last member's run. The job's folder is removed after."""
+    def run(self, progress: TrainingProgress, stop: Any) -> Run:
+        """Train every member (until Stop), each in a staging folder of its own (recovered like any
+        training); the last member's run. The job's own folder is removed after."""
         try:
             last = None
             for base, dataset, config, augmentation in self.members(self.base()):
-                last = self.train_member(base, dataset, config, augmentation, progress, stop)
+                last = self.train_one(stage_run(self.runs_dir), base, dataset, config, augmentation, progress, stop)
                 if stop is not None and stop.is_set():
                     break
             return self.finish(last, progress, stop)
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
-
-    def train_member(
-        self, base: Run, dataset: Dataset, config: TrainConfig, augmentation: AugmentConfig | None,
-        progress: TrainingProgress, stop: Any,
-    ) -> Run:  # fmt: skip
-        """One member, assembled in a staging folder of its own (recovered like any training)."""
-        return train_staged_run(
-            stage_run(self.runs_dir), base, dataset, config, self.runs_dir, augmentation=augmentation,
-            progress=progress, stop=stop,
-        )  # fmt: skip
 
     def finish(self, last: Run | None, progress: TrainingProgress, stop: Any) -> Run:
         """The job's result once the members are trained (a search saves its best trial here)."""

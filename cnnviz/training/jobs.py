@@ -1,17 +1,22 @@
-"""Training jobs as picklable data, so any backend (thread, process, Ray) can run them.
+"""Training jobs as requests any backend (thread, process, Ray) runs with ``request.run(progress, stop)``.
 
 A training is staged at Start: a hidden staging folder in the runs directory holds the base
-model (``base.keras``), the pickled request (dataset and settings) and ``job.json`` (who
-trains it, and the run's config as far as it is known). Whoever trains it writes
-``progress.json`` there about twice a second and stops
-when a ``STOP`` file appears, so a training in another process, or on another Ray node
-that sees the same runs directory, is followed and stopped through the folder alone.
-Keras' ModelCheckpoint (``best.keras``) and CSVLogger (``history.csv``) write there too:
-a training whose process died is saved from them as a "failed" or "interrupted" run.
+model (``base.keras``, removed once the training has loaded it) and ``job.json`` (who trains
+it, and the run's config as far as it is known). A request pickled for another process
+(``encode_request``) carries its dataset by reference: the arrays are stored once in the
+dataset cache beside the runs (cnnviz.data.cache) and mapped read-only where it trains, so
+neither the Start nor the run folder copies them. Whoever trains it writes ``progress.json``
+there about twice a second and stops when a ``STOP`` file appears, so a training in another
+process, or on another Ray node that sees the same runs directory, is followed and stopped
+through the folder alone (``run_detached``). Keras' ModelCheckpoint (``best.keras``) and
+CSVLogger (``history.csv``) write there too: a training whose process died is saved from
+them as a "failed" or "interrupted" run.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import functools
 import json
 import os
@@ -23,6 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.data.cache import DatasetRef, cache_root, dataset_ref
 from cnnviz.runs.schema import INTERRUPTED, RunConfig
 from cnnviz.runs.store import (
     CHECKPOINT_FILE, STAGING_PREFIX, Run, atomic_write, json_ready, read_history, save_run, stage_run
@@ -37,7 +43,6 @@ if TYPE_CHECKING:
 
 BASE_MODEL_FILE = "base.keras"
 JOB_FILE = "job.json"
-REQUEST_FILE = "request.pickle"
 PROGRESS_FILE = "progress.json"
 STOP_FILE = "STOP"
 PROGRESS_INTERVAL = 0.5  # seconds between progress.json writes
@@ -45,7 +50,7 @@ PROGRESS_INTERVAL = 0.5  # seconds between progress.json writes
 
 @dataclass(frozen=True)
 class TrainingRequest:
-    """Everything a training needs, picklable: the staged base model and the dataset's arrays.
+    """Everything a training needs: the staging folder, the staged base model's config, the dataset, the settings.
 
     ``base_config`` is None when the default ``simple`` model is to be built for the dataset.
     """
@@ -57,20 +62,57 @@ class TrainingRequest:
     runs_dir: Path
     augmentation: AugmentConfig | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled, the dataset goes by reference (stored in the dataset cache once, mapped on the other side)."""
+        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        fields["dataset"] = dataset_ref(self.dataset, cache_root(self.runs_dir))
+        return _unpickled_request, (type(self), fields)
+
     def base(self) -> Run:
+        """The model to train: the staged one (its file then removed: a run keeps no copy), else ``simple``."""
         from cnnviz.runs.store import load_model_file
         from cnnviz.training.train import base_run
 
         if self.base_config is None:
             return base_run(self.dataset)
-        return Run(load_model_file(self.staging / BASE_MODEL_FILE), self.base_config)
+        path = self.staging / BASE_MODEL_FILE
+        base = Run(load_model_file(path), self.base_config)
+        path.unlink()
+        return base
 
-    def train(self, progress: TrainingProgress, stop: Any) -> Run:
+    def run(self, progress: TrainingProgress, stop: Any) -> Run:
         """Train as the request says, in this process (a group of trainings overrides this)."""
-        return train_staged_run(
-            self.staging, self.base(), self.dataset, self.config, self.runs_dir, augmentation=self.augmentation,
-            progress=progress, stop=stop,
+        return self.train_one(self.staging, self.base(), self.dataset, self.config, self.augmentation, progress, stop)
+
+    def train_one(
+        self, staging: Path, base: Run, dataset: Dataset, config: TrainConfig, augmentation: AugmentConfig | None,
+        progress: TrainingProgress, stop: Any,
+    ) -> Run:  # fmt: skip
+        """One training assembled in ``staging``; job.json names this process as the trainer, so a
+        training whose process dies is saved from its checkpoint (``save_unfinished``)."""
+        from cnnviz.training.train import run_description, train_run
+
+        description = run_description(base, dataset, config, augmentation)
+        _write_job_file(staging, state="running", description=description.to_dict())
+        return train_run(
+            base, dataset, config, self.runs_dir, augmentation=augmentation, progress=progress, stop=stop,
+            staging=staging,
         )  # fmt: skip
+
+
+def _unpickled_request(kind: type[TrainingRequest], fields: dict[str, Any]) -> TrainingRequest:
+    dataset: DatasetRef = fields["dataset"]
+    return kind(**{**fields, "dataset": dataset.open()})
+
+
+def encode_request(request: TrainingRequest) -> str:
+    """``request`` as one line of text for another process (its dataset by reference)."""
+    return base64.b64encode(pickle.dumps(request)).decode("ascii")
+
+
+def decode_request(line: str) -> TrainingRequest:
+    """The request ``encode_request`` wrote (by this server, for its own training processes)."""
+    return pickle.loads(base64.b64decode(line))
 
 
 class FlagFile:
@@ -124,52 +166,19 @@ def training_job(
     request = request_type(
         staging, None if base is None else base.config, dataset, config, runs_dir, augmentation
     )
-    (staging / REQUEST_FILE).write_bytes(pickle.dumps(request))
     label = config.name or default_name(base.config.architecture.name if base else "simple", dataset)
     return Job(
-        functools.partial(run_training, request), progress=TrainingProgress(), label=label,
-        request=request, discard=functools.partial(shutil.rmtree, staging, ignore_errors=True),
+        request, progress=TrainingProgress(), label=label,
+        discard=functools.partial(shutil.rmtree, staging, ignore_errors=True),
     )  # fmt: skip
 
 
-def load_request(staging: Path) -> TrainingRequest:
-    """The request ``training_job`` staged (written by this server into its own runs directory)."""
-    return pickle.loads((staging / REQUEST_FILE).read_bytes())
-
-
-def run_training(request: TrainingRequest, progress: TrainingProgress, stop: Any) -> Run:
-    """Train as the request says, in this process."""
-    return request.train(progress, stop)
-
-
-def train_staged_run(
-    staging: Path,
-    base: Run,
-    dataset: Dataset,
-    config: TrainConfig,
-    runs_dir: Path,
-    *,
-    augmentation: AugmentConfig | None,
-    progress: TrainingProgress,
-    stop: Any,
-) -> Run:
-    """One training assembled in ``staging``; job.json names this process as the trainer, so a
-    training whose process dies is saved from its checkpoint (``save_unfinished``)."""
-    from cnnviz.training.train import run_description, train_run
-
-    description = run_description(base, dataset, config, augmentation)
-    _write_job_file(staging, state="running", description=description.to_dict())
-    return train_run(
-        base, dataset, config, runs_dir, augmentation=augmentation, progress=progress, stop=stop, staging=staging,
-    )  # fmt: skip
-
-
-def run_training_here(request: TrainingRequest) -> str:
-    """The body of an out-of-process training: progress to the staging folder; the run's path."""
+def run_detached(request: TrainingRequest) -> Run:
+    """Run ``request`` away from the server that follows it: progress goes to the staging folder's
+    ``progress.json``, Stop comes from its ``STOP`` file."""
     progress = TrainingProgress()
     with ProgressWriter(progress, request.staging / PROGRESS_FILE):
-        run = run_training(request, progress, FlagFile(request.staging / STOP_FILE))
-    return str(run.path)
+        return request.run(progress, FlagFile(request.staging / STOP_FILE))
 
 
 class ProgressWriter:
@@ -235,7 +244,7 @@ def save_unfinished(staging: Path, status: str) -> Run | None:
         return None
     history = read_history(staging)
     config = replace(RunConfig.from_dict(description), status=status, epochs_run=len(history))
-    for name in (JOB_FILE, REQUEST_FILE, PROGRESS_FILE, STOP_FILE, BASE_MODEL_FILE):
+    for name in (JOB_FILE, PROGRESS_FILE, STOP_FILE, BASE_MODEL_FILE):
         (staging / name).unlink(missing_ok=True)
     try:
         model = load_model_file(staging / CHECKPOINT_FILE)

@@ -1,40 +1,35 @@
-"""The default backend: every training in its own fresh Python process, off the server's GIL.
+"""The default backend: trainings in warm child processes, off the server's GIL.
 
-A new interpreter is started per job (``python -m cnnviz.training.child``: spawned, never
-forked, and unlike multiprocessing's spawn it does not re-run the Streamlit page that is
-``__main__`` at that moment), with TensorFlow's thread pools sized to its share of the cores.
-It follows the staged request (cnnviz.training.jobs): progress and Stop go through the staging
-folder, the saved run's path (or the error) comes back as a JSON line on its stdout. A child
+Each running job gets a training process of its own from a pool (cnnviz.training.warm):
+``python -m cnnviz.training.child``, spawned, never forked (unlike multiprocessing's spawn it
+does not re-run the Streamlit page that is ``__main__`` at that moment), with TensorFlow
+imported and its thread pools sized to the job's share of the cores, kept for the next job.
+The job's request goes to it by reference (cnnviz.training.jobs); progress and Stop go through
+the staging folder, the saved run's path (or the error) comes back as a JSON line. A process
 that dies without answering (killed, out of memory) leaves its run saved as "failed" from the
-last checkpoint and history.
+last checkpoint and history, and a fresh process takes its place.
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import gc
 import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
-import cnnviz
 from cnnviz.i18n import N_, LazyText, _, later
+from cnnviz.runs.loaded import loaded_run, saved_config
 from cnnviz.runs.schema import FAILED as FAILED_RUN
 from cnnviz.runs.schema import RunConfig
-from cnnviz.runs.store import Run, load_run, read_config
+from cnnviz.runs.store import Run
 from cnnviz.training.jobs import (
-    PROGRESS_FILE, STOP_FILE, FlagFile, ProgressFile, TrainingRequest,
-    load_request, run_training_here, save_unfinished,
+    PROGRESS_FILE, STOP_FILE, FlagFile, ProgressFile, TrainingRequest, encode_request, save_unfinished
 )  # fmt: skip
+from cnnviz.training.warm import ProcessPool, TrainingProcess
 from cnnviz.training.worker import DONE, FAILED, Job, QueueWorker, _Entry
 
-LOADED_RUNS_KEPT = 2  # finished runs' models kept loaded in this process (the worker keeps paths)
-SAVED_CONFIGS_KEPT = 256  # finished runs' configs (a few KB each), for the status lines shown on every rerun
-PACKAGE_ROOT = Path(cnnviz.__file__).resolve().parent.parent
 
-
+@functools.cache  # once per process: TensorFlow refuses a change after its first operation
 def configure_threads(threads: int) -> None:
     """Size TensorFlow's thread pools; must run before TensorFlow's first operation."""
     import tensorflow as tf
@@ -43,25 +38,12 @@ def configure_threads(threads: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
 
 
-def train_staged(staging: str, threads: int) -> str:
-    """Train the request staged in ``staging`` with ``threads`` TensorFlow threads; the run's path.
+def forget_keras_state() -> None:
+    """Between two jobs in one process: Keras' global state (layer names, graphs) and the last job's objects go."""
+    import keras
 
-    Runs in a fresh process (a child interpreter or a Ray worker).
-    """
-    configure_threads(threads)
-    return run_training_here(load_request(Path(staging)))
-
-
-@functools.lru_cache(maxsize=LOADED_RUNS_KEPT)
-def loaded_run(path: str) -> Run:
-    """A finished job's run, loaded once; only the last few stay in memory."""
-    return load_run(Path(path))
-
-
-@functools.lru_cache(maxsize=SAVED_CONFIGS_KEPT)
-def saved_config(path: str) -> RunConfig:
-    """A finished job's run config, read once, without its model."""
-    return read_config(Path(path))
+    keras.backend.clear_session()
+    gc.collect()
 
 
 def crash_message(exitcode: int | None, saved: Run | None) -> LazyText:
@@ -71,15 +53,6 @@ def crash_message(exitcode: int | None, saved: Run | None) -> LazyText:
                         "as a failed run."), code=exitcode)
     return later(N_("The training process ended unexpectedly (exit code {code}); it had not saved a checkpoint "
                     "yet."), code=exitcode)
-
-
-def child_answer(output: str) -> dict[str, str]:
-    """The child's last stdout line: {"path": ...} or {"error": ...}; {} when there is none."""
-    lines = output.strip().splitlines()
-    try:
-        return json.loads(lines[-1]) if lines else {}
-    except ValueError:
-        return {}
 
 
 class StagedWorker(QueueWorker):
@@ -109,6 +82,21 @@ class StagedWorker(QueueWorker):
         path = super().result(job_id)
         return None if path is None else saved_config(path)
 
+    def _encoded(self, entry: _Entry) -> tuple[str, dict[str, str]]:
+        """(the job's request as a line for another process, {}), or ("", the error) when it cannot be handed over."""
+        try:
+            return encode_request(entry.job.request), {}
+        except Exception as error:  # the dataset cache could not be written (a full disk, say)
+            return "", {"error": str(error) or type(error).__name__}
+
+    def _answered(self, entry: _Entry, answer: dict[str, str]) -> bool:
+        """Finish the job from its process's answer; False when there was none (the process died)."""
+        if "path" in answer:
+            self._finish(entry, answer["path"], DONE)
+        elif "error" in answer:
+            self._finish(entry, None, FAILED, answer["error"])
+        return bool(answer)
+
     def _lost(self, entry: _Entry, exitcode: int | None) -> None:
         """The training's process died without answering: save what it left, report it."""
         saved = save_unfinished(entry.job.request.staging, FAILED_RUN)
@@ -116,37 +104,35 @@ class StagedWorker(QueueWorker):
 
 
 class ProcessWorker(StagedWorker):
-    """Runs each training request in a child interpreter; ``result`` is the saved Run."""
+    """Runs each training request in a warm child process; ``result`` is the saved Run."""
 
     def __init__(self, max_running: int | None = None) -> None:
         super().__init__(max_running)
         self.threads_per_job = max(1, (os.cpu_count() or 1) // self.max_running)
-        self._processes: dict[str, subprocess.Popen] = {}
+        self._pool = ProcessPool(self.threads_per_job)
+        self._processes: dict[str, TrainingProcess] = {}
 
     def _launch(self, entry: _Entry) -> None:
-        staging = str(entry.job.request.staging)
-        command = [sys.executable, "-m", "cnnviz.training.child", staging, str(self.threads_per_job)]
-        path = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, "PYTHONPATH": path}
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+        process = self._pool.take()  # a fresh one is started, not waited for
         self._processes[entry.info.id] = process
         name = f"cnnviz-watch-{entry.info.id[:8]}"
         threading.Thread(target=self._watch, args=(entry, process), name=name, daemon=True).start()
 
-    def _watch(self, entry: _Entry, process: subprocess.Popen) -> None:
-        """Wait for the child's answer (or its death) and record how the job ended."""
-        output, _stderr = process.communicate()
+    def _watch(self, entry: _Entry, process: TrainingProcess) -> None:
+        """Hand the request to the process, wait for its answer (or its death), record how the job ended."""
+        line, answer = self._encoded(entry)
+        if line:
+            answer = process.train(line)
         self._processes.pop(entry.info.id, None)
-        answer = child_answer(output)
-        if "path" in answer:
-            self._finish(entry, answer["path"], DONE)
-        elif "error" in answer:
-            self._finish(entry, None, FAILED, answer["error"])
-        else:
-            code = process.returncode
-            self._lost(entry, code)
+        self._pool.give_back(process, healthy="path" in answer or not line)  # before the next job starts
+        if not self._answered(entry, answer):
+            self._lost(entry, process.exit_code())
 
     def process_id(self, job_id: str) -> int | None:
         """The operating-system pid of a running job's process (None when it is not running)."""
         process = self._processes.get(job_id)
         return None if process is None else process.pid
+
+    def close(self) -> None:
+        """Let the idle training processes go (a server shutting down, a test ending)."""
+        self._pool.close()

@@ -113,7 +113,7 @@ def search_options(
 class SearchRequest(GroupRequest):
     """A KerasTuner search of ``config.search`` within ``config.search_trials`` / ``search_minutes``."""
 
-    def train(self, progress: TrainingProgress, stop: Any) -> Run:
+    def run(self, progress: TrainingProgress, stop: Any) -> Run:
         try:
             budget = Budget(self.config.search_trials, self.config.search_minutes, stop)
             return Search(self, self.base(), progress, budget).run()

@@ -35,21 +35,28 @@ ProgressT = TypeVar("ProgressT")  # what a job reports while it runs (trainings:
 ResultT = TypeVar("ResultT")  # what a job returns (trainings: the saved Run)
 
 
+class Request(Protocol):
+    """The work of a job: every backend calls ``run`` (in this process, a child process or on Ray)."""
+
+    def run(self, progress: Any, stop: Any) -> Any:
+        """Do the work, updating ``progress``; end early once ``stop.is_set()``; the result."""
+        ...
+
+
 @dataclass
 class Job(Generic[ProgressT, ResultT]):
-    """Work to run: ``run(progress, stop)`` returns the result; ``stop`` has ``is_set()``.
+    """Work to run: ``request.run(progress, stop)`` returns the result.
 
     ``progress`` is any object the job updates while it runs (handed back by
-    ``Worker.progress``); ``label`` names the job in lists. Out-of-process backends run
-    ``request`` instead of ``run``: picklable data describing the same work (a
-    TrainingRequest). ``discard`` is called when the job is cancelled before it started.
-    A finished job drops ``run``, ``request`` and ``discard``, and with them its dataset and model.
+    ``Worker.progress``); ``label`` names the job in lists. Out-of-process backends pickle
+    the request (a TrainingRequest) to run it elsewhere. ``discard`` is called when the job
+    is cancelled before it started. A finished job drops ``request`` and ``discard``, and
+    with them its dataset and model.
     """
 
-    run: Callable[[ProgressT, threading.Event], ResultT] | None
+    request: Request | None
     progress: ProgressT | None = None
     label: str = ""
-    request: Any = None
     discard: Callable[[], None] | None = None
 
 
@@ -168,7 +175,7 @@ class QueueWorker:
         """Record how a launched job ended and start the next ones."""
         with self._lock:
             entry.result, entry.info.state, entry.info.error = result, state, error
-            entry.job = replace(entry.job, run=None, request=None, discard=None)
+            entry.job = replace(entry.job, request=None, discard=None)
             if state == DONE:
                 self._durations.append(time.monotonic() - entry.started)
             self._running.discard(entry.info.id)
@@ -181,7 +188,7 @@ class QueueWorker:
         entry.stop.set()
         if entry.job.discard is not None:
             entry.job.discard()
-        entry.job = replace(entry.job, run=None, request=None, discard=None)
+        entry.job = replace(entry.job, request=None, discard=None)
         self._changed.notify_all()
 
     def _entry(self, job_id: str) -> _Entry:
@@ -255,7 +262,7 @@ class ThreadWorker(QueueWorker):
 
     def _run(self, entry: _Entry) -> None:
         try:
-            result = entry.job.run(entry.job.progress, entry.stop)
+            result = entry.job.request.run(entry.job.progress, entry.stop)
         except Exception as exc:  # the job's failure is reported to its owner, not raised here
             self._finish(entry, None, FAILED, str(exc) or type(exc).__name__)
         else:
