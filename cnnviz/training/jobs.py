@@ -62,12 +62,6 @@ class TrainingRequest:
     runs_dir: Path
     augmentation: AugmentConfig | None = None
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled, the dataset goes by reference (stored in the dataset cache once, mapped on the other side)."""
-        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
-        fields["dataset"] = dataset_ref(self.dataset, cache_root(self.runs_dir))
-        return _unpickled_request, (type(self), fields)
-
     def base(self) -> Run:
         """The model to train: the staged one (its file then removed: a run keeps no copy), else ``simple``."""
         from cnnviz.runs.store import load_model_file
@@ -100,19 +94,19 @@ class TrainingRequest:
         )  # fmt: skip
 
 
-def _unpickled_request(kind: type[TrainingRequest], fields: dict[str, Any]) -> TrainingRequest:
-    dataset: DatasetRef = fields["dataset"]
-    return kind(**{**fields, "dataset": dataset.open()})
-
-
 def encode_request(request: TrainingRequest) -> str:
-    """``request`` as one line of text for another process (its dataset by reference)."""
-    return base64.b64encode(pickle.dumps(request)).decode("ascii")
+    """``request`` as one line of text for another process, its dataset by reference (stored in the
+    dataset cache once, mapped read-only by ``decode_request``)."""
+    fields = {field.name: getattr(request, field.name) for field in dataclasses.fields(request)}
+    fields["dataset"] = dataset_ref(request.dataset, cache_root(request.runs_dir))
+    return base64.b64encode(pickle.dumps((type(request), fields))).decode("ascii")
 
 
 def decode_request(line: str) -> TrainingRequest:
     """The request ``encode_request`` wrote (by this server, for its own training processes)."""
-    return pickle.loads(base64.b64decode(line))
+    kind, fields = pickle.loads(base64.b64decode(line))
+    dataset: DatasetRef = fields["dataset"]
+    return kind(**{**fields, "dataset": dataset.open()})
 
 
 class FlagFile:
