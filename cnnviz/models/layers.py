@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cnnviz import private_api
 from cnnviz.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -144,19 +145,10 @@ def _replay(model: keras.Model, inputs: Any, record: Trace) -> Any:
 def walk_functional_graph(model: keras.Model, inputs: Any, apply: Callable[[keras.Layer], Callable[..., Any]]) -> Any:
     """Run a functional model's graph on ``inputs``, each layer called through ``apply(layer)``.
 
-    The ONE use of private Keras API in cnnviz (``Functional._run_through_graph``, Keras 3):
-    Keras has no public way to re-apply a functional graph with a hook per layer.
-    tests/test_layers.py fails loudly if a Keras upgrade removes or changes it.
+    Keras has no public way to do this: it goes through cnnviz's one private Keras name
+    (``cnnviz.private_api.run_through_graph``), which the app checks at start-up.
     """
-    import keras
-
-    walk = getattr(model, "_run_through_graph", None)
-    if walk is None:
-        raise RuntimeError(_(
-            "This Keras version ({version}) has no Functional._run_through_graph; cnnviz's layer "
-            "tracing needs updating."
-        ).format(version=keras.__version__))
-    return walk([inputs], operation_fn=apply)
+    return private_api.run_through_graph(model, inputs, apply)
 
 
 def _unique(name: str, taken: dict) -> str:
