@@ -2,17 +2,17 @@
 
 import streamlit as st
 
+from app import pickers
 from cnnviz.explain.activations import COLORMAPS, channel_grid, depth_strip, feature_maps
 from cnnviz.i18n import _
 from cnnviz.models.layers import inspectable_layers
-from pages import _session
 
 st.title(_("Intermediate activations"))
 st.caption(_(
     "What each layer passes on: one feature map per channel (filter) for the chosen image. "
     "Early layers respond to edges and colours, deeper ones to larger, more abstract patterns."
 ))
-run, layers, photo, caption = _session.pick_model_layers_and_image(
+run, layers, photo, caption = pickers.pick_model_layers_and_image(
     "activations", inspectable_layers,
     _("This model has no convolution, pooling, batch-norm or activation layer with feature maps."),
 )

@@ -5,6 +5,7 @@ from dataclasses import fields
 import numpy as np
 import streamlit as st
 
+from app import lesson, pickers, state
 from cnnviz.data.augmentation import (
     FILL_MODES,
     PRESET_LABELS,
@@ -17,7 +18,6 @@ from cnnviz.data.augmentation import (
 )
 from cnnviz.i18n import N_, _, current_language
 from cnnviz.photos.prepare import InputSpec
-from pages import _lesson, _session
 
 KEYS = {field.name: f"augment_{field.name}" for field in fields(AugmentConfig)}
 GRID_SIZES = (4, 8, 16, 32)
@@ -29,42 +29,42 @@ FILL_MODE_LABELS = {
 def load_widgets(config: AugmentConfig) -> None:
     """Put a config into the option widgets (a preset click, or coming back to the page)."""
     values = config.to_dict()
-    _session.set_widget_values({
+    state.set_widget_values({
         KEYS[name]: tuple(value) if isinstance(value, list) else value for name, value in values.items()
     })
 
 
 def preset_buttons() -> None:
     """The seeds' set-ups, one click each."""
-    if len(_session.widget_values(KEYS.values())) < len(KEYS):
-        load_widgets(_session.current_augmentation())
+    if len(state.widget_values(KEYS.values())) < len(KEYS):
+        load_widgets(state.current_augmentation())
     with st.container(horizontal=True, vertical_alignment="center"):
         st.write(_("Presets from the seeds:"))
         for name, preset in PRESETS.items():
             label = _(PRESET_LABELS[name])
             st.button(label, on_click=load_widgets, args=(preset,), key=f"augment_preset_{name}",
-                      disabled=any(_lesson.locked(key) for key in KEYS.values()))
+                      disabled=any(lesson.locked(key) for key in KEYS.values()))
 
 
 def option_widgets() -> AugmentConfig:
     """One widget per option, each bound to the session's augmentation config."""
-    st.slider(_("Rotation range (degrees, ±)"), 0.0, 180.0, step=1.0, **_lesson.control(KEYS["rotation_degrees"]))
-    st.slider(_("Width shift (fraction of the width, ±)"), 0.0, 1.0, step=0.05, **_lesson.control(KEYS["width_shift"]))
-    st.slider(_("Height shift (fraction of the height, ±)"), 0.0, 1.0, step=0.05, **_lesson.control(KEYS["height_shift"]))
-    st.slider(_("Shear (slope, ±; 0.2 ≈ 11°)"), 0.0, 1.0, step=0.05, **_lesson.control(KEYS["shear"]))
-    st.slider(_("Zoom (±, 0.2 scales by 0.8 to 1.2)"), 0.0, 0.9, step=0.05, **_lesson.control(KEYS["zoom"]))
+    st.slider(_("Rotation range (degrees, ±)"), 0.0, 180.0, step=1.0, **lesson.control(KEYS["rotation_degrees"]))
+    st.slider(_("Width shift (fraction of the width, ±)"), 0.0, 1.0, step=0.05, **lesson.control(KEYS["width_shift"]))
+    st.slider(_("Height shift (fraction of the height, ±)"), 0.0, 1.0, step=0.05, **lesson.control(KEYS["height_shift"]))
+    st.slider(_("Shear (slope, ±; 0.2 ≈ 11°)"), 0.0, 1.0, step=0.05, **lesson.control(KEYS["shear"]))
+    st.slider(_("Zoom (±, 0.2 scales by 0.8 to 1.2)"), 0.0, 0.9, step=0.05, **lesson.control(KEYS["zoom"]))
     left, right = st.columns(2)
-    left.checkbox(_("Horizontal flip"), **_lesson.control(KEYS["horizontal_flip"]))
-    right.checkbox(_("Vertical flip"), **_lesson.control(KEYS["vertical_flip"]))
-    st.slider(_("Brightness (multiplier range)"), 0.0, 3.0, step=0.05, **_lesson.control(KEYS["brightness"]))
-    st.slider(_("Contrast (±)"), 0.0, 1.0, step=0.05, **_lesson.control(KEYS["contrast"]))
+    left.checkbox(_("Horizontal flip"), **lesson.control(KEYS["horizontal_flip"]))
+    right.checkbox(_("Vertical flip"), **lesson.control(KEYS["vertical_flip"]))
+    st.slider(_("Brightness (multiplier range)"), 0.0, 3.0, step=0.05, **lesson.control(KEYS["brightness"]))
+    st.slider(_("Contrast (±)"), 0.0, 1.0, step=0.05, **lesson.control(KEYS["contrast"]))
     fill_mode = st.selectbox(
-        _("Fill mode (pixels moved in from outside)"), FILL_MODES, **_lesson.control(KEYS["fill_mode"]),
+        _("Fill mode (pixels moved in from outside)"), FILL_MODES, **lesson.control(KEYS["fill_mode"]),
         format_func=lambda mode: _(FILL_MODE_LABELS[mode]),
     )
     st.slider(_("Fill value"), 0.0, 1.0, step=0.05, key=KEYS["fill_value"],
-              disabled=fill_mode != "constant" or _lesson.locked(KEYS["fill_value"]))
-    values = _session.widget_values(KEYS.values())
+              disabled=fill_mode != "constant" or lesson.locked(KEYS["fill_value"]))
+    values = state.widget_values(KEYS.values())
     return AugmentConfig(**{name: _rounded(values[key]) for name, key in KEYS.items()})
 
 
@@ -96,22 +96,22 @@ st.caption(_(
     "Random changes to the training images that keep their class: the network sees a new "
     "variant every epoch. Training applies these settings to the train split only."
 ))
-dataset = _session.current_dataset()
+dataset = state.current_dataset()
 preset_buttons()
 settings, preview = st.columns([1, 2], gap="large")
 with settings:
     config = option_widgets()
-    _session.set_current_augmentation(config)
+    state.set_current_augmentation(config)
 with preview:
-    picked = _session.pick_image(InputSpec.for_dataset(dataset), key="augment")
+    picked = pickers.pick_image(InputSpec.for_dataset(dataset), key="augment")
     if picked is None:
         st.info(_("Pick an image from the dataset or upload one."))
         st.stop()
     image, caption = picked[0].image, picked[1]
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     n = left.select_slider(_("Augmented versions"), GRID_SIZES, value=16, key="augment_n")
-    right.button(_("🎲 Re-roll"), on_click=_session.reroll_augment_seed, key="augment_reroll")
-    seed = _session.augment_seed()
+    right.button(_("🎲 Re-roll"), on_click=state.reroll_augment_seed, key="augment_reroll")
+    seed = state.augment_seed()
     st.image(shown(image), caption=_("Original: {caption}").format(caption=caption), width=160)
     with st.spinner(_("Augmenting...")):
         grid = cached_grid(image, config, n, seed)
@@ -125,4 +125,4 @@ with preview:
         st.image([shown(picture) for _, picture in row], width=90, caption=[label for label, _ in row])
     st.subheader(_("As Keras code"))
     st.code(to_code(config), language="python")
-_lesson.code_expander("augment")
+lesson.code_expander("augment")

@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from app import memo, pickers
 from cnnviz.data.class_names import display_names
 from cnnviz.explain.activations import feature_maps
 from cnnviz.explain.conv_views import image_tile, map_tile, number_grid, outline, softmax_figure, window_box
@@ -14,7 +15,6 @@ from cnnviz.explain.receptive_field import field_of, receptive_fields
 from cnnviz.explain.sandbox import KERNEL_PRESETS, OutputSize, convolve, crop_centre, to_gray
 from cnnviz.i18n import N_, _
 from cnnviz.models.layers import inspectable_layers
-from pages import _session
 
 SHOWN_INPUT_CHANNELS = 6
 PLAY_INTERVAL_S = 0.25
@@ -32,7 +32,7 @@ st.caption(_(
     "What a convolution layer computes, number by number, with your model's own weights on your image. "
     "Each output value is a window of the input times the kernel, summed, plus a bias, through the activation."
 ))
-run, layers, photo, caption = _session.pick_model_layers_and_image(
+run, layers, photo, caption = pickers.pick_model_layers_and_image(
     "conv", plain_conv_layers, _("This model has no Conv2D layer to explain.")
 )
 model, image, scale = run.model, photo.image, run.config.preprocessing.scale
@@ -83,10 +83,16 @@ def one_channel() -> None:
     st.success(_("Largest difference between the hand computation and the model: {gap:.2e}").format(gap=gap))
 
 
+def step_position(x_key: str, y_key: str, width: int, height: int) -> None:
+    """Move a pair of (x, y) position widgets one step on, row by row, wrapping at the end."""
+    index = st.session_state.get(y_key, 0) * width + st.session_state.get(x_key, 0) + 1
+    st.session_state[y_key], st.session_state[x_key] = divmod(index % (width * height), width)
+
+
 def formula_position() -> tuple[int, int]:
     """Sliders for the output position; while playing, the position advances by itself."""
     if st.session_state.get("conv_play"):
-        _session.step_position("conv_x", "conv_y", out_w, out_h)
+        step_position("conv_x", "conv_y", out_w, out_h)
     left, right = st.columns(2)
     x = left.slider(_("Output x"), 0, out_w - 1, key="conv_x") if out_w > 1 else 0
     y = right.slider(_("Output y"), 0, out_h - 1, key="conv_y") if out_h > 1 else 0
@@ -96,8 +102,8 @@ def formula_position() -> tuple[int, int]:
 def layer_input_output() -> LayerIO:
     """The layer's input and output for this image, from one forward pass per model, image and layer:
     Play only moves the window, so its ticks need no forward pass."""
-    inputs = _session.view_key(run, image, layer.name)
-    return _session.remembered("convolution", inputs, lambda: layer_io(model, layer.name, image, scale))
+    inputs = memo.view_key(run, image, layer.name)
+    return memo.remembered("convolution", inputs, lambda: layer_io(model, layer.name, image, scale))
 
 
 def formula() -> None:

@@ -4,13 +4,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from app import lesson, loading, state
 from cnnviz.data.class_names import both_languages, display_names
 from cnnviz.data.dataset import Dataset
 from cnnviz.data.keras_datasets import keras_cache_dir
 from cnnviz.data.registry import SOURCES, DatasetSpec, save_upload, suggest_flat_keywords
 from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
 from cnnviz.i18n import N_, SOURCE_LANGUAGE, _, current_language, ngettext
-from pages import _lesson, _session
 
 PATH_SOURCES = {"folder", "flat_folder", "idx", "npz"}
 OWN_SPLIT_SOURCES = {"mnist", "fashion_mnist", "cifar10"}
@@ -77,7 +77,7 @@ def split_options(source: str, current: DatasetSpec) -> dict:
 
 
 def choose_dataset() -> None:
-    current = _session.current_dataset_spec()
+    current = state.current_dataset_spec()
     names = list(SOURCES)
     source = st.selectbox(
         _("Source"), names, index=names.index(current.source), format_func=lambda s: _(SOURCES[s][0])
@@ -88,7 +88,7 @@ def choose_dataset() -> None:
         spec = DatasetSpec(source=source, **options)
         dataset = load_with_progress(spec)
         if dataset is not None:
-            _session.set_current_dataset(dataset)
+            state.set_current_dataset(dataset)
 
 
 def load_with_progress(spec: DatasetSpec) -> Dataset | None:
@@ -99,7 +99,7 @@ def load_with_progress(spec: DatasetSpec) -> Dataset | None:
         text = _("Decoding images: {done:,} of {total:,}").format(done=done, total=total)
         bar.progress(done / max(total, 1), text=text)
 
-    dataset = _session.try_load_dataset(spec, progress=show)
+    dataset = loading.try_load_dataset(spec, progress=show)
     bar.empty()
     return dataset
 
@@ -107,12 +107,12 @@ def load_with_progress(spec: DatasetSpec) -> Dataset | None:
 def name_overrides() -> dict[str, list[str]]:
     """This session's display names per language code, for the current dataset (English edits the dataset)."""
     overrides = st.session_state.setdefault(OVERRIDES_KEY, {})
-    return overrides.setdefault(_session.current_dataset().name, {})
+    return overrides.setdefault(state.current_dataset().name, {})
 
 
 def edit_display_names(shown: list[str]) -> None:
     """Edit the current language's display names (English ones are the dataset's, kept in its runs)."""
-    dataset = _session.current_dataset()
+    dataset = state.current_dataset()
     with st.expander(_("Class display names"), expanded=False):
         table = st.data_editor(
             {"class": dataset.class_names, "display name": shown},
@@ -123,14 +123,14 @@ def edit_display_names(shown: list[str]) -> None:
         if names == shown:
             return
         if current_language() == SOURCE_LANGUAGE:
-            _session.set_current_dataset(dataset.with_display_names(names))
+            state.set_current_dataset(dataset.with_display_names(names))
         else:
             name_overrides()[current_language()] = names
         st.rerun()
 
 
 def show_dataset() -> None:
-    dataset = _session.current_dataset()
+    dataset = state.current_dataset()
     height, width, channels = dataset.image_shape
     names = display_names(dataset.display_names, name_overrides())
     st.subheader(dataset.name)
@@ -166,4 +166,4 @@ st.title(_("Data"))
 with st.container(border=True):
     choose_dataset()
 show_dataset()
-_lesson.code_expander("data")
+lesson.code_expander("data")

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
+from app import memo, pickers
 from cnnviz.explain.activations import as_rgb
 from cnnviz.data.class_names import display_names
 from cnnviz.explain.filters import (
     QUALITY_BAR, FilterPattern, FilterSettings, class_pattern, filter_patterns, pattern_layers,
 )
 from cnnviz.i18n import _
-from pages import _session
 
 PER_ROW = 8
 
@@ -21,7 +21,7 @@ st.caption(_(
     "image: how many times stronger the filter responds to it than to grey (aim: at least {bar:.0f}×); "
     "'silent' marks a filter that no image made fire."
 ).format(bar=QUALITY_BAR))
-run, layers = _session.pick_model_layers(
+run, layers = pickers.pick_model_layers(
     "filters_model", pattern_layers, _("This model has no Conv2D layer whose filters could be shown.")
 )
 
@@ -44,13 +44,13 @@ def gain_text(pattern: FilterPattern) -> str:
     return f"{pattern.gain:.0f}×" + ("" if pattern.gain >= QUALITY_BAR else " ⚠️")
 
 
-shown_for = (_session.run_identity(run), layer.name, tuple(filters), settings)
+shown_for = (memo.run_identity(run), layer.name, tuple(filters), settings)
 if st.button(_("Generate"), type="primary", key="filters_go"):
     bar = st.progress(0.0, text=_("Gradient ascent..."))
     patterns = filter_patterns(run.model, layer.name, filters, settings, progress=lambda done: bar.progress(min(done, 1.0)))
-    _session.remember_shown("filters", shown_for, patterns)
+    memo.remember_shown("filters", shown_for, patterns)
     bar.empty()
-patterns = _session.shown_result("filters", shown_for) or []
+patterns = memo.shown_result("filters", shown_for) or []
 if not patterns:
     st.info(_("Press Generate to compute these filters' patterns."))
 for row in range(0, len(patterns), PER_ROW):
@@ -64,10 +64,10 @@ st.caption(_(
 ))
 names = display_names(run.display_names)
 target = st.selectbox(_("Class"), range(len(names)), format_func=lambda index: names[index], key="filters_class")
-class_for = (_session.run_identity(run), target, settings)
+class_for = (memo.run_identity(run), target, settings)
 if st.button(_("Generate class pattern"), key="filters_class_go"):
     with st.spinner(_("Gradient ascent...")):
-        _session.remember_shown("filters_class", class_for, class_pattern(run.model, target, settings))
-found = _session.shown_result("filters_class", class_for)
+        memo.remember_shown("filters_class", class_for, class_pattern(run.model, target, settings))
+found = memo.shown_result("filters_class", class_for)
 if found is not None:
     st.image(as_rgb(found.image), width=192, caption=f"{names[target]}: {gain_text(found)}")

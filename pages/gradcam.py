@@ -5,6 +5,7 @@ from typing import Any
 
 import streamlit as st
 
+from app import lesson, memo, pickers, server
 from cnnviz.data.class_names import display_names
 from cnnviz.explain.activations import COLORMAPS
 from cnnviz.explain.gradcam import overlay_heatmap
@@ -13,7 +14,6 @@ from cnnviz.explain.sanity import LOW_CORRELATION, sanity_check
 from cnnviz.i18n import _
 from cnnviz.models.layers import conv_layers
 from cnnviz.models.predictions import top_classes
-from pages import _lesson, _server, _session
 
 PER_ROW = 4
 SHOWN_FIRST = ("gradcam", "occlusion", "smoothgrad", "integrated_gradients")
@@ -23,7 +23,7 @@ st.caption(_(
     "Each method asks the same question in its own way: which parts of the image made the model "
     "choose a class? When methods that work differently agree, trust the answer more."
 ))
-run, convs, photo, caption = _session.pick_model_layers_and_image(
+run, convs, photo, caption = pickers.pick_model_layers_and_image(
     "gradcam", conv_layers,
     _("This model has no convolutional layer, so Grad-CAM has no feature maps to weigh. "
       "Pick a model with Conv2D layers."),
@@ -38,13 +38,13 @@ def label(key: str) -> str:
 first, second, third = st.columns(3)
 layer = first.selectbox(_("Conv layer"), convs, index=len(convs) - 1, format_func=lambda info: info.label,
                         help=_("For the CAM methods; the last conv layer by default: the most semantic maps."),
-                        **_lesson.control("gradcam_layer"))
-target = second.selectbox(_("Class to explain"), [None, *range(len(names))], **_lesson.control("gradcam_class"),
+                        **lesson.control("gradcam_layer"))
+target = second.selectbox(_("Class to explain"), [None, *range(len(names))], **lesson.control("gradcam_class"),
                           format_func=lambda i: _("Predicted class") if i is None else names[i])
 colormap = third.selectbox(_("Colour map"), list(COLORMAPS), index=list(COLORMAPS).index("jet"),
                            key="gradcam_colormap")
 chosen_methods = st.multiselect(_("Methods"), method_keys(), default=list(SHOWN_FIRST), format_func=label,
-                                **_lesson.control("gradcam_methods"))
+                                **lesson.control("gradcam_methods"))
 opacity = first.slider(_("Heatmap opacity"), 0.0, 1.0, 0.4, 0.05, key="gradcam_opacity")
 
 
@@ -55,13 +55,13 @@ def options_for(key: str) -> dict | None:
 
 def remembered(what: tuple, compute: Callable[[], Any]) -> Any:
     """A map computed once for this model, image and layer: moving a slider only redraws the overlays."""
-    inputs = _session.view_key(run, image, layer.name)
+    inputs = memo.view_key(run, image, layer.name)
     if run.path is not None:
-        return _server.shared_result((str(run.path), run.config.created), inputs, what, compute)
-    memo = _session.remembered("gradcam", inputs, dict)
-    if what not in memo:
-        memo[what] = compute()
-    return memo[what]
+        return server.shared_result((str(run.path), run.config.created), inputs, what, compute)
+    kept = memo.remembered("gradcam", inputs, dict)
+    if what not in kept:
+        kept[what] = compute()
+    return kept[what]
 
 
 def explain(key: str, class_index: int | None):

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from app import jobs, state
 from cnnviz import charts
 from cnnviz.i18n import N_, _
 from cnnviz.runs.schema import KFOLD_RANGE, STATUS_LABELS, TrainConfig
@@ -18,15 +19,14 @@ from cnnviz.training.search import SEARCHES, TRIALS_FILE, live_trials_path, read
 from cnnviz.training.train import incompatibility
 from cnnviz.training.variants import VARIANT_LABELS, variant_rows, variants_job
 from cnnviz.training.worker import FAILED, FINISHED, QUEUED
-from pages import _session
 
 EXPERIMENTS = {
     KFOLD: N_("K-fold validation"), VARIANTS: N_("Overfit, then fix it"), SEARCH: N_("Hyper-parameter search")
 }  # fmt: skip
 
 st.title(_("🧪 Overfitting lab"))
-dataset = _session.current_dataset()
-current = _session.current_model()
+dataset = state.current_dataset()
+current = state.current_model()
 worker = get_worker()
 
 
@@ -49,12 +49,12 @@ def common_settings() -> TrainConfig | None:
 def submit(make_job: Callable, config: TrainConfig, kind: str) -> None:
     """Queue an experiment as one job; the page follows it."""
     try:
-        job = make_job(current, dataset, config, _session.runs_dir(), augmentation=_session.current_augmentation())
+        job = make_job(current, dataset, config, state.runs_dir(), augmentation=state.current_augmentation())
     except ValueError as error:
         st.error(str(error))
         return
-    job_id = worker.submit(_session.session_owner(), job)
-    _session.set_lab_job(job_id, kind, job.request.config.group)
+    job_id = worker.submit(state.session_owner(), job)
+    jobs.set_lab_job(job_id, kind, job.request.config.group)
     if replaced := worker.info(job_id).replaced:
         st.info(_("Your waiting training '{replaced}' was replaced by this one (one waiting training per person).")
                 .format(replaced=replaced))  # fmt: skip
@@ -121,7 +121,7 @@ def show_variants(members: list[Member]) -> None:
 
 
 def show_search(members: list[Member], group: str) -> None:
-    path = members[-1].path / TRIALS_FILE if members else live_trials_path(_session.runs_dir(), group)
+    path = members[-1].path / TRIALS_FILE if members else live_trials_path(state.runs_dir(), group)
     trials = read_trials(path)
     if trials:
         st.dataframe(trials, hide_index=True, column_config={
@@ -154,7 +154,7 @@ def experiment_panel(job_id: str, kind: str, group: str, was_active: bool) -> No
             worker.stop(job_id)
     elif info.state == FAILED:
         st.error(_("Training failed: {error}").format(error=info.error))
-    members = group_members(_session.runs_dir(), group)
+    members = group_members(state.runs_dir(), group)
     if kind == SEARCH:
         show_search(members, group)
     else:
@@ -174,7 +174,7 @@ if settings is not None:
         with tab:
             controls(settings)
 
-followed = _session.lab_job()
+followed = jobs.lab_job()
 if followed is not None:
     job_id, kind, group = followed
     active = worker.info(job_id).state not in FINISHED

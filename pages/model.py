@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from app import lesson, state
 from cnnviz.i18n import N_, _, current_language
 from cnnviz.lesson.link import MODEL_ARCHITECTURE_KEY, MODEL_OPTION_KEYS
 from cnnviz.models.architectures import ARCHITECTURES, build_model, list_architectures
@@ -14,7 +15,6 @@ from cnnviz.models.regularization import NONE, PENALTIES
 from cnnviz.models.transfer import BASES, WeightsUnavailable, base_layer_names
 from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run
-from pages import _lesson, _session
 
 WEIGHTS_KEY = "model_page_weights"
 WEIGHT_CHOICES = {"imagenet": N_("ImageNet (downloaded once by Keras)"), "random": N_("Random initialisation")}
@@ -40,7 +40,7 @@ def fine_tune_choices(base: str) -> list[str]:
 
 def option(name: str) -> dict[str, Any]:
     """The widget key of a builder option (a lesson link sets and may lock it)."""
-    return _lesson.control(MODEL_OPTION_KEYS[name])
+    return lesson.control(MODEL_OPTION_KEYS[name])
 
 
 def custom_options() -> dict[str, Any]:
@@ -90,7 +90,7 @@ def penalty_controls() -> dict[str, Any]:
 
 
 def use_random_weights() -> None:
-    _session.set_widget_values({WEIGHTS_KEY: "random"})
+    state.set_widget_values({WEIGHTS_KEY: "random"})
 
 
 def show_model(name: str, options: dict[str, Any]) -> bool:
@@ -119,12 +119,12 @@ def show_model(name: str, options: dict[str, Any]) -> bool:
 
 def use_model(name: str, options: dict[str, Any]) -> None:
     model = build_model(name, dataset.image_shape, dataset.num_classes, **options)
-    _session.set_current_model(Run(model, model_config(name, options, dataset), [], None))
+    state.set_current_model(Run(model, model_config(name, options, dataset), [], None))
     st.success(_("**{name}** is now the current model (untrained). Train it on the Train page.").format(name=name))
 
 
 st.title(_("🧱 Model"))
-dataset = _session.current_dataset()
+dataset = state.current_dataset()
 height, width, channels = dataset.image_shape
 st.caption(_(
     "Built for the current dataset **{name}**: {height}×{width}×{channels} images, {classes} classes. "
@@ -134,7 +134,7 @@ st.caption(_(
 names = list_architectures()
 name = st.selectbox(
     _("Architecture"), names, format_func=lambda n: f"{n} ({_(FAMILIES[ARCHITECTURES[n].family])})",
-    **_lesson.control(MODEL_ARCHITECTURE_KEY),
+    **lesson.control(MODEL_ARCHITECTURE_KEY),
 )
 entry = ARCHITECTURES[name]
 st.markdown(_(entry.description))
@@ -153,7 +153,7 @@ options.update(penalty_controls())
 
 if show_model(name, options) and st.button(_("Use this model"), type="primary"):
     use_model(name, options)
-current = _session.current_model()
+current = state.current_model()
 if current is not None:
     st.caption(_("Current model: {label}").format(label=current.label))
-_lesson.code_expander("model", name, options)
+lesson.code_expander("model", name, options)

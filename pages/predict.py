@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app import pickers
 from cnnviz.data.class_names import display_names, korean_and_english
 from cnnviz.data.images import IMAGE_EXTENSIONS
 from cnnviz.explain.saliency import DEFAULT_METHOD, method, method_keys
@@ -14,7 +15,6 @@ from cnnviz.photos.predict import (
     FileResult, explain, predict_files, results_csv, top_k_figure
 )  # fmt: skip
 from cnnviz.runs.store import Run
-from pages import _session
 
 FIT_LABELS = {
     "auto": N_("Automatic (from the run)"),
@@ -129,7 +129,7 @@ def card(index: int, result: FileResult, run: Run, display: Display) -> None:
 
 st.title(_("Predict"))
 st.caption(_("Drop your own photos (or take one with the webcam) and see what the network thinks, and why."))
-run = _session.pick_model("predict_model")
+run = pickers.pick_model("predict_model")
 if run is None:
     st.stop()
 options, display = photo_options(run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import lesson, loading, state
 from cnnviz import charts
 from cnnviz.i18n import N_, _
 from cnnviz.runs.store import (
@@ -22,7 +23,6 @@ from cnnviz.runs.store import (
     save_run,
     slug,
 )
-from pages import _lesson, _session
 
 COLUMNS = {  # row keys of the runs list and the comparison table: their headers
     "name": N_("name"), "date": N_("date"), "architecture": N_("architecture"), "dataset": N_("dataset"),
@@ -39,16 +39,16 @@ def table(rows: list[dict]) -> None:
 
 
 st.title(_("🗃️ Runs"))
-folder = _session.runs_dir()
+folder = state.runs_dir()
 
 
 def manage(summary: RunSummary) -> None:
     """Open, rename, download and delete one run."""
     open_col, download_col = st.columns(2)
     if open_col.button(_("Open as the current model"), type="primary"):
-        run = _session.open_run(summary)
+        run = loading.open_run(summary)
         if run is not None:
-            _session.set_current_model(run)
+            state.set_current_model(run)
             st.success(_("'{label}' is now the current model.").format(label=run.label))
     download_col.download_button(
         _("Download model.keras"), data=lambda: (summary.path / MODEL_FILE).read_bytes(),
@@ -62,7 +62,7 @@ def manage(summary: RunSummary) -> None:
                 st.rerun()
             except RunError as error:
                 st.error(str(error))
-    _lesson.run_code(read_config(summary.path))
+    lesson.run_code(read_config(summary.path))
     sure = st.checkbox(_("Yes, delete '{name}' and its files").format(name=summary.name))
     if st.button(_("Delete run"), disabled=not sure):
         delete_run(summary.path)
@@ -81,14 +81,14 @@ def upload() -> None:
     file = st.file_uploader(_("A Keras 3 .keras model"), type=["keras"])
     if file is None or not st.button(_("Add this model")):
         return
-    dataset = _session.current_dataset()
+    dataset = state.current_dataset()
     try:
         model = load_uploaded_model(file.getvalue())
         run = save_run(Run(model, config_for_model(model, dataset, file.name)), folder)
     except RunError as error:
         st.error(str(error))
         return
-    _session.set_current_model(run)
+    state.set_current_model(run)
     st.success(_("'{name}' was added to the runs and is now the current model.").format(name=file.name))
 
 

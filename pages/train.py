@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import jobs, lesson, state
 from cnnviz import charts
 from cnnviz.data.class_names import display_names
 from cnnviz.i18n import _
@@ -21,20 +22,19 @@ from cnnviz.training.train import (
 )
 from cnnviz.training.backends import get_worker
 from cnnviz.training.worker import FAILED, FINISHED, QUEUED
-from pages import _lesson, _session
 
 GALLERY_SIZE = 24
 
 st.title(_("📈 Train"))
-dataset = _session.current_dataset()
-current = _session.current_model()
-augmentation = _session.current_augmentation()
+dataset = state.current_dataset()
+current = state.current_model()
+augmentation = state.current_augmentation()
 worker = get_worker()
 
 
 def control(name: str) -> dict:
     """The widget key of a TrainConfig field (a lesson link sets and may lock it)."""
-    return _lesson.control(TRAIN_KEYS[name])
+    return lesson.control(TRAIN_KEYS[name])
 
 
 def settings_form() -> TrainConfig | None:
@@ -59,7 +59,7 @@ def settings_form() -> TrainConfig | None:
             _("Augmentation on"), value=not augmentation.is_identity,
             help=_("All transforms are off: choose some on the Augment page first.") if augmentation.is_identity
             else _("Applies the Augment page's settings to the training split only."),
-            disabled=augmentation.is_identity or _lesson.locked(TRAIN_KEYS["augment"]), key=TRAIN_KEYS["augment"],
+            disabled=augmentation.is_identity or lesson.locked(TRAIN_KEYS["augment"]), key=TRAIN_KEYS["augment"],
         )
         name = middle.text_input(_("Run name"), placeholder=_("(architecture on dataset)"))
         with st.expander(_("Callbacks")):
@@ -179,23 +179,23 @@ if problem:
 else:
     config = settings_form()
     if config is not None:
-        job = training_job(current, dataset, config, _session.runs_dir(), augmentation=augmentation)
-        job_id = worker.submit(_session.session_owner(), job)
-        _session.set_training_job_id(job_id)
+        job = training_job(current, dataset, config, state.runs_dir(), augmentation=augmentation)
+        job_id = worker.submit(state.session_owner(), job)
+        jobs.set_training_job_id(job_id)
         if replaced := worker.info(job_id).replaced:
             st.info(_(
                 "Your waiting training '{replaced}' was replaced by this one (one waiting training per person)."
             ).format(replaced=replaced))
 
-job_id = _session.training_job_id()
+job_id = jobs.training_job_id()
 if job_id is not None:
-    _session.adopt_finished_training()  # the sidebar does it too; this page also runs without it (AppTest)
+    jobs.adopt_finished_training()  # the sidebar does it too; this page also runs without it (AppTest)
     st.subheader(worker.info(job_id).label)
     active = job_is_active(job_id)
     st.fragment(job_panel, run_every=1.0 if active else None)(job_id, active)
-    others = [info for info in worker.jobs_for(_session.session_owner()) if info.id != job_id]
+    others = [info for info in worker.jobs_for(state.session_owner()) if info.id != job_id]
     if others:
         with st.expander(_("Your other trainings ({count})").format(count=len(others))):
             for info in others:
                 st.write(status_line(info, worker.progress(info.id).snapshot(), worker.result_config(info.id)))
-_lesson.code_expander("train")
+lesson.code_expander("train")

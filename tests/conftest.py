@@ -48,7 +48,7 @@ def tiny_model_run(dataset):
 def in_korean(monkeypatch):
     """A function that opens an AppTest session in Korean, with the app's per-session language provider."""
     from cnnviz import i18n
-    from pages import _language
+    from app import language as _language
 
     monkeypatch.setattr(i18n, "_provider", _language.session_language)  # what streamlit_app.py installs
 

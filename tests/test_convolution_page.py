@@ -52,7 +52,7 @@ def test_play_advances_the_window_and_the_sandbox_flags_fractional_sizes(trained
 
 def test_convolution_page_in_korean(trained_shapes, tmp_path, monkeypatch):
     from cnnviz import i18n
-    from pages import _language
+    from app import language as _language
 
     monkeypatch.setattr(i18n, "_provider", _language.session_language)  # what streamlit_app.py installs
     run, dataset = trained_shapes

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 from cnnviz.explain import saliency, sanity
 from cnnviz.runs.store import Run
-from pages._language import LANGUAGE_KEY
-from pages._session import DATASET_KEY, MODEL_KEY
+from app.language import LANGUAGE_KEY
+from app.state import DATASET_KEY, MODEL_KEY
 from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT, tiny_model_run
 
 
@@ -134,7 +134,7 @@ def test_a_model_without_conv_layers_gets_a_clear_message(name, trained_shapes, 
 )
 def test_pages_in_korean(name, title, layer_label, trained_shapes, tmp_path, monkeypatch):
     from cnnviz import i18n
-    from pages import _language
+    from app import language as _language
 
     monkeypatch.setattr(i18n, "_provider", _language.session_language)  # what streamlit_app.py installs
     run, dataset = trained_shapes

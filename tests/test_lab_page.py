@@ -10,7 +10,7 @@ from cnnviz.training import backends
 from cnnviz.training.groups import KFOLD, group_members
 from cnnviz.training.kfold import HOLDOUT, pool_of, summarize_folds
 from cnnviz.training.worker import DONE, ThreadWorker
-from pages import _session
+from app import jobs
 from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT, tiny_model_run
 
 TRAINING_TIMEOUT_S = 600  # generous: the machine may be loaded, and the wait ends when the trainings do
@@ -33,7 +33,7 @@ def test_a_kfold_from_the_lab_goes_through_the_queue_and_shows_the_folds_beside_
 ):
     worker = ThreadWorker(max_running=1)  # the queue under test; the training backend is not
     monkeypatch.setattr(backends, "get_worker", lambda: worker)
-    monkeypatch.setattr(_session, "get_worker", lambda: worker)
+    monkeypatch.setattr(jobs, "get_worker", lambda: worker)
     at = page("lab.py", lab_shapes, tmp_path, monkeypatch)
     at.session_state["cnnviz_model"] = tiny_model_run(lab_shapes)
     at.run()

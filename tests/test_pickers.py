@@ -11,9 +11,9 @@ from tests.conftest import APPTEST_TIMEOUT_S, tiny_model_run
 def picker_page() -> None:
     import streamlit as st
 
-    from pages import _session
+    from app import pickers
 
-    picked = _session.pick_model("picker")
+    picked = pickers.pick_model("picker")
     st.write(f"picked: {picked.path.name if picked.path else picked.label}")
 
 
@@ -45,7 +45,7 @@ def test_a_new_saved_run_does_not_change_the_pick(small_shapes, tmp_path, monkey
 
 
 def test_runs_with_the_same_name_have_different_identities(small_shapes, tmp_path):
-    from pages._session import run_identity
+    from app.memo import run_identity
 
     first, second = saved_run(small_shapes, tmp_path, "twin"), saved_run(small_shapes, tmp_path, "twin")
     assert first.label == second.label and run_identity(first) != run_identity(second)

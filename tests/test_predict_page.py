@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from pages._language import LANGUAGE_KEY
-from pages._session import MODEL_KEY
+from app.language import LANGUAGE_KEY
+from app.state import MODEL_KEY
 from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 from tests.test_photo import encode, png_header_only
 from tests.test_prediction import shoe_like, tiny_run
@@ -139,7 +139,7 @@ def test_a_saved_run_can_be_picked_and_used(run, tmp_path, monkeypatch):
 
 def test_the_page_in_korean(run, tmp_path, monkeypatch):
     from cnnviz import i18n
-    from pages import _language
+    from app import language as _language
 
     monkeypatch.setattr(i18n, "_provider", _language.session_language)  # what streamlit_app.py installs
     monkeypatch.setenv("CNNVIZ_RUNS_DIR", str(tmp_path / "runs"))

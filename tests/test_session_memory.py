@@ -7,7 +7,7 @@ import weakref
 
 from streamlit.testing.v1 import AppTest
 
-from pages._session import DATASET_KEY, MODEL_KEY
+from app.state import DATASET_KEY, MODEL_KEY
 from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT, tiny_model_run
 
 

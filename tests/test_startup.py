@@ -19,15 +19,15 @@ def top_level_imports(path) -> set[str]:
             modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             modules.add(node.module)
-            if node.module == "pages":  # page helpers: `from pages import _session`
-                modules.update(f"pages.{alias.name}" for alias in node.names)
+            if node.module == "app":  # the app's glue: `from app import state`
+                modules.update(f"app.{alias.name}" for alias in node.names)
     return modules
 
 
 def test_pages_import_no_tensorflow_at_start_up():
     scripts = [REPO_ROOT / "streamlit_app.py", *sorted((REPO_ROOT / "pages").glob("*.py"))]
     modules = sorted(set().union(*(top_level_imports(p) for p in scripts)) - {"streamlit"})
-    assert "cnnviz.data.registry" in modules and "pages._session" in modules
+    assert {"cnnviz.data.registry", "app.state", "app.entry"} <= set(modules)
     code = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
     code += f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
@@ -39,18 +39,19 @@ def test_the_server_keeps_keras_state_between_runs_and_collects_garbage_periodic
     the others' running work, and scanning the whole heap each time: a third of a class's server time)."""
     import threading
 
-    from keras.src.backend.common import global_state
-    from streamlit.runtime.scriptrunner import script_runner
+    import keras
     from streamlit.testing.v1 import AppTest
+
+    from app import private_api
 
     read = "from streamlit import config; print(config.get_option('runner.postScriptGC'))"
     finished = subprocess.run([sys.executable, "-c", read], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert finished.stdout.strip() == "False", finished.stdout + finished.stderr  # as `streamlit run` reads it
     at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S).run()
     assert not at.exception
-    state = global_state.GLOBAL_STATE_TRACKER
-    script_runner._clean_problem_modules()  # what Streamlit calls after each script run
-    assert global_state.GLOBAL_STATE_TRACKER is state, "Keras' session was cleared"
+    before = keras.backend.get_uid("cnnviz_probe")  # Keras' name counters: clear_session() restarts them
+    private_api.post_run_cleanup()()  # what Streamlit calls after each script run
+    assert keras.backend.get_uid("cnnviz_probe") == before + 1, "Keras' session was cleared"
     assert "cnnviz-collector" in {thread.name for thread in threading.enumerate()}
 
 
@@ -70,13 +71,13 @@ def test_departed_sessions_are_let_go_once_their_reconnect_time_is_over(monkeypa
     manager = SimpleNamespace(_storage_lock=threading.Lock(), _session_storage=storage)
     monkeypatch.setattr(Runtime, "exists", classmethod(lambda cls: True))
     monkeypatch.setattr(Runtime, "instance", classmethod(lambda cls: SimpleNamespace(_session_mgr=manager)))
-    from pages import _server
+    from app import server
 
     clock[0] += 30
-    _server.let_go_of_departed_sessions()
+    server.let_go_of_departed_sessions()
     assert len(storage._cache._data) == 3, "still within the reconnect time"
     clock[0] += 31
-    _server.let_go_of_departed_sessions()
+    server.let_go_of_departed_sessions()
     assert not storage._cache._data
 
 
@@ -87,16 +88,14 @@ def test_a_finished_script_thread_lets_go_of_its_session_state():
     import threading
     import weakref
 
-    from streamlit.runtime.scriptrunner_utils.script_run_context_attr import SCRIPT_RUN_CONTEXT_ATTR_NAME
-
-    from pages import _server
+    from app import private_api, server
 
     class SessionState:  # stands in for a context that holds a session's state
         pass
 
     def thread_with_context(target) -> tuple[threading.Thread, weakref.ref]:
         thread, state = threading.Thread(target=target), SessionState()
-        setattr(thread, SCRIPT_RUN_CONTEXT_ATTR_NAME, state)
+        private_api.attach_script_run_context(thread, state)  # type: ignore[arg-type]
         return thread, weakref.ref(state)
 
     release = threading.Event()
@@ -107,11 +106,11 @@ def test_a_finished_script_thread_lets_go_of_its_session_state():
     finished.join()
     running.start()
     try:
-        _server.forget_finished_script_runs()
+        server.forget_finished_script_runs()
         gc.collect()
         assert finished_state() is None, "the finished run's state is still alive"
-        assert hasattr(running, SCRIPT_RUN_CONTEXT_ATTR_NAME) and running_state() is not None
-        assert hasattr(not_started, SCRIPT_RUN_CONTEXT_ATTR_NAME) and not_started_state() is not None
+        assert private_api.has_script_run_context(running) and running_state() is not None
+        assert private_api.has_script_run_context(not_started) and not_started_state() is not None
     finally:
         release.set()
         running.join()

@@ -15,11 +15,14 @@ from babel.messages.pofile import read_po
 from cnnviz import i18n
 from tests.conftest import REPO_ROOT
 
-METHOD_MAP = [("cnnviz/**.py", "python"), ("pages/**.py", "python"), ("streamlit_app.py", "python")]
+METHOD_MAP = [
+    ("cnnviz/**.py", "python"), ("app/**.py", "python"), ("pages/**.py", "python"), ("streamlit_app.py", "python")
+]
 # Every file whose text a user can read: the app, its pages and the library.
 TRANSLATED = sorted(
     str(path.relative_to(REPO_ROOT))
-    for path in [REPO_ROOT / "streamlit_app.py", *(REPO_ROOT / "pages").glob("*.py"), *(REPO_ROOT / "cnnviz").rglob("*.py")]
+    for path in [REPO_ROOT / "streamlit_app.py", *(REPO_ROOT / "pages").glob("*.py"), *(REPO_ROOT / "app").glob("*.py"),
+                 *(REPO_ROOT / "cnnviz").rglob("*.py")]
 )
 # Streamlit calls whose first argument, or these keyword arguments, are read by the user.
 TEXT_CALLS = {

@@ -9,10 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner import script_runner
-from streamlit.runtime.scriptrunner_utils.script_run_context_attr import SCRIPT_RUN_CONTEXT_ATTR_NAME
 
+from app import private_api
 from cnnviz.runtime import collect_periodically
 
 SHARED_RESULTS = 128  # saved runs' maps kept for all sessions: ~10 per run, image and layer, a few KB to 0.5 MB
@@ -34,7 +32,7 @@ def keep_keras_state_between_runs() -> bool:
     scans the whole heap. The app shares one Keras among all sessions and keeps no per-run
     Keras state, so only the rest of that clean-up stays (pyplot figures, which the app never
     opens); cyclic garbage is collected every 30 s instead (cnnviz.runtime.collect_periodically)."""
-    script_runner._clean_problem_modules = close_pyplot_figures
+    private_api.replace_post_run_cleanup(close_pyplot_figures)
     collect_periodically(first=let_go_of_departed_sessions)
     return True
 
@@ -46,11 +44,7 @@ def let_go_of_departed_sessions() -> None:
     leaves together would stay in memory until somebody else leaves.
     """
     forget_finished_script_runs()
-    if not Runtime.exists():  # a script run without a server (AppTest, bare mode)
-        return
-    manager = Runtime.instance()._session_mgr
-    with manager._storage_lock:
-        manager._session_storage._cache.expire()
+    private_api.expire_departed_sessions()
 
 
 def forget_finished_script_runs() -> None:
@@ -63,8 +57,8 @@ def forget_finished_script_runs() -> None:
     """
     for thread in [obj for obj in gc.get_objects() if isinstance(obj, threading.Thread)]:
         finished = thread.ident is not None and not thread.is_alive()  # started, and over
-        if finished and hasattr(thread, SCRIPT_RUN_CONTEXT_ATTR_NAME):
-            delattr(thread, SCRIPT_RUN_CONTEXT_ATTR_NAME)
+        if finished:
+            private_api.drop_script_run_context(thread)
 
 
 def close_pyplot_figures() -> None:

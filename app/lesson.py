@@ -13,6 +13,8 @@ from typing import Any
 
 import streamlit as st
 
+from app import state as session
+from app.loading import cached_dataset, open_run
 from cnnviz.data.registry import DatasetSpec, DatasetUnavailable
 from cnnviz.i18n import N_, _, current_language
 from cnnviz.lesson.code import CodeUnavailable, Setup, page_code, script
@@ -33,7 +35,6 @@ from cnnviz.models.architectures import build_model
 from cnnviz.models.transfer import WeightsUnavailable
 from cnnviz.runs.schema import RunConfig, TrainConfig, model_config
 from cnnviz.runs.store import Run, list_runs, slug
-from pages import _session
 
 APPLIED_KEY = "cnnviz_lesson_applied"
 LOCKED_KEY = "cnnviz_lesson_locked"
@@ -65,7 +66,7 @@ def control(key: str) -> dict[str, Any]:
 
 def current_training() -> TrainConfig:
     """The Train page's settings as the widgets hold them (defaults for those not drawn yet)."""
-    values = _session.widget_values(TRAIN_KEYS.values())
+    values = session.widget_values(TRAIN_KEYS.values())
     by_field = {name: values[key] for name, key in TRAIN_KEYS.items() if key in values}
     try:
         return TrainConfig(**by_field)
@@ -75,13 +76,13 @@ def current_training() -> TrainConfig:
 
 def current_setup(architecture: str | None = None, options: dict[str, Any] | None = None) -> Setup:
     """The session's set-up; ``architecture`` and ``options`` override the current model's."""
-    dataset = _session.current_dataset()
-    model = _session.current_model()
+    dataset = session.current_dataset()
+    model = session.current_model()
     if architecture is None:
         choice = model.config.architecture if model is not None else None
         architecture, options = (choice.name, choice.options) if choice else ("simple", {})
     training = current_training()
-    augmentation = _session.current_augmentation()
+    augmentation = session.current_augmentation()
     augment = not augmentation.is_identity and st.session_state.get(TRAIN_KEYS["augment"], True)
     return Setup(
         dataset.spec or DatasetSpec(), architecture, dict(options or {}), dataset.image_shape, dataset.num_classes,
@@ -116,7 +117,7 @@ def code_expander(page: str, architecture: str | None = None, options: dict[str,
             return
         st.caption(_("The downloads hold the whole set-up: data, split, model, augmentation, training, saving."))
         _downloads(setup, _("{architecture} on {dataset}").format(
-            architecture=setup.architecture, dataset=_session.current_dataset().name), f"code_{page}")
+            architecture=setup.architecture, dataset=session.current_dataset().name), f"code_{page}")
 
 
 def run_code(config: RunConfig) -> None:
@@ -137,30 +138,30 @@ def _load_dataset(spec: DatasetSpec, problems: list[str]) -> None:
     if spec == DatasetSpec():
         return
     try:
-        _session.set_current_dataset(_session.cached_dataset(spec))
+        session.set_current_dataset(cached_dataset(spec))
     except DatasetUnavailable as error:
         problems.append(_("The link's dataset could not be loaded ({error}); the default dataset is used.").format(error=error))
 
 
 def _open_run(run_id: str, problems: list[str]) -> None:
-    found = [summary for summary in list_runs(_session.runs_dir()) if summary.path.name == run_id]
-    run = _session.open_run(found[0]) if found else None
+    found = [summary for summary in list_runs(session.runs_dir()) if summary.path.name == run_id]
+    run = open_run(found[0]) if found else None
     if run is None:
         problems.append(_("The link names a saved run {run!r} that this server does not have.").format(run=run_id))
     else:
-        _session.set_current_model(run)
+        session.set_current_model(run)
 
 
 def _build_model(state: LessonState, problems: list[str]) -> None:
-    dataset = _session.current_dataset()
+    dataset = session.current_dataset()
     try:
         model = build_model(state.architecture, dataset.image_shape, dataset.num_classes, **state.options)
     except (ValueError, TypeError, WeightsUnavailable) as error:
         problems.append(_("The link's model could not be built ({error}); pick one on the Model page.").format(error=error))
         return
-    _session.set_current_model(Run(model, model_config(state.architecture, state.options, dataset)))
-    _session.set_widget_values({MODEL_ARCHITECTURE_KEY: state.architecture})
-    _session.set_widget_values({MODEL_OPTION_KEYS[k]: v for k, v in state.options.items() if k in MODEL_OPTION_KEYS})
+    session.set_current_model(Run(model, model_config(state.architecture, state.options, dataset)))
+    session.set_widget_values({MODEL_ARCHITECTURE_KEY: state.architecture})
+    session.set_widget_values({MODEL_OPTION_KEYS[k]: v for k, v in state.options.items() if k in MODEL_OPTION_KEYS})
 
 
 def apply_lesson(state: LessonState) -> list[str]:
@@ -171,13 +172,13 @@ def apply_lesson(state: LessonState) -> list[str]:
         _open_run(state.run, problems)
     elif state.architecture:
         _build_model(state, problems)
-    _session.set_current_augmentation(state.augmentation)
+    session.set_current_augmentation(state.augmentation)
     augment = state.augmentation.to_dict()
-    _session.set_widget_values({key: tuple(v) if isinstance(v, list) else v
+    session.set_widget_values({key: tuple(v) if isinstance(v, list) else v
                                 for key, v in ((AUGMENT_KEYS[name], augment[name]) for name in augment)})  # fmt: skip
     training = state.training.to_dict()
-    _session.set_widget_values({key: training[name] for name, key in TRAIN_KEYS.items() if name in training})
-    _session.set_widget_values(state.widgets)
+    session.set_widget_values({key: training[name] for name, key in TRAIN_KEYS.items() if name in training})
+    session.set_widget_values(state.widgets)
     st.session_state[LOCKED_KEY] = frozenset(state.locked)
     return problems
 
@@ -202,12 +203,12 @@ def _apply_link_once(page: str) -> None:
 def current_state(page: str, locks: tuple[str, ...]) -> LessonState:
     """What the link of the current view carries."""
     setup = current_setup()
-    model = _session.current_model()
+    model = session.current_model()
     run_id = model.path.name if model is not None and model.path is not None else ""
-    widgets = _session.widget_values(PAGE_WIDGETS.get(page, ()))
+    widgets = session.widget_values(PAGE_WIDGETS.get(page, ()))
     return LessonState(
         page=page, dataset=setup.dataset, architecture="" if run_id or model is None else setup.architecture,
-        options={} if run_id else setup.options, run=run_id, augmentation=_session.current_augmentation(),
+        options={} if run_id else setup.options, run=run_id, augmentation=session.current_augmentation(),
         training=current_training(), widgets=widgets,
         locked=locks,
     )  # fmt: skip

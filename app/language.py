@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from app import private_api
 from cnnviz import i18n
 from cnnviz.i18n import _
 
@@ -16,7 +16,7 @@ def session_language() -> str | None:
 
     The app installs this once per server as cnnviz.i18n's language provider.
     """
-    if get_script_run_ctx() is None:
+    if private_api.script_run_context() is None:
         return None
     return st.session_state.get(LANGUAGE_KEY) or i18n.supported(st.context.locale)
 

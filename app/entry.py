@@ -1,0 +1,67 @@
+"""The whole app in one script run: the server's set-up once, then the language, navigation, sidebar and page.
+
+streamlit_app.py calls ``run_app()`` after the preload.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from app import language, lesson, private_api, server, sidebar, state
+from cnnviz.i18n import _, set_language_provider
+from cnnviz.training.jobs import recover_interrupted
+
+
+def pages() -> dict[str, list[st.Page]]:
+    """The navigation, in the session's language (URLs come from the file names, not the titles)."""
+    return {
+        _("Data and model"): [
+            st.Page("pages/data.py", title=_("Data"), icon="🗂️", default=True),
+            st.Page("pages/model.py", title=_("Model"), icon="🧱"),
+            st.Page("pages/augment.py", title=_("Augment"), icon="🎛️"),
+        ],
+        _("Training"): [
+            st.Page("pages/train.py", title=_("Train"), icon="📈"),
+            st.Page("pages/runs.py", title=_("Runs"), icon="🗃️"),
+            st.Page("pages/lab.py", title=_("Overfitting lab"), icon="🧪"),
+        ],
+        _("Inside the network"): [
+            st.Page("pages/activations.py", title=_("Activations"), icon="🔬"),
+            st.Page("pages/filters.py", title=_("Filters"), icon="🌀"),
+            st.Page("pages/gradcam.py", title=_("Where the network looks"), icon="🔥", url_path="gradcam"),
+            st.Page("pages/convolution.py", title=_("Convolution"), icon="🧮"),
+        ],
+        _("Use it"): [
+            st.Page("pages/predict.py", title=_("Predict"), icon="📷"),
+        ],
+    }
+
+
+@st.cache_resource(show_spinner=False)
+def set_up_server() -> bool:
+    """Once per server, before the first page: check the private names the app relies on, take over
+    Streamlit's per-run clean-up, and have cnnviz.i18n ask the running session for its language."""
+    private_api.check()
+    server.keep_keras_state_between_runs()
+    set_language_provider(language.session_language)
+    return True
+
+
+@st.cache_resource(show_spinner=False)
+def recover_once(runs_dir: str) -> int:
+    """Once per server: trainings a previous server left unfinished become "interrupted" runs."""
+    return len(recover_interrupted(Path(runs_dir)))
+
+
+def run_app() -> None:
+    """One script run of the app: set-up, language picker, navigation, sidebar, then the page."""
+    st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
+    set_up_server()
+    recover_once(str(state.runs_dir()))
+    language.language_picker()
+    navigation = st.navigation(pages())
+    sidebar.render_sidebar()
+    lesson.lesson_sidebar(navigation.url_path)
+    navigation.run()
