@@ -1,6 +1,7 @@
 """The whole app in one script run: the server's set-up once, then the language, navigation, sidebar and page.
 
-streamlit_app.py calls ``run_app()`` after the preload.
+streamlit_app.py calls ``run_app()`` after the preload; so does a page that Streamlit started
+without it (``app.page.app_page``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import language, lesson, private_api, server, sidebar, state
+from app.page import inside_app_navigation
 from cnnviz.i18n import _, set_language_provider
 from cnnviz.training.jobs import recover_interrupted
 
@@ -64,4 +66,5 @@ def run_app() -> None:
     navigation = st.navigation(pages())
     sidebar.render_sidebar()
     lesson.lesson_sidebar(navigation.url_path)
-    navigation.run()
+    with inside_app_navigation():
+        navigation.run()

@@ -1,5 +1,10 @@
 """Activations page: every channel of one layer for one image, and a strip through the depth."""
 
+# ruff: noqa: E402
+from app.page import app_page
+
+app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+
 import streamlit as st
 
 from app import pickers

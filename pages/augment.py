@@ -1,5 +1,10 @@
 """Augment page: tune the augmentation by looking at it; the Train page uses exactly this config."""
 
+# ruff: noqa: E402
+from app.page import app_page
+
+app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+
 from dataclasses import fields
 
 import numpy as np

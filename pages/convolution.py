@@ -1,5 +1,10 @@
 """Convolution page: what one Conv2D layer computes, on the student's own model and image."""
 
+# ruff: noqa: E402
+from app.page import app_page
+
+app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+
 import numpy as np
 import streamlit as st
 

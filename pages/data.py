@@ -1,5 +1,10 @@
 """Data page: choose a dataset, see its classes, splits and samples."""
 
+# ruff: noqa: E402
+from app.page import app_page
+
+app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+
 from pathlib import Path
 
 import streamlit as st

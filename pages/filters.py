@@ -1,5 +1,10 @@
 """Filters page: the pattern each filter of a conv layer responds to most, and what a class looks like to the model."""
 
+# ruff: noqa: E402
+from app.page import app_page
+
+app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+
 import streamlit as st
 
 from app import memo, pickers

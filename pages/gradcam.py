@@ -1,5 +1,10 @@
 """Where the network looks: several saliency methods side by side on one image, and a sanity check."""
 
+# ruff: noqa: E402
+from app.page import app_page
+
+app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+
 from collections.abc import Callable
 from typing import Any
 

@@ -1,5 +1,10 @@
 """Predict page: drop photos or take a picture, see each preprocessing step, the top classes and why."""
 
+# ruff: noqa: E402
+from app.page import app_page
+
+app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+
 from dataclasses import dataclass
 
 import streamlit as st

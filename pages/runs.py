@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# ruff: noqa: E402
+from app.page import app_page
+
+app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+
 import streamlit as st
 
 from app import lesson, loading, state
