@@ -78,6 +78,8 @@ def untranslated_text(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in TEXT_CALLS:
+            if isinstance(node.func.value, ast.Name) and node.func.value.id == "log":
+                continue  # the server's log, read by whoever runs it, in English
             arguments = node.args[:1] + [k.value for k in node.keywords if k.arg in TEXT_KEYWORDS]
         elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
             arguments = node.exc.args[:1]

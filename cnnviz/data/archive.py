@@ -1,18 +1,22 @@
-"""Safe extraction of a user's zip upload."""
+"""Safe extraction of a user's zip upload, once per archive however many sessions load it at once."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import stat
+import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from cnnviz.data.folders import IGNORED_NAMES
+from cnnviz.data.shared_files import file_lock, touch, trim_oldest
 from cnnviz.i18n import _
 
 MAX_TOTAL_BYTES = 2 * 1024**3
 MAX_FILES = 200_000
+MARKER = ".cnnviz-complete"  # written last into a finished extraction (hidden: never read as data)
 
 
 class ArchiveError(ValueError):
@@ -23,8 +27,42 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def extract_cached(zip_path: Path, cache: Path, max_cache_bytes: int) -> Path:
+    """The dataset root of ``zip_path`` extracted into ``cache``, extracted only when no complete copy is there.
+
+    The copy is named by the archive's name, size and modification time; it is written under the
+    archive's lock into a fresh folder and renamed into place with its completion marker, so loads
+    at the same time extract it once and a copy without its marker is extracted again. The cache is
+    then trimmed to ``max_cache_bytes``, least recently used copies first.
+    """
+    status = zip_path.stat()
+    key = f"{zip_path.stem[:40]}-{content_hash(f'{zip_path.resolve()} {status.st_size} {status.st_mtime_ns}'.encode())}"
+    target = cache / key
+    if not (target / MARKER).is_file():
+        with file_lock(cache / f".lock-{key}"):
+            if not (target / MARKER).is_file():
+                _extract_fresh(zip_path, target)
+                trim_oldest(cache, max_cache_bytes, keep=target)
+    touch(target)
+    return dataset_root(target)
+
+
+def _extract_fresh(zip_path: Path, target: Path) -> None:
+    """Extract into a new temporary folder beside ``target``, mark it complete, rename it into place (lock held)."""
+    for stale in target.parent.glob(f".tmp-{target.name}-*"):  # left by an extraction that died
+        shutil.rmtree(stale, ignore_errors=True)
+    temporary = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex}")
+    try:
+        safe_extract(zip_path, temporary)
+        (temporary / MARKER).touch()
+        shutil.rmtree(target, ignore_errors=True)  # an unfinished copy
+        os.rename(temporary, target)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
 def safe_extract(zip_path: Path, target: Path, max_total_bytes: int = MAX_TOTAL_BYTES) -> Path:
-    """Extract a zip into target after checking every member; returns the dataset's root.
+    """Extract a zip into the new folder ``target`` after checking every member; returns the dataset's root.
 
     Refused: members whose path would escape target, links, archives over the size cap.
     Skipped: __MACOSX, .DS_Store and hidden files. The root is the first folder holding
@@ -34,18 +72,14 @@ def safe_extract(zip_path: Path, target: Path, max_total_bytes: int = MAX_TOTAL_
         with zipfile.ZipFile(zip_path) as archive:
             members = [m for m in archive.infolist() if not m.is_dir() and not _ignored(m.filename)]
             _check_members(members, target, max_total_bytes)
-            partial = target.with_name(target.name + ".partial")
-            shutil.rmtree(partial, ignore_errors=True)
+            target.mkdir(parents=True)
             written = 0
             for member in members:
-                written += _extract_member(archive, member, partial, max_total_bytes - written)
+                written += _extract_member(archive, member, target, max_total_bytes - written)
     except zipfile.BadZipFile as error:
         raise ArchiveError(
             _("{file} is not a valid zip archive ({error})").format(file=zip_path.name, error=error)
         ) from error
-    if target.exists():
-        shutil.rmtree(target)
-    partial.rename(target)
     return dataset_root(target)
 
 

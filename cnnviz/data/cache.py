@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import hashlib
 import json
 import mmap
@@ -28,7 +27,7 @@ import os
 import pickle
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from cnnviz.data import registry
 from cnnviz.data.dataset import SPLIT_NAMES, Dataset, Split
 from cnnviz.data.fast_decode import Progress
 from cnnviz.data.registry import DatasetSpec
+from cnnviz.data.shared_files import file_lock
 
 CACHE_FOLDER = ".datasets"  # in the runs directory: hidden, so never listed as a run
 CACHE_VERSION = 1  # part of every key: raise it when the layout or the decoding changes
@@ -91,13 +91,9 @@ def _complete(folder: Path) -> bool:
     return (folder / MARKER).is_file()
 
 
-@contextlib.contextmanager
-def _key_lock(root: Path, key: str) -> Iterator[None]:
+def _key_lock(root: Path, key: str) -> contextlib.AbstractContextManager[None]:
     """Hold the key's lock file: one writer of an entry at a time, across threads, processes and nodes."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / f".lock-{key}", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield  # released when the file is closed
+    return file_lock(root / f".lock-{key}")
 
 
 def _write(folder: Path, dataset: Dataset) -> None:

@@ -49,7 +49,7 @@ def class_folders(root: Path) -> dict[str, list[Path]]:
             classes[child.name] = image_files_below(child)
     if len(classes) < 2:
         raise FolderError(
-            _("{root} needs at least 2 class subfolders; found {count}").format(root=root, count=len(classes))
+            _("{root} needs at least 2 class subfolders; found {count}").format(root=root.name, count=len(classes))
         )
     return classes
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
 
 from cnnviz.i18n import _
+
+log = logging.getLogger(__name__)
+FOLDER_HINT = "$KERAS_HOME/datasets, ~/.keras/datasets by default"
 
 KERAS_DATASETS = {
     "mnist": ("MNIST", [str(d) for d in range(10)], "mnist.npz"),
@@ -52,6 +57,7 @@ def load_keras_dataset(source: str) -> tuple[tuple[np.ndarray, np.ndarray], tupl
 
 
 def _download(source: str):
+    """keras.datasets' load_data; a failure is logged in full and told to the user without server paths."""
     import keras
 
     loaders = {
@@ -63,13 +69,14 @@ def _download(source: str):
     try:
         return loaders[source]()
     except Exception as error:  # Keras raises several error types for a failed download
+        log.warning("%s could not be downloaded into %s: %s", title, keras_cache_dir(), error)
         raise DownloadFailed(
             _(
-                "{title} could not be downloaded ({kind}: {error}). "
+                "{title} could not be downloaded ({kind}). "
                 "This machine may have no internet access. To use {title} offline, put "
-                "{files} into {folder} and try again, or pick another dataset "
+                "{files} into Keras' dataset folder ({folder}) and try again, or pick another dataset "
                 "(Shapes works offline)."
-            ).format(title=title, kind=type(error).__name__, error=error, files=files, folder=keras_cache_dir())
+            ).format(title=title, kind=type(error).__name__, files=files, folder=FOLDER_HINT)
         ) from error
 
 
@@ -79,6 +86,6 @@ def _with_channels(x: np.ndarray) -> np.ndarray:
 
 def _save_atomically(path: Path, **arrays: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp.npz")
+    temporary = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")  # one of its own: loads may run at once
     np.savez(temporary, **arrays)
     os.replace(temporary, path)

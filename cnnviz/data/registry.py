@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -10,8 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from cnnviz.data.class_names import english_name
-from cnnviz.data.archive import ArchiveError, content_hash, dataset_root, safe_extract
+from cnnviz.data.archive import ArchiveError, content_hash, extract_cached
+from cnnviz.data.budget import LOADED
 from cnnviz.data.dataset import Dataset, SkippedFile, Split
+from cnnviz.data.estimate import check_size
 from cnnviz.data.folders import (
     FolderError,
     check_classes,
@@ -27,9 +30,14 @@ from cnnviz.data.fast_decode import Progress
 from cnnviz.data.formats import FormatError, detect_light_on_dark, load_idx_pair, load_npz
 from cnnviz.data.images import is_image_file
 from cnnviz.data.keras_datasets import KERAS_DATASETS, DownloadFailed, load_keras_dataset
+from cnnviz.data.roots import PathRefused, cache_dir, check_readable
+from cnnviz.data.shared_files import touch, trim_oldest
 from cnnviz.data.shapes import SHAPE_CLASSES, generate_shapes
 from cnnviz.data.split import DEFAULT_RATIOS, stratified_split
 from cnnviz.i18n import N_, _
+from cnnviz.limits import MB, LimitExceeded, limits
+
+log = logging.getLogger(__name__)
 
 
 class DatasetUnavailable(RuntimeError):
@@ -67,19 +75,18 @@ class DatasetSpec:
         return cls(**known)
 
 
-def cache_dir() -> Path:
-    """cnnviz's own cache (extracted uploads): $CNNVIZ_CACHE, default ~/.cache/cnnviz."""
-    return Path(os.environ.get("CNNVIZ_CACHE", Path.home() / ".cache" / "cnnviz"))
-
-
 def save_upload(data: bytes, suffix: str = ".zip") -> Path:
-    """Keep an uploaded file in the cache, named by its content, and return its path."""
+    """Keep an uploaded file in the cache, named by its content, and return its path; the cache is then
+    trimmed to ``Limits.upload_cache_mb``, least recently used uploads first."""
     path = cache_dir() / "uploads" / f"{content_hash(data)}{suffix}"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
+    if path.exists():
+        touch(path)
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+    trim_oldest(path.parent, limits().upload_cache_mb * MB, keep=path)
     return path
 
 
@@ -130,7 +137,7 @@ def _load_array_file(spec: DatasetSpec) -> Dataset:
     x, y = _limited(x, y, spec)
     class_names = names or [str(label) for label in range(int(y.max()) + 1)]
     check_classes(class_names, y)
-    return split_arrays(path.name, class_names, x, y, spec, source=str(path), light_on_dark=detect_light_on_dark(x))
+    return split_arrays(path.name, class_names, x, y, spec, source=path.name, light_on_dark=detect_light_on_dark(x))
 
 
 def _idx_class_names(path: Path, y: np.ndarray) -> list[str] | None:
@@ -144,11 +151,11 @@ def _idx_class_names(path: Path, y: np.ndarray) -> list[str] | None:
 def _load_folder(spec: DatasetSpec, root: Path | None = None, progress: Progress | None = None) -> Dataset:
     root = root or Path(spec.path)
     if not root.is_dir():
-        raise FolderError(_("folder not found: {path}").format(path=root))
+        raise FolderError(_("folder not found: {name}").format(name=root.name))
     splits = find_split_folders(root)
     if splits:
         return _load_split_folders(spec, root, splits, progress)
-    return _decode_and_split(root.name, class_folders(root), spec, progress, source=str(root))
+    return _decode_and_split(root.name, class_folders(root), spec, progress, source=root.name)
 
 
 def _decode_and_split(
@@ -196,7 +203,7 @@ def _load_split_folders(
         decoded += sum(len(paths) for paths in files.values())
     parts = _fill_missing_splits(parts, spec)
     return Dataset(
-        root.name, class_names, parts["train"], parts["val"], parts["test"], source=f"{root} (its own split)",
+        root.name, class_names, parts["train"], parts["val"], parts["test"], source=_("{name} (its own split)").format(name=root.name),
         split_seed=spec.split_seed, skipped=skipped, light_on_dark=_light(parts["train"].x),
     )  # fmt: skip
 
@@ -224,10 +231,10 @@ def _fill_missing_splits(parts: dict[str, Split], spec: DatasetSpec) -> dict[str
 def _load_flat_folder(spec: DatasetSpec, root: Path | None = None, progress: Progress | None = None) -> Dataset:
     root = root or Path(spec.path)
     if not root.is_dir():
-        raise FolderError(_("folder not found: {path}").format(path=root))
+        raise FolderError(_("folder not found: {name}").format(name=root.name))
     keywords = list(spec.keywords) or suggest_flat_keywords(root)
     files, unmatched = flat_folder_files(root, keywords)
-    return _decode_and_split(root.name, files, spec, progress, f"{root} (classes from file names)", unmatched)
+    return _decode_and_split(root.name, files, spec, progress, _("{name} (classes from file names)").format(name=root.name), unmatched)
 
 
 def suggest_flat_keywords(root: Path) -> list[str]:
@@ -238,9 +245,8 @@ def suggest_flat_keywords(root: Path) -> list[str]:
 def _load_zip(spec: DatasetSpec, progress: Progress | None = None) -> Dataset:
     archive = Path(spec.path)
     if not archive.is_file():
-        raise ArchiveError(_("archive not found: {path}").format(path=archive))
-    target = cache_dir() / "extracted" / archive.stem
-    root = dataset_root(target) if target.is_dir() else safe_extract(archive, target)
+        raise ArchiveError(_("archive not found: {name}").format(name=archive.name))
+    root = extract_cached(archive, cache_dir() / "extracted", limits().extracted_mb * MB)
     if any(child.is_dir() for child in visible_children(root)):
         return _load_folder(spec, root, progress)
     return _load_flat_folder(spec, root, progress)
@@ -262,7 +268,7 @@ SOURCES: dict[str, tuple[str, Callable[[DatasetSpec], Dataset]]] = {
     "npz": (N_("A NumPy .npz with x and y"), _load_array_file),
 }
 FILE_SOURCES = ("folder", "flat_folder", "zip")  # their loaders report decoding progress
-LOAD_ERRORS = (DownloadFailed, FormatError, FolderError, ArchiveError, OSError)
+LOAD_ERRORS = (DownloadFailed, FormatError, FolderError, ArchiveError, PathRefused, LimitExceeded, OSError)
 
 
 def list_datasets() -> list[str]:
@@ -272,19 +278,36 @@ def list_datasets() -> list[str]:
 def load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dataset:
     """Load any registered source; raises DatasetUnavailable with a user-facing message.
 
+    Before anything is read, a path must lie in the server's readable roots (cnnviz.data.roots)
+    and the decoded size must fit the limits (cnnviz.data.estimate); every caller asking for the
+    same spec while its images are alive gets the same Dataset (cnnviz.data.budget).
     ``progress(done, total)`` hears how many image files of a folder or zip are decoded.
     """
     if spec.source not in SOURCES:
-        raise DatasetUnavailable(
-            _("Unknown dataset {name!r}. Choose one of: {names}.").format(name=spec.source, names=", ".join(SOURCES))
-        )
+        raise DatasetUnavailable(_("Unknown dataset. Choose one of: {names}.").format(names=", ".join(SOURCES)))
     try:
-        loader = SOURCES[spec.source][1]
-        dataset = loader(spec, progress=progress) if spec.source in FILE_SOURCES else loader(spec)  # type: ignore[call-arg]
+        if spec.path:
+            check_readable(spec.path)
+        estimated = check_size(spec)
+        return LOADED.load(spec, estimated, lambda: _decoded(spec, progress))  # type: ignore[return-value]
     except LOAD_ERRORS as error:
-        raise DatasetUnavailable(str(error)) from error
+        raise DatasetUnavailable(_user_message(error)) from error
+
+
+def _decoded(spec: DatasetSpec, progress: Progress | None) -> Dataset:
+    loader = SOURCES[spec.source][1]
+    dataset = loader(spec, progress=progress) if spec.source in FILE_SOURCES else loader(spec)  # type: ignore[call-arg]
     english = [english_name(name) for name in dataset.class_names]
     return replace(dataset, display_names=english, spec=spec)
+
+
+def _user_message(error: Exception) -> str:
+    """What the user reads of a failed load: an OSError by its file's name, never its server path."""
+    if not isinstance(error, OSError):
+        return str(error)
+    log.warning("a dataset could not be read: %s", error)
+    name = Path(error.filename).name if error.filename else "?"
+    return _("could not read {name} ({reason})").format(name=name, reason=error.strerror or type(error).__name__)
 
 
 def spec_from_name_or_path(value: str, image_size: int = 64, **options) -> DatasetSpec:

@@ -9,6 +9,7 @@ from cnnviz.i18n import _
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "star")
 MIN_SIZE, MAX_SIZE = 32, 128
+NOISE_CHUNK_BYTES = 16 * 1024**2  # the noise is drawn and added this much at a time
 
 
 def generate_shapes(
@@ -28,9 +29,20 @@ def generate_shapes(
     boxes = np.empty((count, 4), dtype=np.int32)
     for index, label in enumerate(labels):
         images[index], boxes[index] = _draw_one(SHAPE_CLASSES[label], image_size, rng)
-    noise = rng.normal(0.0, 8.0, size=images.shape)
-    images = np.clip(images + noise, 0, 255).astype(np.uint8)
+    _add_noise(images, rng)
     return images, labels.astype(np.int32), boxes
+
+
+def _add_noise(images: np.ndarray, rng: np.random.Generator) -> None:
+    """Add Gaussian noise (sigma 8) in place, a chunk of images at a time, in float32: the memory it
+    takes beyond the images stays under NOISE_CHUNK_BYTES. The draws are the same as in one piece."""
+    per_chunk = max(1, NOISE_CHUNK_BYTES // max(1, images[0].size * 8)) if len(images) else 1
+    for start in range(0, len(images), per_chunk):
+        chunk = images[start : start + per_chunk]
+        noisy = chunk.astype(np.float32)
+        noisy += rng.normal(0.0, 8.0, size=chunk.shape).astype(np.float32)
+        np.clip(noisy, 0, 255, out=noisy)
+        chunk[...] = noisy  # truncated to uint8, as astype does
 
 
 def _draw_one(shape: str, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
