@@ -28,6 +28,12 @@ LONG = TrainConfig(epochs=500, batch_size=8, name="long")  # ended by the test, 
 RUN_FILES = {"model.keras", "config.json", "history.csv", "metrics.json", CHECKPOINT_FILE, JOB_FILE, "progress.json", "STOP"}
 
 
+@pytest.fixture(autouse=True)
+def room_for_long_trainings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LONG asks for more epochs than the server's default limit allows."""
+    monkeypatch.setenv("CNNVIZ_MAX_EPOCHS", str(LONG.epochs))
+
+
 @pytest.fixture
 def worker() -> Iterator[ProcessWorker]:
     """A one-slot ProcessWorker whose idle training process goes when the test ends."""

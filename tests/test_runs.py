@@ -87,7 +87,7 @@ def test_uploaded_model_loads_and_lambda_model_is_refused(tiny_run, tmp_path):
     outputs = keras.layers.Dense(2, activation="softmax")(doubled)
     bad = tmp_path / "lambda.keras"
     keras.Model(inputs, outputs).save(bad)
-    with pytest.raises(RunError, match="Lambda layer"):
+    with pytest.raises(RunError, match="uses Lambda"):
         load_uploaded_model(bad.read_bytes())
     with pytest.raises(RunError, match="not a .keras model"):
         load_uploaded_model(b"definitely not a zip")

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.i18n import N_, _
+from cnnviz.limits import check_parameters
 from cnnviz.models.heads import classifier, dense_stack
 from cnnviz.models.regularization import regularize, split_options
+from cnnviz.models.sizes import block_filters, conv_blocks_parameters
 from cnnviz.models.transfer import build_transfer
 
 if TYPE_CHECKING:
@@ -121,7 +123,7 @@ def validate_custom(input_shape: Shape, options: dict[str, Any]) -> None:
         raise ValueError(_("filter growth must be 'double' or 'constant'."))
     if not 0.0 <= float(options["dropout"]) < 1.0:
         raise ValueError(_("dropout must be at least 0 and below 1."))
-    if _block_filters(options)[-1] > MAX_LAST_FILTERS:
+    if block_filters(options)[-1] > MAX_LAST_FILTERS:
         raise ValueError(
             _("the last block would get over {limit} filters; use fewer.").format(limit=MAX_LAST_FILTERS)
         )
@@ -134,11 +136,6 @@ def validate_custom(input_shape: Shape, options: dict[str, Any]) -> None:
                 "so use at most {most} blocks or bigger images."
             ).format(height=input_shape[0], width=input_shape[1], blocks=options["blocks"], most=most)
         )
-
-
-def _block_filters(options: dict[str, Any]) -> list[int]:
-    growth = 2 if options["filter_growth"] == "double" else 1
-    return [int(options["filters"]) * growth**block for block in range(int(options["blocks"]))]
 
 
 SIMPLE_OPTIONS: dict[str, Any] = {
@@ -192,8 +189,9 @@ def _conv_blocks(input_shape: Shape, num_classes: int, options: dict[str, Any], 
     from keras import layers
 
     validate_custom(input_shape, options)
+    check_parameters(conv_blocks_parameters(input_shape, num_classes, options))  # before any layer is built
     inputs = x = _input(input_shape)
-    for block, count in enumerate(_block_filters(options), start=1):
+    for block, count in enumerate(block_filters(options), start=1):
         x = _conv(x, count, options["kernel_size"], f"block{block}_conv", activation=None)
         if options["batch_norm"]:
             x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn")(x)
@@ -404,4 +402,5 @@ def build_model(name: str, input_shape: Shape, num_classes: int, **options: Any)
                 seed_width=width,
             )
         ) from error
+    check_parameters(model.count_params())  # the seeds and transfer models: bounded by the image size limit
     return regularize(model, penalty, head_dropout)

@@ -33,10 +33,11 @@ PRECISIONS = ("auto", "float32", "bfloat16")  # TrainConfig.precision; a run rec
 UNTRAINED, UPLOADED = "untrained", "uploaded"
 COMPLETED, EARLY_STOPPED, STOPPED, DIVERGED = "completed", "early_stopped", "stopped", "diverged"
 FAILED, INTERRUPTED = "failed", "interrupted"  # the training process died; saved from its checkpoint
+TIME_LIMIT = "time_limit"  # stopped by the server's wall-clock budget of a job (cnnviz.training.budget)
 STATUS_LABELS = {  # key: how lists and the sidebar show it (through _())
     UNTRAINED: N_("untrained"), UPLOADED: N_("uploaded"), COMPLETED: N_("completed"),
     EARLY_STOPPED: N_("early stopped"), STOPPED: N_("stopped"), DIVERGED: N_("diverged"),
-    FAILED: N_("failed"), INTERRUPTED: N_("interrupted"),
+    FAILED: N_("failed"), INTERRUPTED: N_("interrupted"), TIME_LIMIT: N_("stopped: time limit"),
 }
 DIVERGED_MESSAGE = N_("Training diverged (the loss became NaN or exploded): lower the learning rate.")
 
@@ -271,6 +272,9 @@ def status_message(status: str, epochs_run: int, epochs: int) -> str:
         return _(DIVERGED_MESSAGE)
     if status == STOPPED:
         return _("Stopped by the user during epoch {done} of {epochs}.").format(done=epochs_run, epochs=epochs)
+    if status == TIME_LIMIT:
+        return _("Stopped at the server's time limit for one job, during epoch {done} of {epochs}.").format(
+            done=epochs_run, epochs=epochs)
     if status == EARLY_STOPPED:
         return (
             _("Early stopping ended training after {done} of {epochs} epochs.").format(done=epochs_run, epochs=epochs)

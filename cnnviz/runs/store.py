@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.i18n import _
+from cnnviz.limits import LimitExceeded
+from cnnviz.models.config_check import ModelConfigRefused, check_model_config
 from cnnviz.models.dtypes import float32_copy
 from cnnviz.runs.schema import STATUS_LABELS, UPLOADED, RunConfig, model_config
 
@@ -33,11 +36,14 @@ if TYPE_CHECKING:
 
     from cnnviz.data.dataset import Dataset
 
+log = logging.getLogger(__name__)
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = "best.keras"
+MAX_NAME_LENGTH = 80  # a run's display name
+MAX_CONFIG_BYTES = 4 * 1024**2  # an uploaded model's config.json (a big real model's is under 1 MB)
 STAGING_PREFIX = ".staging-"
 
 
@@ -176,6 +182,7 @@ def save_run(run: Run, runs_dir: Path, *, staging: Path | None = None, metrics: 
         created = run.config.created or datetime.now().isoformat(timespec="seconds")
         config = replace(run.config, created=created)
         _save_model(run.model, staging / MODEL_FILE)
+        (staging / CHECKPOINT_FILE).unlink(missing_ok=True)  # the training's checkpoint: not a second copy to keep
         if not (staging / HISTORY_FILE).exists():  # training's CSVLogger may have written it
             atomic_write(staging / HISTORY_FILE, history_csv(run.history))
         _write_json(staging / METRICS_FILE, asdict(config.test_metrics) if metrics is None else metrics)
@@ -199,7 +206,7 @@ def _rename_into_place(staging: Path, runs_dir: Path, stem: str) -> Path:
         except OSError:
             continue
     raise RunError(
-        _("Could not find a free folder name for {stem!r} in {folder}.").format(stem=stem, folder=runs_dir)
+        _("Could not find a free folder name for {stem!r} in {folder}.").format(stem=stem, folder=Path(runs_dir).name)
     )
 
 
@@ -217,7 +224,9 @@ def read_config(path: Path) -> RunConfig:
         return RunConfig.from_dict(json.loads((path / CONFIG_FILE).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise RunError(
-            _("The run in {path} has no readable {file}: {error}").format(path=path, file=CONFIG_FILE, error=error)
+            _("The run in {path} has no readable {file}: {error}").format(
+                path=path.name, file=CONFIG_FILE, error=type(error).__name__
+            )
         ) from error
 
 
@@ -266,14 +275,14 @@ def load_run(path: Path) -> Run:
     """A saved run with its model (loaded in Keras' safe mode) and history."""
     path = Path(path)
     if not is_complete(path):
-        raise RunError(_("{path} is not a complete saved run.").format(path=path))
+        raise RunError(_("{path} is not a complete saved run.").format(path=path.name))
     model = load_model_file(path / MODEL_FILE)
     return Run(model, read_config(path), read_history(path), path)
 
 
 def rename_run(path: Path, new_name: str) -> None:
     """Change a run's display name (config.json is rewritten atomically; the folder stays)."""
-    new_name = new_name.strip()
+    new_name = " ".join(new_name.split())[:MAX_NAME_LENGTH]
     if not new_name:
         raise RunError(_("A run name cannot be empty."))
     write_config(path, replace(read_config(path), name=new_name))
@@ -282,22 +291,36 @@ def rename_run(path: Path, new_name: str) -> None:
 def delete_run(path: Path) -> None:
     """Remove a run folder: renamed to a staging name first, so a half-deleted run never lists."""
     if not is_complete(path):
-        raise RunError(_("{path} is not a saved run.").format(path=path))
+        raise RunError(_("{path} is not a saved run.").format(path=path.name))
     doomed = path.parent / f"{STAGING_PREFIX}deleted-{uuid.uuid4().hex}"
     os.rename(path, doomed)
     shutil.rmtree(doomed, ignore_errors=True)
 
 
-def _lambda_layers(archive: zipfile.ZipFile) -> bool:
+def _checked_config(archive: zipfile.ZipFile) -> None:
+    """Check the archive's config.json as parsed JSON before Keras reads it (cnnviz.models.config_check)."""
     try:
-        config = archive.read("config.json").decode("utf-8")
+        member = archive.getinfo("config.json")
     except KeyError as error:
         raise RunError(_("This file is not a Keras 3 .keras model (no config.json inside).")) from error
-    return re.search(r'"class_name":\s*"Lambda"', config) is not None
+    if member.file_size > MAX_CONFIG_BYTES:
+        raise RunError(_("This model's config.json is too large to be a model's description."))
+    unreadable = RunError(_("This file is not a Keras 3 .keras model (its config.json cannot be read)."))
+    try:
+        config = json.loads(archive.read(member))
+    except (ValueError, RecursionError) as error:
+        raise unreadable from error
+    try:
+        check_model_config(config)
+    except (ModelConfigRefused, LimitExceeded) as error:
+        raise RunError(str(error)) from error
+    except RecursionError as error:  # nested deeper than any model
+        raise unreadable from error
 
 
 def load_model_file(path: Path) -> keras.Model:
-    """keras.models.load_model in safe mode, refusing Lambda layers with a clear message.
+    """keras.models.load_model in safe mode, after its config is checked (Lambda, custom and unknown
+    classes refused, parameters counted against the limit) without building anything.
 
     A model saved computing in another precision (a bfloat16 checkpoint, say) comes back as
     a float32 copy with the same weights, so every view explains it in float32.
@@ -306,18 +329,14 @@ def load_model_file(path: Path) -> keras.Model:
 
     try:
         with zipfile.ZipFile(path) as archive:
-            has_lambda = _lambda_layers(archive)
+            _checked_config(archive)
     except zipfile.BadZipFile as error:
         raise RunError(_("This file is not a .keras model (it is not a zip archive).")) from error
-    if has_lambda:
-        raise RunError(_(
-            "This model contains a Lambda layer (arbitrary Python code). cnnviz loads models in "
-            "Keras' safe mode and refuses Lambda layers; rebuild the model with standard layers."
-        ))
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a broken or foreign file
-        raise RunError(_("Keras could not load this model: {error}").format(error=error)) from error
+        log.warning("Keras could not load %s: %s", path, error)
+        raise RunError(_("Keras could not load this model ({kind}).").format(kind=type(error).__name__)) from error
     return float32_copy(model)
 
 

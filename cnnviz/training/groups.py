@@ -42,7 +42,7 @@ class GroupRequest(TrainingRequest):
         """(base model, dataset, config, augmentation) of each member, in training order."""
         raise NotImplementedError
 
-    def run(self, progress: TrainingProgress, stop: Any) -> Run:
+    def train(self, progress: TrainingProgress, stop: Any) -> Run:
         """Train every member (until Stop), each in a staging folder of its own (recovered like any
         training); the last member's run. The job's own folder is removed after."""
         try:

@@ -33,6 +33,8 @@ from cnnviz.runs.schema import INTERRUPTED, RunConfig
 from cnnviz.runs.store import (
     CHECKPOINT_FILE, STAGING_PREFIX, Run, atomic_write, json_ready, read_history, save_run, stage_run
 )  # fmt: skip
+from cnnviz.limits import limits
+from cnnviz.training.budget import JobClock, check_training
 from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
 from cnnviz.training.worker import Job
 
@@ -61,6 +63,7 @@ class TrainingRequest:
     config: TrainConfig
     runs_dir: Path
     augmentation: AugmentConfig | None = None
+    time_budget_s: float = 0.0  # the job's wall-clock budget, set at Start from the server's limits
 
     def base(self) -> Run:
         """The model to train: the staged one (its file then removed: a run keeps no copy), else ``simple``."""
@@ -75,7 +78,11 @@ class TrainingRequest:
         return base
 
     def run(self, progress: TrainingProgress, stop: Any) -> Run:
-        """Train as the request says, in this process (a group of trainings overrides this)."""
+        """Train as the request says, in this process, within the job's time budget (cnnviz.training.budget)."""
+        return self.train(progress, JobClock(stop, self.time_budget_s))
+
+    def train(self, progress: TrainingProgress, stop: JobClock) -> Run:
+        """Train one model (a group of trainings overrides this)."""
         return self.train_one(self.staging, self.base(), self.dataset, self.config, self.augmentation, progress, stop)
 
     def train_one(
@@ -88,10 +95,13 @@ class TrainingRequest:
 
         description = run_description(base, dataset, config, augmentation)
         _write_job_file(staging, state="running", description=description.to_dict())
-        return train_run(
+        run = train_run(
             base, dataset, config, self.runs_dir, augmentation=augmentation, progress=progress, stop=stop,
             staging=staging,
         )  # fmt: skip
+        for name in (JOB_FILE, PROGRESS_FILE, STOP_FILE):  # the staging's bookkeeping: no view needs it
+            (run.path / name).unlink(missing_ok=True)
+        return run
 
 
 def encode_request(request: TrainingRequest) -> str:
@@ -149,16 +159,19 @@ def training_job(
     """Stage a training of ``base`` (the ``simple`` model when None) and describe it as a Job.
 
     ``request_type`` is a TrainingRequest subclass for a group of trainings run as one job.
+    Raises LimitExceeded when the settings are over the server's limits.
     """
     from cnnviz.training.train import default_name
 
+    check_training(config)
     runs_dir = Path(runs_dir)
     staging = stage_run(runs_dir)
     if base is not None:
         base.model.save(staging / BASE_MODEL_FILE)
     _write_job_file(staging, state="queued")
     request = request_type(
-        staging, None if base is None else base.config, dataset, config, runs_dir, augmentation
+        staging, None if base is None else base.config, dataset, config, runs_dir, augmentation,
+        time_budget_s=limits().job_seconds,
     )
     label = config.name or default_name(base.config.architecture.name if base else "simple", dataset)
     return Job(

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from cnnviz.i18n import N_, _
 from cnnviz.models.architectures import build_model, simple_options
 from cnnviz.models.regularization import L2, split_options
-from cnnviz.runs.schema import COMPLETED, STOPPED, EvaluationMetrics, model_config
+from cnnviz.runs.schema import COMPLETED, STOPPED, TIME_LIMIT, EvaluationMetrics, model_config
+from cnnviz.training.budget import over_time
 from cnnviz.runs.store import Run, atomic_write, save_run
 from cnnviz.training.groups import SEARCH, GroupRequest, new_group
 from cnnviz.training.jobs import training_job
@@ -88,6 +89,12 @@ class Budget:
     def is_set(self) -> bool:
         return self.stopped() or (self.deadline is not None and time.monotonic() >= self.deadline)
 
+    def status(self) -> str:
+        """How the search ended: at the job's time limit, stopped by the user, or with its budget spent."""
+        if over_time(self.stop):
+            return TIME_LIMIT
+        return STOPPED if self.stopped() else COMPLETED
+
     def spent(self, trials_run: int) -> bool:
         return self.is_set() or (self.trials > 0 and trials_run >= self.trials)
 
@@ -113,7 +120,7 @@ def search_options(
 class SearchRequest(GroupRequest):
     """A KerasTuner search of ``config.search`` within ``config.search_trials`` / ``search_minutes``."""
 
-    def run(self, progress: TrainingProgress, stop: Any) -> Run:
+    def train(self, progress: TrainingProgress, stop: Any) -> Run:
         try:
             budget = Budget(self.config.search_trials, self.config.search_minutes, stop)
             return Search(self, self.base(), progress, budget).run()
@@ -221,7 +228,7 @@ class Search:
         run_config = replace(
             model_config("custom", best["options"], self.dataset), name=config.name, hyperparameters=config,
             created=datetime.now().isoformat(timespec="seconds"),
-            status=STOPPED if self.budget.stopped() else COMPLETED, epochs_run=len(history),
+            status=self.budget.status(), epochs_run=len(history),
             test_metrics=EvaluationMetrics(metrics.get("loss"), metrics.get("accuracy")),
         )  # fmt: skip
         run = save_run(Run(model, run_config, history), self.request.runs_dir, metrics=metrics)

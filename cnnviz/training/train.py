@@ -29,6 +29,7 @@ from cnnviz.runs.schema import (
     DIVERGED,
     EARLY_STOPPED,
     STOPPED,
+    TIME_LIMIT,
     CallbackSpec,
     DatasetInfo,
     EvaluationMetrics,
@@ -37,6 +38,7 @@ from cnnviz.runs.schema import (
     model_config,
 )
 from cnnviz.runs.store import CHECKPOINT_FILE, HISTORY_FILE, Run, read_metrics, save_run, stage_run
+from cnnviz.training.budget import over_time
 from cnnviz.training.precision import resolve_precision
 from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
 from cnnviz.training.steps import steps_per_execution
@@ -222,7 +224,7 @@ def _status(progress: ProgressSnapshot, stop: StopFlag | None, epochs: int) -> s
         return DIVERGED
     cut_short = len(progress.history) < epochs or progress.batch < progress.batches
     if stop is not None and stop.is_set() and cut_short:  # not a Stop pressed during evaluation
-        return STOPPED
+        return TIME_LIMIT if over_time(stop) else STOPPED
     return EARLY_STOPPED if len(progress.history) < epochs else COMPLETED
 
 
