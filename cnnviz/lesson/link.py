@@ -18,9 +18,11 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.registry import SOURCES, DatasetSpec
 from cnnviz.i18n import _
+from cnnviz.limits import LimitExceeded
 from cnnviz.models.architectures import ARCHITECTURES
 from cnnviz.models.layers import LayerInfo
 from cnnviz.runs.schema import TrainConfig
+from cnnviz.training.budget import check_training
 
 MAX_LINK_LENGTH = 2000
 DEFAULT_PAGE = "data"  # the app's default page, served at the root URL
@@ -190,7 +192,7 @@ def from_params(params: dict[str, str]) -> tuple[LessonState, list[str]]:
     problems: list[str] = []
     values: dict[str, Any] = {"page": params.get(PARAMS["page"]) or DEFAULT_PAGE}
     if values["page"] not in PAGES:
-        problems.append(_("The link names an unknown page {page!r}; the Data page is shown.").format(page=values["page"]))
+        problems.append(_("The link names a page this app does not have; the Data page is shown."))
         values["page"] = DEFAULT_PAGE
 
     def group(name: str) -> str:
@@ -201,25 +203,27 @@ def from_params(params: dict[str, str]) -> tuple[LessonState, list[str]]:
         if spec.source not in SOURCES:
             raise ValueError(spec.source)
         values["dataset"] = spec
-    except (ValueError, TypeError) as error:
-        problems.append(_("The link's dataset settings are not valid ({error}); the default dataset is used.").format(error=error))
+    except (ValueError, TypeError):
+        problems.append(_("The link's dataset settings are not valid; the default dataset is used."))
     architecture = unquote(group("architecture"))
     if architecture and architecture not in ARCHITECTURES:
-        problems.append(_("The link names an unknown architecture {name!r}; no model was built.").format(name=architecture))
+        problems.append(_("The link names an architecture this app does not have; no model was built."))
     elif architecture:
         values["architecture"] = architecture
         values["options"] = {key: _parse_any(text) for key, text in _pairs(group("options")).items()}
     values["run"] = unquote(group("run"))
     try:
         values["augmentation"] = _dataclass_from(AugmentConfig, group("augmentation"))
-    except (ValueError, TypeError) as error:
-        problems.append(_("The link's augmentation settings are not valid ({error}); augmentation is off.").format(
-            error=error))
+    except (ValueError, TypeError):
+        problems.append(_("The link's augmentation settings are not valid; augmentation is off."))
     try:
         values["training"] = _dataclass_from(TrainConfig, group("training"))
-    except (ValueError, TypeError) as error:
-        problems.append(_("The link's training settings are not valid ({error}); the default settings are used.").format(
-            error=error))
+        check_training(values["training"])
+    except LimitExceeded as error:  # the message names the setting and the server's limit, not the link's text
+        values.pop("training", None)
+        problems.append(_("{problem} The default training settings are used.").format(problem=error))
+    except (ValueError, TypeError):
+        problems.append(_("The link's training settings are not valid; the default settings are used."))
     try:
         widgets = {key: _parse_any(text) for key, text in _pairs(group("widgets")).items()}
     except ValueError:
@@ -227,8 +231,7 @@ def from_params(params: dict[str, str]) -> tuple[LessonState, list[str]]:
     known = set(PAGE_WIDGETS.get(values["page"], ()))
     values["widgets"] = {key: value for key, value in widgets.items() if key in known}
     if set(widgets) - known:
-        problems.append(_("The link sets controls this page does not have ({keys}); they were ignored.").format(
-            keys=", ".join(sorted(set(widgets) - known))))
+        problems.append(_("The link sets controls this page does not have; they were ignored."))
     values["locked"] = tuple(key for key in group("locked").split(",") if key in LOCKABLE)
     return LessonState(**values), problems
 

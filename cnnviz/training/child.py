@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from typing import TextIO
 
 # A training yields the CPU to the server that started it: there a student waits for each page, while a
@@ -28,12 +29,14 @@ def answer_channel() -> TextIO:
 
 def answer(line: str) -> dict[str, str]:
     """Train the encoded request; the saved run's path or the error."""
+    from cnnviz.text import error_message
     from cnnviz.training.jobs import decode_request, run_detached
 
     try:
         return {"path": str(run_detached(decode_request(line)).path)}
-    except Exception as error:  # reported to the page as the job's error
-        return {"error": str(error) or type(error).__name__}
+    except Exception as error:  # reported to the page as the job's error, without server paths
+        traceback.print_exc()  # stderr: the server's log
+        return {"error": error_message(error)}
 
 
 def warm_up(threads: int) -> None:

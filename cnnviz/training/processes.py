@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import logging
 import os
 import threading
 
@@ -22,11 +23,14 @@ from cnnviz.runs.loaded import loaded_run, saved_config
 from cnnviz.runs.schema import FAILED as FAILED_RUN
 from cnnviz.runs.schema import RunConfig
 from cnnviz.runs.store import Run
+from cnnviz.text import error_message
 from cnnviz.training.jobs import (
     PROGRESS_FILE, STOP_FILE, FlagFile, ProgressFile, TrainingRequest, encode_request, save_unfinished
 )  # fmt: skip
 from cnnviz.training.warm import ProcessPool, TrainingProcess
 from cnnviz.training.worker import DONE, FAILED, Job, QueueWorker, _Entry
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache  # once per process: TensorFlow refuses a change after its first operation
@@ -87,7 +91,8 @@ class StagedWorker(QueueWorker):
         try:
             return encode_request(entry.job.request), {}
         except Exception as error:  # the dataset cache could not be written (a full disk, say)
-            return "", {"error": str(error) or type(error).__name__}
+            log.warning("a training could not be handed to its process", exc_info=error)
+            return "", {"error": error_message(error)}
 
     def _answered(self, entry: _Entry, answer: dict[str, str]) -> bool:
         """Finish the job from its process's answer; False when there was none (the process died)."""

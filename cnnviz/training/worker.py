@@ -11,6 +11,7 @@ on Ray. ``get_worker()`` returns the process-wide one that $CNNVIZ_WORKER names.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -22,6 +23,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from cnnviz.i18n import LazyText, _
+from cnnviz.text import error_message
+
+log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
@@ -263,7 +267,8 @@ class ThreadWorker(QueueWorker):
     def _run(self, entry: _Entry) -> None:
         try:
             result = entry.job.request.run(entry.job.progress, entry.stop)
-        except Exception as exc:  # the job's failure is reported to its owner, not raised here
-            self._finish(entry, None, FAILED, str(exc) or type(exc).__name__)
+        except Exception as exc:  # the job's failure is reported to its owner (no server paths), not raised here
+            log.warning("training job %s failed", entry.info.id, exc_info=exc)
+            self._finish(entry, None, FAILED, error_message(exc))
         else:
             self._finish(entry, result, DONE)
