@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import language, lesson, private_api, server, sidebar, state
+from app import language, lesson, loading, private_api, server, sidebar
 from app.page import inside_app_navigation
 from cnnviz.i18n import _, set_language_provider
 from cnnviz.training.jobs import recover_interrupted
@@ -61,7 +61,7 @@ def run_app() -> None:
     """One script run of the app: set-up, language picker, navigation, sidebar, then the page."""
     st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
     set_up_server()
-    recover_once(str(state.runs_dir()))
+    recover_once(str(loading.runs_dir()))
     language.language_picker()
     navigation = st.navigation(pages())
     sidebar.render_sidebar()

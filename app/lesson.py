@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from app import state as session
-from app.loading import cached_dataset, open_run
+from app.loading import cached_dataset, open_run, runs_dir
 from cnnviz.data.registry import DatasetSpec, DatasetUnavailable
 from cnnviz.i18n import N_, _, current_language
 from cnnviz.lesson.code import CodeUnavailable, Setup, page_code, script
@@ -144,7 +144,7 @@ def _load_dataset(spec: DatasetSpec, problems: list[str]) -> None:
 
 
 def _open_run(run_id: str, problems: list[str]) -> None:
-    found = [summary for summary in list_runs(session.runs_dir()) if summary.path.name == run_id]
+    found = [summary for summary in list_runs(runs_dir()) if summary.path.name == run_id]
     run = open_run(found[0]) if found else None
     if run is None:
         problems.append(_("The link names a saved run {run!r} that this server does not have.").format(run=run_id))

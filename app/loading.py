@@ -1,11 +1,16 @@
-"""Datasets and saved runs, loaded once per server through Streamlit's caches and shared by every session.
+"""Datasets and saved runs, loaded once and shared by every session.
 
-A dataset that decodes image files loads in a thread of its own, so that the page can show
-how many files are done while it waits.
+A session's dataset is an entry of the dataset cache beside the runs (``cnnviz.data.cache``):
+decoded once, on disk, and memory-mapped read-only, so a server restart skips the decoding and
+a training hands it to its process by reference. A dataset that decodes image files loads in
+a thread of its own, so that the page can show how many files are done while it waits. Saved
+runs come from the one cache of loaded runs (``cnnviz.runs.loaded``), which the training
+worker's results share: one folder, one model object.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,19 +18,28 @@ from pathlib import Path
 import streamlit as st
 
 from app import private_api
+from cnnviz.data.cache import cache_root, load_cached
 from cnnviz.data.dataset import Dataset
 from cnnviz.data.fast_decode import Progress
-from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, load_dataset
+from cnnviz.data.registry import DatasetSpec, DatasetUnavailable
 from cnnviz.i18n import _
-from cnnviz.runs.store import Run, RunError, RunSummary, load_run
+from cnnviz.runs.loaded import loaded_run
+from cnnviz.runs.store import Run, RunError, RunSummary
 
+DEFAULT_RUNS_DIR = "runs"
 PROGRESS_POLL_SECONDS = 0.2
 
 
-@st.cache_resource(show_spinner="Loading the dataset...", max_entries=8)
+def runs_dir() -> Path:
+    """Where runs are saved (and the dataset cache kept): $CNNVIZ_RUNS_DIR, else ./runs."""
+    return Path(os.environ.get("CNNVIZ_RUNS_DIR", DEFAULT_RUNS_DIR))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
 def cached_dataset(spec: DatasetSpec, _progress: Progress | None = None) -> Dataset:
-    """Datasets are shared by every session that asks for the same spec (``_progress``: not part of the key)."""
-    return load_dataset(spec, _progress)
+    """The spec's dataset mapped from the dataset cache, one object for every session that asks for the
+    same spec (``_progress``: not part of the key). Its arrays are read-only."""
+    return load_cached(spec, cache_root(runs_dir()), _progress)
 
 
 def try_load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dataset | None:
@@ -35,7 +49,10 @@ def try_load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dat
     are decoded (folders and zips), while the dataset loads in a thread of its own.
     """
     try:
-        return cached_dataset(spec) if progress is None else _load_reporting(spec, progress)
+        if progress is not None:
+            return _load_reporting(spec, progress)
+        with st.spinner(_("Loading the dataset...")):
+            return cached_dataset(spec)
     except DatasetUnavailable as error:
         st.error(str(error))
         return None
@@ -52,7 +69,7 @@ def _load_reporting(spec: DatasetSpec, progress: Progress) -> Dataset:
     context = private_api.script_run_context()
 
     def load() -> Dataset:
-        private_api.attach_script_run_context(threading.current_thread(), context)  # the spinner shows here
+        private_api.attach_script_run_context(threading.current_thread(), context)  # Streamlit's cache runs here
         return cached_dataset(spec, hear)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -65,16 +82,12 @@ def _load_reporting(spec: DatasetSpec, progress: Progress) -> Dataset:
                     progress(*counts)
 
 
-@st.cache_resource(show_spinner="Loading the saved model...", max_entries=4)
-def cached_run(path: str, mtime: float) -> Run:
-    """A saved run, loaded once per folder and config version (``mtime`` keys the cache)."""
-    return load_run(Path(path))
-
-
 def open_run(summary: RunSummary) -> Run | None:
-    """Load a saved run through the cache; an error message (and None) when it cannot be read."""
+    """The saved run with its model, from the one cache of loaded runs; an error message (and None) when
+    it cannot be read."""
     try:
-        return cached_run(str(summary.path), (summary.path / "config.json").stat().st_mtime)
+        with st.spinner(_("Loading the saved model...")):
+            return loaded_run(summary.path)
     except (RunError, OSError) as error:
         st.error(_("Could not open the run {name!r}: {error}").format(name=summary.name, error=error))
         return None

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from app import state
-from app.loading import open_run
+from app.loading import open_run, runs_dir
 from cnnviz.data.images import IMAGE_EXTENSIONS, ImageError
 from cnnviz.i18n import N_, _
 from cnnviz.photos.prepare import InputSpec, PreparedPhoto, prepare_input
@@ -64,7 +64,7 @@ def pick_model(key: str) -> Run | None:
     Options are run identities (folder paths), so saving a new run keeps the user's pick.
     """
     current = state.current_model()
-    saved = {str(summary.path): summary for summary in list_runs(state.runs_dir())}
+    saved = {str(summary.path): summary for summary in list_runs(runs_dir())}
     options = ([CURRENT_MODEL] if current is not None else []) + list(saved)
     if not options:
         st.info(_("No model yet: build one on the Model page or train one on the Train page."))

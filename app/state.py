@@ -7,10 +7,8 @@ cnnviz library through Streamlit's caches (``loading``).
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -19,20 +17,15 @@ from app.loading import cached_dataset
 from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.dataset import Dataset
 from cnnviz.data.registry import DatasetSpec
+from cnnviz.i18n import _
 from cnnviz.runs.store import Run
 
-DEFAULT_RUNS_DIR = "runs"
 DATASET_KEY = "cnnviz_dataset"
 MODEL_KEY = "cnnviz_model"
 AUGMENTATION_KEY = "cnnviz_augmentation"
 AUGMENT_SEED_KEY = "augment_seed"
 OWNER_KEY = "cnnviz_owner"
 REDRAW_KEY = "cnnviz_redraw_state"  # what shows the state, redrawn when it changes (the sidebar's summary)
-
-
-def runs_dir() -> Path:
-    """Where runs are saved: $CNNVIZ_RUNS_DIR, else ./runs."""
-    return Path(os.environ.get("CNNVIZ_RUNS_DIR", DEFAULT_RUNS_DIR))
 
 
 def redraw_on_change(redraw: Callable[[], None]) -> None:
@@ -51,7 +44,8 @@ def current_dataset() -> Dataset:
     """The session's dataset; the generated Shapes set (shared, read-only) until the user picks another."""
     if DATASET_KEY in st.session_state:
         return st.session_state[DATASET_KEY]
-    return cached_dataset(DatasetSpec())
+    with st.spinner(_("Loading the dataset...")):  # a server's first session makes it
+        return cached_dataset(DatasetSpec())
 
 
 def picked_dataset() -> Dataset | None:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app import jobs, state
+from app import jobs, loading, state
 from cnnviz import charts
 from cnnviz.i18n import N_, _
 from cnnviz.runs.schema import KFOLD_RANGE, STATUS_LABELS, TrainConfig
@@ -54,7 +54,7 @@ def common_settings() -> TrainConfig | None:
 def submit(make_job: Callable, config: TrainConfig, kind: str) -> None:
     """Queue an experiment as one job; the page follows it."""
     try:
-        job = make_job(current, dataset, config, state.runs_dir(), augmentation=state.current_augmentation())
+        job = make_job(current, dataset, config, loading.runs_dir(), augmentation=state.current_augmentation())
     except ValueError as error:
         st.error(str(error))
         return
@@ -126,7 +126,7 @@ def show_variants(members: list[Member]) -> None:
 
 
 def show_search(members: list[Member], group: str) -> None:
-    path = members[-1].path / TRIALS_FILE if members else live_trials_path(state.runs_dir(), group)
+    path = members[-1].path / TRIALS_FILE if members else live_trials_path(loading.runs_dir(), group)
     trials = read_trials(path)
     if trials:
         st.dataframe(trials, hide_index=True, column_config={
@@ -159,7 +159,7 @@ def experiment_panel(job_id: str, kind: str, group: str, was_active: bool) -> No
             worker.stop(job_id)
     elif info.state == FAILED:
         st.error(_("Training failed: {error}").format(error=info.error))
-    members = group_members(state.runs_dir(), group)
+    members = group_members(loading.runs_dir(), group)
     if kind == SEARCH:
         show_search(members, group)
     else:

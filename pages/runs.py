@@ -44,7 +44,7 @@ def table(rows: list[dict]) -> None:
 
 
 st.title(_("🗃️ Runs"))
-folder = state.runs_dir()
+folder = loading.runs_dir()
 
 
 def manage(summary: RunSummary) -> None:

@@ -9,7 +9,7 @@ app_page()  # first, before the page's imports: opened by its own URL, the page 
 
 import streamlit as st
 
-from app import jobs, lesson, state
+from app import jobs, lesson, loading, state
 from cnnviz import charts
 from cnnviz.data.class_names import display_names
 from cnnviz.i18n import _
@@ -184,7 +184,7 @@ if problem:
 else:
     config = settings_form()
     if config is not None:
-        job = training_job(current, dataset, config, state.runs_dir(), augmentation=augmentation)
+        job = training_job(current, dataset, config, loading.runs_dir(), augmentation=augmentation)
         job_id = worker.submit(state.session_owner(), job)
         jobs.set_training_job_id(job_id)
         if replaced := worker.info(job_id).replaced:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.runs.store import Run, save_run
+from cnnviz.runs.loaded import loaded_run
+from cnnviz.runs.store import Run, list_runs, save_run
 from tests.conftest import APPTEST_TIMEOUT_S, tiny_model_run
 
 
@@ -42,6 +43,15 @@ def test_a_new_saved_run_does_not_change_the_pick(small_shapes, tmp_path, monkey
     assert not at.exception and len(at.selectbox[0].options) == 4
     assert picked(at) == f"picked: {older.path.name}"
     assert newest.path != older.path and newer.path != older.path
+
+
+def test_an_opened_run_is_the_model_object_of_the_one_cache_of_loaded_runs(small_shapes, tmp_path):
+    """The pickers, the Runs page and the training worker's results share one model per run folder."""
+    from app.loading import open_run
+
+    saved = saved_run(small_shapes, tmp_path, "shared")
+    [summary] = list_runs(tmp_path)
+    assert open_run(summary) is loaded_run(saved.path)
 
 
 def test_runs_with_the_same_name_have_different_identities(small_shapes, tmp_path):
