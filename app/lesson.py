@@ -35,6 +35,7 @@ from cnnviz.models.architectures import build_model
 from cnnviz.models.transfer import WeightsUnavailable
 from cnnviz.runs.schema import RunConfig, TrainConfig, model_config
 from cnnviz.runs.store import Run, list_runs, slug
+from cnnviz.text import plain
 
 APPLIED_KEY = "cnnviz_lesson_applied"
 LOCKED_KEY = "cnnviz_lesson_locked"
@@ -147,7 +148,7 @@ def _open_run(run_id: str, problems: list[str]) -> None:
     found = [summary for summary in list_runs(runs_dir()) if summary.path.name == run_id]
     run = open_run(found[0]) if found else None
     if run is None:
-        problems.append(_("The link names a saved run {run!r} that this server does not have.").format(run=run_id))
+        problems.append(_("The link names a saved run that this server does not have."))
     else:
         session.set_current_model(run)
 
@@ -194,7 +195,7 @@ def _apply_link_once(page: str) -> None:
             if state.page != page:
                 st.switch_page(f"pages/{state.page}.py")
     for problem in st.session_state.pop(PROBLEMS_KEY, []):
-        st.warning(problem, icon="🔗")
+        st.warning(plain(problem, 500), icon="🔗")  # our sentence, but it may hold a name from the link
 
 
 # ---------------------------------------------------------------- the sidebar box

@@ -25,6 +25,7 @@ from cnnviz.data.registry import DatasetSpec, DatasetUnavailable
 from cnnviz.i18n import _
 from cnnviz.runs.loaded import loaded_run
 from cnnviz.runs.store import Run, RunError, RunSummary
+from cnnviz.text import plain
 
 DEFAULT_RUNS_DIR = "runs"
 PROGRESS_POLL_SECONDS = 0.2
@@ -89,5 +90,5 @@ def open_run(summary: RunSummary) -> Run | None:
         with st.spinner(_("Loading the saved model...")):
             return loaded_run(summary.path)
     except (RunError, OSError) as error:
-        st.error(_("Could not open the run {name!r}: {error}").format(name=summary.name, error=error))
+        st.error(_("Could not open the run {name!r}: {error}").format(name=plain(summary.name), error=plain(error, 300)))
         return None

@@ -16,6 +16,7 @@ from cnnviz.i18n import N_, _
 from cnnviz.photos.prepare import InputSpec, PreparedPhoto, prepare_input
 from cnnviz.runs.schema import STATUS_LABELS
 from cnnviz.runs.store import Run, list_runs
+from cnnviz.text import plain
 
 IMAGE_SOURCES = {"test_split": N_("From the test split"), "upload": N_("Upload a photo")}
 CURRENT_MODEL = "current"  # the model picker's option for the session's current model
@@ -37,7 +38,7 @@ def pick_image(spec: InputSpec, key: str) -> tuple[PreparedPhoto, str] | None:
         try:
             return prepare_input(upload.getvalue(), spec), upload.name
         except ImageError as error:
-            st.error(f"{upload.name}: {error}")
+            st.error(f"{plain(upload.name)}: {plain(error, 300)}")
             return None
     picked = _pick_test_image(key)
     return None if picked is None else (prepare_input(picked[0], spec), picked[1])

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import jobs, state
 from cnnviz.i18n import _
+from cnnviz.text import plain
 
 SLOT_KEY = "cnnviz_sidebar_slot"
 
@@ -29,11 +30,11 @@ def redraw_summary() -> None:
         st.markdown(_dataset_line())
         st.caption(_("Current model"))
         model = state.current_model()
-        st.markdown(f"**{model.label}**" if model else _("none yet: pick one on the Model page"))
+        st.markdown(f"**{plain(model.label)}**" if model else _("none yet: pick one on the Model page"))
         training = jobs.training_status()
         if training:
             st.caption(_("Training"))
-            st.markdown(training)
+            st.markdown(plain(training, 200))  # it names the run, which its owner chose
 
 
 def _dataset_line() -> str:
@@ -44,6 +45,6 @@ def _dataset_line() -> str:
     return _(
         "**{name}** · {classes} classes · {height}×{width}×{channels} · {train}/{val}/{test} images"
     ).format(
-        name=dataset.name, classes=dataset.num_classes, height=height, width=width, channels=channels,
+        name=plain(dataset.name), classes=dataset.num_classes, height=height, width=width, channels=channels,
         train=len(dataset.train), val=len(dataset.val), test=len(dataset.test),
     )  # fmt: skip

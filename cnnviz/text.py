@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 MAX_NAME = 80
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'])")
+# Markdown's and Streamlit's active characters (":" starts emoji, colour and link syntax), an underscore
+# that could open emphasis (one inside a word cannot), and the dot of a bare "www." link.
+_MARKDOWN = re.compile(r"[\\`*\[\]()<>#|~:$!]|(?<![^\W_])_|_(?![^\W_])|(?<=www)\.", re.IGNORECASE)
 
 
 def shorten(text: object, limit: int = MAX_NAME) -> str:
@@ -22,7 +24,7 @@ def shorten(text: object, limit: int = MAX_NAME) -> str:
 
 def plain(text: object, limit: int = MAX_NAME) -> str:
     """``text`` shortened and escaped so that Markdown shows it as written."""
-    return _MARKDOWN.sub(r"\\\1", shorten(text, limit))
+    return _MARKDOWN.sub(lambda match: "\\" + match.group(), shorten(text, limit))
 
 
 _PATH = re.compile(r"(?<![\w.])(?:~|\.{1,2})?(?:/[^\s/'\"(),:;]+)+/?")

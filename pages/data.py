@@ -12,10 +12,12 @@ import streamlit as st
 from app import lesson, loading, state
 from cnnviz.data.class_names import both_languages, display_names
 from cnnviz.data.dataset import Dataset
-from cnnviz.data.keras_datasets import keras_cache_dir
 from cnnviz.data.registry import SOURCES, DatasetSpec, save_upload, suggest_flat_keywords
 from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
+from cnnviz.data.roots import PathRefused, check_readable, readable_roots, root_choices, shown_name
 from cnnviz.i18n import N_, SOURCE_LANGUAGE, _, current_language, ngettext
+from cnnviz.limits import limits
+from cnnviz.text import plain
 
 PATH_SOURCES = {"folder", "flat_folder", "idx", "npz"}
 OWN_SPLIT_SOURCES = {"mnist", "fashion_mnist", "cifar10"}
@@ -27,8 +29,9 @@ def source_options(source: str, current: DatasetSpec) -> dict | None:
     """The widgets for one source; returns the spec fields they set, or None if incomplete."""
     options: dict = {}
     if source in ("shapes", "folder", "flat_folder", "zip"):
-        options["image_size"] = st.slider(_("Image size (pixels, square)"), 32, 128 if source == "shapes" else 256,
-                                          min(current.image_size, 128), step=8)  # fmt: skip
+        largest = min(128 if source == "shapes" else 256, limits().image_size)
+        options["image_size"] = st.slider(_("Image size (pixels, square)"), 32, largest,
+                                          min(current.image_size, 128, largest), step=8)  # fmt: skip
         options["color_mode"] = st.radio(
             _("Colour"), list(COLOR_MODES), horizontal=True, format_func=lambda mode: _(COLOR_MODES[mode])
         )
@@ -39,9 +42,9 @@ def source_options(source: str, current: DatasetSpec) -> dict | None:
             _("Use at most this many training images (0 = all)"), 0, 60000, 0, step=1000
         )
     if source in OWN_SPLIT_SOURCES:
-        st.caption(_("Downloaded by Keras once and cached in `{folder}`.").format(folder=keras_cache_dir()))
+        st.caption(_("Downloaded by Keras once and cached on the server."))
     if source in PATH_SOURCES:
-        path = st.text_input(_("Path on the server"), placeholder=_("/data/animals10 or ../shared/data/weather_small"))
+        path = server_path(source)
         if not path:
             return None
         options["path"] = path
@@ -57,11 +60,28 @@ def source_options(source: str, current: DatasetSpec) -> dict | None:
     return options
 
 
+def server_path(source: str) -> str | None:
+    """The dataset's path on the server: picked among the folders (or .npz files) under the server's
+    readable roots, or typed when the server sets none (one person on their own machine)."""
+    if readable_roots() is None:
+        return st.text_input(_("Path on the server"), placeholder=_("/data/animals10 or ../shared/data/weather_small"))
+    choices = [str(path) for path in root_choices(".npz" if source == "npz" else "")]
+    if not choices:
+        st.info(_("This server offers no datasets of this kind."))
+        return None
+    return st.selectbox(_("Dataset on the server"), choices, index=None, placeholder=_("Choose a dataset"),
+                        format_func=lambda path: shown_name(Path(path)))  # fmt: skip
+
+
 def _keywords(options: dict) -> bool:
     """Editable class keywords for a flat folder, suggested from its file names."""
-    folder = Path(options["path"])
+    try:
+        folder = check_readable(options["path"])
+    except PathRefused as error:
+        st.error(str(error))
+        return False
     if not folder.is_dir():
-        st.error(_("Folder not found: {path}").format(path=folder))
+        st.error(_("Folder not found: {path}").format(path=plain(folder.name)))
         return False
     suggested = suggest_flat_keywords(folder)
     text = st.text_input(_("Class keywords found in the file names (comma separated, editable)"), ", ".join(suggested))
@@ -138,7 +158,7 @@ def show_dataset() -> None:
     dataset = state.current_dataset()
     height, width, channels = dataset.image_shape
     names = display_names(dataset.display_names, name_overrides())
-    st.subheader(dataset.name)
+    st.subheader(plain(dataset.name))
     cols = st.columns(4)
     cols[0].metric(_("Classes"), dataset.num_classes)
     cols[1].metric(_("Image size"), f"{height}×{width}")
@@ -147,16 +167,16 @@ def show_dataset() -> None:
         _("Images"), f"{len(dataset.train)} / {len(dataset.val)} / {len(dataset.test)}",
         help=_("train / validation / test"),
     )
-    st.caption(_("Source: {source}").format(source=dataset.source))
+    st.caption(_("Source: {source}").format(source=plain(dataset.source)))
     if dataset.skipped:
         count = len(dataset.skipped)
         skipped = ngettext("⚠️ {count} file was skipped", "⚠️ {count} files were skipped", count)
         with st.expander(skipped.format(count=count), expanded=True):
             st.dataframe({
-                _("file"): [s.path for s in dataset.skipped], _("reason"): [str(s.reason) for s in dataset.skipped],
+                _("file"): [Path(s.path).name for s in dataset.skipped], _("reason"): [str(s.reason) for s in dataset.skipped],
             })
     if message := imbalance_message(dataset, names):
-        st.warning(message)
+        st.warning(plain(message, 1000))  # it names the classes: text from the dataset's folders
     st.plotly_chart(class_counts_figure(dataset, names), width="stretch")
     edit_display_names(names)
     st.markdown(_("**Samples per class** (training split)"))

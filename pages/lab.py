@@ -15,7 +15,9 @@ import streamlit as st
 from app import jobs, loading, state
 from cnnviz import charts
 from cnnviz.i18n import N_, _
+from cnnviz.limits import limits
 from cnnviz.runs.schema import KFOLD_RANGE, STATUS_LABELS, TrainConfig
+from cnnviz.text import plain
 from cnnviz.training.backends import get_worker
 from cnnviz.training.groups import KFOLD, SEARCH, VARIANTS, Member, group_members
 from cnnviz.training.kfold import HOLDOUT, kfold_job, summarize_folds
@@ -39,8 +41,8 @@ def common_settings() -> TrainConfig | None:
     """The training settings every experiment of the lab shares."""
     with st.expander(_("Training settings (shared by every experiment)"), expanded=True):
         left, middle, right, last = st.columns(4)
-        epochs = left.number_input(_("Epochs"), 1, 200, 10, key="lab_epochs")
-        batch_size = middle.number_input(_("Batch size"), 1, 2048, 32, key="lab_batch_size")
+        epochs = left.number_input(_("Epochs"), 1, limits().epochs, 10, key="lab_epochs")
+        batch_size = middle.number_input(_("Batch size"), 1, limits().batch_size, 32, key="lab_batch_size")
         learning_rate = right.number_input(_("Learning rate"), 1e-6, 10.0, 1e-3, format="%g", step=1e-4,
                                            key="lab_learning_rate")  # fmt: skip
         seed = last.number_input(_("Seed"), 0, 2**31 - 1, 42, key="lab_seed")
@@ -62,7 +64,7 @@ def submit(make_job: Callable, config: TrainConfig, kind: str) -> None:
     jobs.set_lab_job(job_id, kind, job.request.config.group)
     if replaced := worker.info(job_id).replaced:
         st.info(_("Your waiting training '{replaced}' was replaced by this one (one waiting training per person).")
-                .format(replaced=replaced))  # fmt: skip
+                .format(replaced=plain(replaced)))  # fmt: skip
 
 
 def kfold_controls(config: TrainConfig) -> None:
@@ -87,8 +89,9 @@ def search_controls(config: TrainConfig) -> None:
                   "model; each trial trains for at most the epochs above."))
     left, middle, right = st.columns(3)
     kind = left.radio(_("Search"), list(SEARCHES), format_func=lambda k: _(SEARCHES[k]), key="lab_search")
-    trials = middle.number_input(_("Trials (at most)"), 1, 100, 5, key="lab_trials")
-    minutes = right.number_input(_("Minutes (0 = no limit)"), 0.0, 600.0, 0.0, key="lab_minutes")
+    trials = middle.number_input(_("Trials (at most)"), 1, limits().trials, 5, key="lab_trials")
+    minutes = right.number_input(_("Minutes (0 = up to the server's time limit)"), 0.0, limits().job_minutes, 0.0,
+                                 key="lab_minutes")  # fmt: skip
     if st.button(_("▶ Start the search"), key="lab_start_search"):
         submit(search_job, replace(config, search=kind, search_trials=int(trials), search_minutes=minutes), SEARCH)
 
@@ -154,11 +157,11 @@ def experiment_panel(job_id: str, kind: str, group: str, was_active: bool) -> No
         st.info(_("Waiting for a free training slot: {position}.").format(position=waiting_text(info)))
     elif info.state not in FINISHED:
         snapshot = worker.progress(job_id).snapshot()
-        st.progress(snapshot.fraction, text=f"{info.label} · {progress_text(snapshot)}")
+        st.progress(snapshot.fraction, text=f"{plain(info.label)} · {progress_text(snapshot)}")
         if st.button(_("⏹ Stop"), help=_("Ends the running training after its current batch; the rest is skipped.")):
             worker.stop(job_id)
     elif info.state == FAILED:
-        st.error(_("Training failed: {error}").format(error=info.error))
+        st.error(_("Training failed: {error}").format(error=plain(info.error, 300)))
     members = group_members(loading.runs_dir(), group)
     if kind == SEARCH:
         show_search(members, group)

@@ -14,12 +14,14 @@ from cnnviz.data.class_names import display_names, korean_and_english
 from cnnviz.data.images import IMAGE_EXTENSIONS
 from cnnviz.explain.saliency import DEFAULT_METHOD, method, method_keys
 from cnnviz.i18n import N_, _
+from cnnviz.limits import limits
 from cnnviz.models.layers import NoConvLayerError
 from cnnviz.photos.prepare import PhotoOptions, thumbnail
 from cnnviz.photos.predict import (
     FileResult, explain, predict_files, results_csv, top_k_figure
 )  # fmt: skip
 from cnnviz.runs.store import Run
+from cnnviz.text import plain, shorten
 
 FIT_LABELS = {
     "auto": N_("Automatic (from the run)"),
@@ -87,7 +89,11 @@ def photo_inputs() -> list[tuple[str, bytes]]:
         shot = st.camera_input(_("Take a picture"), key="predict_camera")
         if shot is not None:
             files.append(("webcam.jpg", shot.getvalue()))
-    return files
+    allowed = limits().predict_files
+    if len(files) > allowed:
+        st.warning(_("This server predicts at most {limit} files at a time: the first {limit} are used.").format(
+            limit=allowed))
+    return files[:allowed]
 
 
 def gallery(results: list[FileResult], names: list[str]) -> None:
@@ -98,9 +104,9 @@ def gallery(results: list[FileResult], names: list[str]) -> None:
         with columns[index % 6]:
             if result.ok:
                 name, probability = result.top(names, 1)[0]
-                st.image(thumbnail(result.photo.image, STEP_HEIGHT), caption=f"{result.name}: {name} {probability:.0%}")
+                st.image(thumbnail(result.photo.image, STEP_HEIGHT), caption=f"{shorten(result.name)}: {name} {probability:.0%}")
             else:
-                st.caption(_("⚠️ {name}: not used").format(name=result.name))
+                st.caption(_("⚠️ {name}: not used").format(name=plain(result.name)))
     csv_text = results_csv(results, names, min(3, len(names)))
     st.download_button(_("Download predictions (CSV)"), csv_text, "predictions.csv", "text/csv",
                        key="predict_csv")  # fmt: skip
@@ -109,9 +115,9 @@ def gallery(results: list[FileResult], names: list[str]) -> None:
 def card(index: int, result: FileResult, run: Run, display: Display) -> None:
     """One file: its preprocessing steps, the top classes and the Grad-CAM overlay, or why it failed."""
     with st.container(border=True):
-        st.markdown(f"**{result.name}**")
+        st.markdown(f"**{plain(result.name)}**")
         if not result.ok:
-            st.error(_("This file could not be used: {error}.").format(error=result.error))
+            st.error(_("This file could not be used: {error}.").format(error=plain(result.error, 300)))
             return
         for note in result.photo.notes:
             st.warning(note)

@@ -12,7 +12,9 @@ import streamlit as st
 from app import lesson, loading, state
 from cnnviz import charts
 from cnnviz.i18n import N_, _
+from cnnviz.text import plain, shorten
 from cnnviz.runs.store import (
+    MAX_NAME_LENGTH,
     MODEL_FILE,
     Run,
     RunError,
@@ -54,13 +56,13 @@ def manage(summary: RunSummary) -> None:
         run = loading.open_run(summary)
         if run is not None:
             state.set_current_model(run)
-            st.success(_("'{label}' is now the current model.").format(label=run.label))
+            st.success(_("'{label}' is now the current model.").format(label=plain(run.label)))
     download_col.download_button(
         _("Download model.keras"), data=lambda: (summary.path / MODEL_FILE).read_bytes(),
         file_name=f"{slug(summary.name)}.keras", mime="application/octet-stream",
     )
     with st.form("rename_run"):
-        new_name = st.text_input(_("New name"), value=summary.name)
+        new_name = st.text_input(_("New name"), value=summary.name, max_chars=MAX_NAME_LENGTH)
         if st.form_submit_button(_("Rename")):
             try:
                 rename_run(summary.path, new_name)
@@ -68,7 +70,7 @@ def manage(summary: RunSummary) -> None:
             except RunError as error:
                 st.error(str(error))
     lesson.run_code(read_config(summary.path))
-    sure = st.checkbox(_("Yes, delete '{name}' and its files").format(name=summary.name))
+    sure = st.checkbox(_("Yes, delete '{name}' and its files").format(name=plain(summary.name)))
     if st.button(_("Delete run"), disabled=not sure):
         delete_run(summary.path)
         st.rerun()
@@ -89,16 +91,16 @@ def upload() -> None:
     dataset = state.current_dataset()
     try:
         model = load_uploaded_model(file.getvalue())
-        run = save_run(Run(model, config_for_model(model, dataset, file.name)), folder)
+        run = save_run(Run(model, config_for_model(model, dataset, shorten(file.name, MAX_NAME_LENGTH))), folder)
     except RunError as error:
         st.error(str(error))
         return
     state.set_current_model(run)
-    st.success(_("'{name}' was added to the runs and is now the current model.").format(name=file.name))
+    st.success(_("'{name}' was added to the runs and is now the current model.").format(name=plain(file.name)))
 
 
 summaries = list_runs(folder)
-st.caption(_("Runs are folders under `{folder}`; they survive restarts of the app.").format(folder=folder))
+st.caption(_("Runs are folders under `{folder}`; they survive restarts of the app.").format(folder=folder.name))
 if not summaries:
     st.info(_("No saved runs yet: train a model on the Train page (or run `python -m cnnviz train`)."))
 else:

@@ -14,8 +14,10 @@ from cnnviz import charts
 from cnnviz.data.class_names import display_names
 from cnnviz.i18n import _
 from cnnviz.lesson.link import TRAIN_KEYS
-from cnnviz.runs.schema import DIVERGED, MONITORS, OPTIMIZERS, STOPPED, TrainConfig
+from cnnviz.limits import LimitExceeded, limits
+from cnnviz.runs.schema import DIVERGED, MONITORS, OPTIMIZERS, STOPPED, TIME_LIMIT, TrainConfig
 from cnnviz.runs.store import Run
+from cnnviz.text import plain
 from cnnviz.training.jobs import training_job
 from cnnviz.training.precision import PRECISION_LABELS
 from cnnviz.training.progress import progress_text, status_line, waiting_text
@@ -50,8 +52,8 @@ def settings_form() -> TrainConfig | None:
         learning_rate = middle.number_input(
             _("Learning rate"), 1e-6, 10.0, 1e-3, format="%g", step=1e-4, **control("learning_rate")
         )
-        epochs = right.number_input(_("Epochs"), 1, 500, 5, **control("epochs"))
-        batch_size = left.number_input(_("Batch size"), 1, 2048, 32, **control("batch_size"))
+        epochs = right.number_input(_("Epochs"), 1, limits().epochs, 5, **control("epochs"))
+        batch_size = left.number_input(_("Batch size"), 1, limits().batch_size, 32, **control("batch_size"))
         seed = middle.number_input(_("Seed"), 0, 2**31 - 1, 42, **control("seed"))
         momentum = right.number_input(_("Momentum (SGD)"), 0.0, 0.999, 0.9, **control("momentum"))
         nesterov = right.checkbox(_("Nesterov (SGD)"), **control("nesterov"))
@@ -106,7 +108,7 @@ def callback_settings() -> dict:
 def render_results(run: Run) -> None:
     """Final scores, curves, confusion matrix and misclassified test images of a finished run."""
     status = run.config.status
-    (st.error if status == DIVERGED else st.warning if status == STOPPED else st.success)(run.config.message)
+    (st.error if status == DIVERGED else st.warning if status in (STOPPED, TIME_LIMIT) else st.success)(run.config.message)
     cols = st.columns(3)
     accuracy, loss = run.config.test_metrics.accuracy, run.config.test_metrics.loss
     cols[0].metric(_("Test accuracy"), "-" if accuracy is None else f"{100 * accuracy:.1f}%")
@@ -120,7 +122,7 @@ def render_results(run: Run) -> None:
         counts = confusion_matrix(dataset.test.y, predicted, dataset.num_classes)
         st.plotly_chart(charts.confusion_figure(counts, display_names(run.display_names)), key="confusion")
         render_mistakes(predicted, display_names(run.display_names))
-    st.caption(_("Saved in `{path}`; it is now the current model for the other pages.").format(path=run.path))
+    st.caption(_("Saved in `{path}`; it is now the current model for the other pages.").format(path=run.path.name))
 
 
 def render_mistakes(predicted: list[int], names: list[str]) -> None:
@@ -167,7 +169,7 @@ def job_panel(job_id: str, was_active: bool) -> None:
     elif was_active:
         st.rerun()
     elif info.state == FAILED:
-        st.error(_("Training failed: {error}").format(error=info.error))
+        st.error(_("Training failed: {error}").format(error=plain(info.error, 300)))
     elif worker.result(job_id) is not None:
         render_results(worker.result(job_id))
     else:
@@ -176,31 +178,35 @@ def job_panel(job_id: str, was_active: bool) -> None:
 
 problem = incompatibility(current, dataset) if current is not None else None
 if current is None:
-    st.caption(_("No model chosen on the Model page: `simple` will be built for **{dataset}**.").format(dataset=dataset.name))
+    st.caption(_("No model chosen on the Model page: `simple` will be built for **{dataset}**.").format(dataset=plain(dataset.name)))
 else:
-    st.caption(_("Training a fresh copy of **{model}** on **{dataset}**.").format(model=current.label, dataset=dataset.name))
+    st.caption(_("Training a fresh copy of **{model}** on **{dataset}**.").format(model=plain(current.label), dataset=plain(dataset.name)))
 if problem:
     st.error(_("{problem} Build a model for this dataset on the Model page, or pick another dataset.").format(problem=problem))
 else:
     config = settings_form()
     if config is not None:
-        job = training_job(current, dataset, config, loading.runs_dir(), augmentation=augmentation)
+        try:
+            job = training_job(current, dataset, config, loading.runs_dir(), augmentation=augmentation)
+        except LimitExceeded as error:
+            st.error(str(error))
+            st.stop()
         job_id = worker.submit(state.session_owner(), job)
         jobs.set_training_job_id(job_id)
         if replaced := worker.info(job_id).replaced:
             st.info(_(
                 "Your waiting training '{replaced}' was replaced by this one (one waiting training per person)."
-            ).format(replaced=replaced))
+            ).format(replaced=plain(replaced)))
 
 job_id = jobs.training_job_id()
 if job_id is not None:
     jobs.adopt_finished_training()  # the sidebar does it too; this page also runs without it (AppTest)
-    st.subheader(worker.info(job_id).label)
+    st.subheader(plain(worker.info(job_id).label))
     active = job_is_active(job_id)
     st.fragment(job_panel, run_every=1.0 if active else None)(job_id, active)
     others = [info for info in worker.jobs_for(state.session_owner()) if info.id != job_id]
     if others:
         with st.expander(_("Your other trainings ({count})").format(count=len(others))):
             for info in others:
-                st.write(status_line(info, worker.progress(info.id).snapshot(), worker.result_config(info.id)))
+                st.write(plain(status_line(info, worker.progress(info.id).snapshot(), worker.result_config(info.id)), 200))
 lesson.code_expander("train")

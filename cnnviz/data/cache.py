@@ -73,6 +73,7 @@ def load_cached(spec: DatasetSpec, root: Path, progress: Progress | None = None)
 
     ``progress(done, total)`` hears the decoding, as in ``load_dataset``; raises DatasetUnavailable.
     """
+    registry.check_request(spec)  # before the key lists the spec's files
     folder = _stored(root, _spec_key(spec), lambda: registry.load_dataset(spec, progress))
     return _open(folder, _read_fields(folder))
 

@@ -283,13 +283,23 @@ def load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dataset
     same spec while its images are alive gets the same Dataset (cnnviz.data.budget).
     ``progress(done, total)`` hears how many image files of a folder or zip are decoded.
     """
+    estimated = check_request(spec)
+    try:
+        return LOADED.load(spec, estimated, lambda: _decoded(spec, progress))  # type: ignore[return-value]
+    except LOAD_ERRORS as error:
+        raise DatasetUnavailable(_user_message(error)) from error
+
+
+def check_request(spec: DatasetSpec) -> int:
+    """The checks made before a dataset is read: a known source, a path inside the server's readable
+    roots (nothing under it opened before), a decoded size within the limits. Returns the estimated
+    decoded bytes; raises DatasetUnavailable."""
     if spec.source not in SOURCES:
         raise DatasetUnavailable(_("Unknown dataset. Choose one of: {names}.").format(names=", ".join(SOURCES)))
     try:
         if spec.path:
             check_readable(spec.path)
-        estimated = check_size(spec)
-        return LOADED.load(spec, estimated, lambda: _decoded(spec, progress))  # type: ignore[return-value]
+        return check_size(spec)
     except LOAD_ERRORS as error:
         raise DatasetUnavailable(_user_message(error)) from error
 

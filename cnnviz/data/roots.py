@@ -55,29 +55,33 @@ def check_readable(path: str | Path) -> Path:
     return resolved
 
 
-def root_folders(depth: int = PICKER_DEPTH) -> list[Path]:
-    """The folders under the readable roots (down to ``depth`` levels), for a picker; [] without roots.
-
-    The cache of uploads is left out: its folders are named by content, not by a teacher.
-    """
+def root_choices(suffix: str = "") -> list[Path]:
+    """What the Data page's picker offers: the folders under the readable roots (``PICKER_DEPTH`` levels),
+    or with ``suffix`` (".npz") the files of that kind in them; [] without roots. The cache of uploads
+    is left out: its entries are named by content, not by a teacher."""
     roots = readable_roots()
     if roots is None:
         return []
-    found: list[Path] = []
-    for root in roots[:-1]:
-        found.extend(_folders_below(root, depth))
-    return found
+    folders = [found for root in roots[:-1] if root.is_dir() for found in (root, *_folders_below(root, PICKER_DEPTH))]
+    if not suffix:
+        return [folder for folder in folders if folder not in roots]
+    return sorted({file for folder in folders for file in _files_in(folder) if file.suffix.lower() == suffix})
 
 
 def _folders_below(root: Path, depth: int) -> list[Path]:
     """Visible folders below ``root`` down to ``depth`` levels, sorted; unreadable ones are left out."""
-    if depth < 1 or not root.is_dir():
+    if depth < 1:
         return []
+    children = [child for child in _files_in(root) if child.is_dir()]
+    return [found for child in children for found in (child, *_folders_below(child, depth - 1))]
+
+
+def _files_in(folder: Path) -> list[Path]:
+    """A folder's visible entries, sorted ([] when it cannot be read)."""
     try:
-        children = sorted(child for child in root.iterdir() if child.is_dir() and not child.name.startswith("."))
+        return sorted(child for child in folder.iterdir() if not child.name.startswith("."))
     except OSError:
         return []
-    return [found for child in children for found in (child, *_folders_below(child, depth - 1))]
 
 
 def shown_name(path: Path) -> str:

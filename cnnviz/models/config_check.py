@@ -66,7 +66,7 @@ def _check_class(node: dict[str, Any]) -> None:
     allowed = (
         name in SERIALIZED
         or (name in LAYERS and module == "keras.layers")
-        or (name in MODELS and isinstance(module, str) and module.startswith("keras."))
+        or (name in MODELS and isinstance(module, str) and (module == "keras" or module.startswith("keras.")))
         or (name in POLICIES and module in ("keras", "keras.dtype_policies"))
         or (module in OTHER_MODULES and isinstance(name, str))
     )
