@@ -1,12 +1,14 @@
-"""cnnviz entry point: the app (app/entry.py), after the heavy imports.
+"""cnnviz entry point: the app (app/entry.py), once the preload has started.
 
-Every session waits at ``preload()`` until TensorFlow, Keras and the other heavy modules are
-imported, once per server (cnnviz/runtime.py says why), before the app's own imports.
+``start_preload()`` imports the modules every page draws with, once per server (sessions that
+arrive meanwhile wait: cnnviz/runtime.py says why), and starts importing TensorFlow and Keras
+in a thread of their own; the first page paints meanwhile, and a page that needs Keras waits
+for them (``app.page.app_page``).
 """
 
-from cnnviz.runtime import preload
+from cnnviz.runtime import start_preload
 
-preload()
+start_preload()
 
 from app.entry import run_app  # noqa: E402
 

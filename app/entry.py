@@ -1,7 +1,8 @@
 """The whole app in one script run: the server's set-up once, then the language, navigation, sidebar and page.
 
-streamlit_app.py calls ``run_app()`` after the preload; so does a page that Streamlit started
-without it (``app.page.app_page``).
+streamlit_app.py calls ``run_app()`` once the preload has started; so does a page that Streamlit
+started without it (``app.page.app_page``). Nothing here waits for TensorFlow: the first page
+paints while the preload imports it (cnnviz/runtime.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import streamlit as st
 from app import language, lesson, loading, private_api, server, sidebar
 from app.page import inside_app_navigation
 from cnnviz.i18n import _, set_language_provider
+from cnnviz.runs.store import STAGING_PREFIX
+from cnnviz.runtime import preload
 from cnnviz.training.jobs import recover_interrupted
 
 
@@ -43,9 +46,10 @@ def pages() -> dict[str, list[st.Page]]:
 
 @st.cache_resource(show_spinner=False)
 def set_up_server() -> bool:
-    """Once per server, before the first page: check the private names the app relies on, take over
-    Streamlit's per-run clean-up, and have cnnviz.i18n ask the running session for its language."""
-    private_api.check()
+    """Once per server, before the first page: check the private Streamlit names the app relies on (the
+    preload checks Keras' own), take over Streamlit's per-run clean-up, and have cnnviz.i18n ask the
+    running session for its language."""
+    private_api.check_streamlit()
     server.keep_keras_state_between_runs()
     set_language_provider(language.session_language)
     return True
@@ -53,8 +57,13 @@ def set_up_server() -> bool:
 
 @st.cache_resource(show_spinner=False)
 def recover_once(runs_dir: str) -> int:
-    """Once per server: trainings a previous server left unfinished become "interrupted" runs."""
-    return len(recover_interrupted(Path(runs_dir)))
+    """Once per server: trainings a previous server left unfinished become "interrupted" runs (saving
+    them loads their checkpoints, so only then does the first page wait for Keras)."""
+    folder = Path(runs_dir)
+    if not any(folder.glob(f"{STAGING_PREFIX}*")):
+        return 0
+    preload()
+    return len(recover_interrupted(folder))
 
 
 def run_app() -> None:

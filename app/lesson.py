@@ -8,6 +8,7 @@ draws them disabled. What cannot be rebuilt gives a message and keeps the defaul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -15,6 +16,7 @@ import streamlit as st
 
 from app import state as session
 from app.loading import cached_dataset, open_run, runs_dir
+from app.page import wait_for_keras
 from cnnviz.data.registry import DatasetSpec, DatasetUnavailable
 from cnnviz.i18n import N_, _, current_language
 from cnnviz.lesson.code import CodeUnavailable, Setup, page_code, script
@@ -35,6 +37,7 @@ from cnnviz.models.architectures import build_model
 from cnnviz.models.transfer import WeightsUnavailable
 from cnnviz.runs.schema import RunConfig, TrainConfig, model_config
 from cnnviz.runs.store import Run, list_runs, slug
+from cnnviz.runtime import preload
 from cnnviz.text import plain
 
 APPLIED_KEY = "cnnviz_lesson_applied"
@@ -97,14 +100,26 @@ def cached_page_code(setup: Setup, page: str, language: str) -> str:
     return page_code(setup, page)
 
 
+def _after_preload(write: Callable[[Setup, str], str], setup: Setup, title: str) -> Callable[[], str]:
+    """A download's writer, called when clicked (in a thread of Streamlit's): it builds the model, so it
+    first waits for the preload's Keras, which a click on the Data page can come before."""
+
+    def written() -> str:
+        preload()
+        return write(setup, title)
+
+    return written
+
+
 def _downloads(setup: Setup, title: str, key: str) -> None:
     """The whole set-up as a .py script and an .ipynb notebook, written when clicked."""
     left, right = st.columns(2)
     name = slug(title) or "lesson"
-    left.download_button(_("Download .py"), data=lambda: script(setup, title), file_name=f"{name}.py",
+    left.download_button(_("Download .py"), data=_after_preload(script, setup, title), file_name=f"{name}.py",
                          mime="text/x-python", key=f"{key}_py")  # fmt: skip
-    right.download_button(_("Download .ipynb"), data=lambda: notebook_json(setup, title), file_name=f"{name}.ipynb",
-                          mime="application/x-ipynb+json", key=f"{key}_ipynb")  # fmt: skip
+    right.download_button(_("Download .ipynb"), data=_after_preload(notebook_json, setup, title),
+                          file_name=f"{name}.ipynb", mime="application/x-ipynb+json",
+                          key=f"{key}_ipynb")  # fmt: skip
 
 
 def code_expander(page: str, architecture: str | None = None, options: dict[str, Any] | None = None) -> None:
@@ -190,6 +205,7 @@ def _apply_link_once(page: str) -> None:
         st.session_state[APPLIED_KEY] = True
         params = st.query_params.to_dict()
         if has_lesson(params):
+            wait_for_keras()  # the link's model is built or its saved run loaded
             state, problems = from_params(params)
             st.session_state[PROBLEMS_KEY] = problems + apply_lesson(state)
             if state.page != page:

@@ -18,6 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import private_api
+from app.page import wait_for_keras
 from cnnviz.data.cache import cache_root, load_cached
 from cnnviz.data.dataset import Dataset
 from cnnviz.data.fast_decode import Progress
@@ -47,8 +48,10 @@ def try_load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dat
     """Load a dataset, showing a plain message instead of a traceback when it fails.
 
     ``progress(done, total)`` is called in this script's thread with how many image files
-    are decoded (folders and zips), while the dataset loads in a thread of its own.
+    are decoded (folders and zips), while the dataset loads in a thread of its own. It waits for
+    the preload first: Keras' own datasets load through Keras.
     """
+    wait_for_keras()
     try:
         if progress is not None:
             return _load_reporting(spec, progress)

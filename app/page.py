@@ -10,9 +10,11 @@ no housekeeping, no lesson link.
 
 What ``app_page()`` does: when the page runs in the app (the session's main script is
 streamlit_app.py) but not inside the app's own navigation (``inside_app_navigation``), it runs
-the entry there and then: the preload, the set-up, the sidebar and ``st.navigation``, which
-switches the process to the app's navigation and picks the same page from the URL, then runs
-that page inside it. The outer run of the page then stops; the page has drawn once, in the app.
+the entry there and then: the preload's start, the set-up, the sidebar and ``st.navigation``,
+which switches the process to the app's navigation and picks the same page from the URL, then
+runs that page inside it. The outer run of the page then stops; the page has drawn once, in the
+app. Inside the navigation, a page that needs Keras (every page but Data) then waits for the
+preload's TensorFlow and Keras (``wait_for_keras``), so that its own imports may load them.
 
 Why this way: Streamlit 1.67 has no option that turns the folder's discovery off
 (``client.showSidebarNavigation`` only hides its links), and the folder keeps its name.
@@ -39,7 +41,8 @@ from pathlib import Path
 import streamlit as st
 
 from app import private_api
-from cnnviz.runtime import preload
+from cnnviz.i18n import _
+from cnnviz.runtime import preload, preloaded, start_preload
 
 ENTRY_SCRIPT = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 _inside_navigation: ContextVar[bool] = ContextVar("cnnviz_inside_app_navigation", default=False)
@@ -60,13 +63,28 @@ def _opened_outside_the_app_navigation() -> bool:
     return not _inside_navigation.get() and main is not None and main.resolve() == ENTRY_SCRIPT
 
 
-def app_page() -> None:
+def app_page(needs_keras: bool = True) -> None:
     """Call first in every page: a page Streamlit started without the entry script runs the whole app
-    instead (the module docstring says why and how); otherwise nothing happens."""
-    if not _opened_outside_the_app_navigation():
-        return
-    preload()  # as streamlit_app.py does, before the app's own imports
-    from app.entry import run_app  # the whole app's imports: only once the heavy modules are in
+    instead (the module docstring says why and how); otherwise a page that ``needs_keras`` waits for
+    TensorFlow and Keras, and a page that does not (the first page, Data) goes on at once."""
+    if _opened_outside_the_app_navigation():
+        start_preload()  # as streamlit_app.py does, before the app's own imports
+        from app.entry import run_app  # the whole app's imports: only once the page modules are in
 
-    run_app()
-    st.stop()
+        run_app()
+        st.stop()
+    if needs_keras:
+        wait_for_keras()
+
+
+def wait_for_keras() -> None:
+    """Wait for the preload's TensorFlow and Keras (cnnviz.runtime), with a spinner while they import.
+
+    Anything that builds, loads or runs a model calls it first; on a server that has been up for
+    a few seconds it returns at once.
+    """
+    if preloaded():
+        preload()  # at once; raises what the import raised
+        return
+    with st.spinner(_("Starting TensorFlow (once per server, a few seconds)...")):
+        preload()

@@ -4,11 +4,12 @@ Streamlit documents ``st.*`` and ``streamlit.testing``; everything under ``strea
 is internal and may change in any release, with no error until the day it is called. The app
 needs a few such names (each function below says why); nothing else in ``app/``, ``pages/`` or
 ``streamlit_app.py`` reaches below ``streamlit`` (tests/test_private_api.py checks that).
-``check()`` runs once per server before the first page (app/entry.py) and in the tests: it
-makes sure that each name exists and behaves as the app expects, and raises
-``PrivateApiChanged`` naming the Streamlit version otherwise, so an upgrade fails loudly in CI
-instead of silently in a class. It checks cnnviz's private Keras names too
-(``cnnviz.private_api``: the library cannot import this module).
+``check_streamlit()`` runs once per server before the first page (app/entry.py): it makes sure
+that each name exists and behaves as the app expects, and raises ``PrivateApiChanged`` naming
+the Streamlit version otherwise, so an upgrade fails loudly in CI instead of silently in a
+class. cnnviz's private Keras names (``cnnviz.private_api``: the library cannot import this
+module) are checked by the preload, right after it imports Keras (``cnnviz.runtime``), so the
+first page need not wait for Keras; ``check()``, which the tests run, checks both.
 """
 
 from __future__ import annotations
@@ -163,12 +164,17 @@ def _check_session_storage() -> None:
                  "the server's session manager keeps a MemorySessionStorage behind _storage_lock")  # fmt: skip
 
 
-def check() -> None:
-    """Raise PrivateApiChanged, naming the version, if a private Streamlit or Keras name the app uses
-    is gone or no longer behaves as the app expects."""
+def check_streamlit() -> None:
+    """Raise PrivateApiChanged, naming the version, if a private Streamlit name the app uses is gone or no
+    longer behaves as the app expects."""
     _check_script_run_context()
     _check_post_run_cleanup()
     _check_session_storage()
+
+
+def check() -> None:
+    """``check_streamlit()``, then the same for cnnviz's private Keras names (this imports Keras)."""
+    check_streamlit()
     try:
         keras_private_api.check()
     except RuntimeError as error:

@@ -2,9 +2,10 @@
 
 Keras has no public way to re-apply a functional model's graph with a hook on each layer, which
 layer tracing needs (``cnnviz.models.layers``), so it calls ``Functional._run_through_graph``.
-``check()`` runs when the app starts (``app.private_api.check``) and in tests/test_private_api.py:
-an upgrade that removes or changes the name fails there, naming the Keras version. The app's
-private Streamlit names are in ``app/private_api.py`` (this library never imports Streamlit).
+``check()`` runs in the server's preload, right after Keras is imported (``cnnviz.runtime``), and
+in tests/test_private_api.py: an upgrade that removes or changes the name fails there, naming the
+Keras version. The app's private Streamlit names are in ``app/private_api.py`` (this library never
+imports Streamlit).
 """
 
 from __future__ import annotations

@@ -1,12 +1,22 @@
-"""Process-level set-up for the Streamlit server: the heavy imports, once, before any page runs.
+"""Process-level set-up for the Streamlit server: the heavy imports, once, before the pages need them.
 
 Every browser session runs the page scripts in its own thread. When a class opens a freshly
 started server at once, several of those threads (and Streamlit's own lazy imports, such as
 pandas inside ``st.plotly_chart``) would import the same heavy modules at the same moment,
 and Python's import deadlock avoidance can then hand one of them a half-initialised module
-("partially initialized module 'pandas' has no attribute 'Series"). ``preload`` imports them
-all in one thread under a process-wide lock; the app calls it before anything else, so every
-other session's script simply waits until it is done.
+("partially initialized module 'pandas' has no attribute 'Series"). So every heavy module is
+imported by one thread at a time, under a process-wide lock, in two steps:
+
+- ``start_preload()``, which the entry script calls first, imports what the pages draw with
+  (``PAGE_MODULES``, about a second; sessions arriving meanwhile wait), then starts importing
+  TensorFlow and Keras (``KERAS_MODULES``, about 4.5 s of CPU) in a thread of their own, and
+  returns: the first page paints meanwhile, because it imports neither (README, "Import policy").
+- ``preload()`` waits until that thread is done. A page that needs Keras calls it first, so no
+  page imports TensorFlow beside the preload's thread; the thread also checks Keras' private
+  names (``cnnviz.private_api.check``), and ``preload()`` raises what the import or the check raised.
+
+Neither step imports a module the other one does (tests/test_startup.py checks that the first
+page and the Keras import share no module that the page modules' step has not imported).
 """
 
 from __future__ import annotations
@@ -20,35 +30,72 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 
-HEAVY_MODULES = (
+from cnnviz import private_api
+
+PAGE_MODULES = (
     "numpy", "pandas", "pyarrow", "PIL.Image", "cv2",
     "plotly.graph_objects", "plotly.subplots", "plotly.io", "plotly.express",
-    "tensorflow", "keras",
 )  # fmt: skip
+KERAS_MODULES = ("tensorflow", "keras")
 
 COLLECT_EVERY_S = float(os.environ.get("CNNVIZ_COLLECT_EVERY_S", "30"))  # the server's collection interval
 _LOGGER = logging.getLogger(__name__)
 _PRELOAD_LOCK = threading.Lock()
-_preloaded = False
+_page_modules_imported = False
+_keras_imported: Future[None] | None = None  # set once the preload's thread has started
 _collector: threading.Thread | None = None
 
 
-def preload() -> None:
-    """Import every heavy module once; callers that arrive meanwhile wait for the first one.
+def start_preload() -> None:
+    """Import the page modules (once per process; callers meanwhile wait), then start the thread that
+    imports TensorFlow and Keras, and return without waiting for it.
 
     Nothing is frozen out of the garbage collector (``gc.freeze()``) afterwards: the first
     sessions' objects exist by then and would be frozen too, and a frozen session's state
     (model, dataset) is never collected after its tab closes. A full collection of the
     ~400,000 objects alive after the imports takes ~0.2 s, once every ``COLLECT_EVERY_S``.
     """
-    global _preloaded
+    global _page_modules_imported, _keras_imported
     with _PRELOAD_LOCK:
-        if _preloaded:
-            return
-        for name in HEAVY_MODULES:
-            importlib.import_module(name)
-        _preloaded = True
+        if not _page_modules_imported:
+            _import_all(PAGE_MODULES)
+            _page_modules_imported = True
+        if _keras_imported is None:
+            _keras_imported = Future()
+            thread = threading.Thread(target=_import_keras, args=(_keras_imported,), name="cnnviz-preload", daemon=True)
+            thread.start()
+
+
+def preload() -> None:
+    """Return once TensorFlow and Keras are imported and Keras' private names checked (starting the
+    preload if nobody has); raises what the import or the check raised."""
+    start_preload()
+    assert _keras_imported is not None
+    _keras_imported.result()
+
+
+def preloaded() -> bool:
+    """Whether ``preload()`` returns at once."""
+    return _keras_imported is not None and _keras_imported.done()
+
+
+def _import_all(names: tuple[str, ...]) -> None:
+    for name in names:
+        importlib.import_module(name)
+
+
+def _import_keras(done: Future[None]) -> None:
+    """The preload's thread: TensorFlow and Keras, then the check of Keras' private names."""
+    try:
+        _import_all(KERAS_MODULES)
+        private_api.check()
+    except BaseException as error:  # handed to every page that waits in preload()
+        _LOGGER.exception("cnnviz: importing TensorFlow and Keras failed")
+        done.set_exception(error)
+    else:
+        done.set_result(None)
 
 
 def _release_free_heap() -> None:

@@ -3,7 +3,7 @@
 # ruff: noqa: E402
 from app.page import app_page
 
-app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+app_page()  # first, before the imports: the whole app when opened by its own URL, then Keras (app/page.py)
 
 import streamlit as st
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 # ruff: noqa: E402
 from app.page import app_page
 
-app_page()  # first, before the page's imports: opened by its own URL, the page still gets the whole app
+app_page()  # first, before the imports: the whole app when opened by its own URL, then Keras (app/page.py)
 
 from typing import Any
 

@@ -14,7 +14,8 @@ import pytest
 
 from cnnviz.cli.main import main
 from cnnviz.data.augmentation import AugmentConfig
-from cnnviz.data.registry import DatasetSpec, load_dataset
+from cnnviz.data.registry import DatasetSpec
+from cnnviz.data.registry import load_dataset
 from cnnviz.i18n import use_language
 from cnnviz.lesson.code import CodeUnavailable, Setup, page_code, script, steps
 from cnnviz.lesson.model_code import model_code
@@ -95,6 +96,13 @@ def test_page_code_and_settings_follow_the_setup():
     assert "keras.Sequential" in page_code(setup, "model") and "Load" not in page_code(setup, "model")
     with pytest.raises(CodeUnavailable):
         steps(shapes_setup(architecture="uploaded.keras"))
+
+
+def test_a_page_gets_its_own_steps_only():
+    """The Data page's code builds no model (the first page paints before Keras is imported)."""
+    uploaded = shapes_setup(architecture="uploaded.keras")  # a model the registry cannot write as code
+    assert [step.key for step in steps(uploaded, ("data",))] == ["data"]
+    assert page_code(uploaded, "data").startswith("# Load the data\n")
 
 
 DRIVER = """

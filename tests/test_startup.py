@@ -1,14 +1,39 @@
-"""The first page must paint fast: nothing a page imports at start-up may load TensorFlow."""
+"""The first page must paint fast: the entry script and the Data page import no TensorFlow, and the
+preload's thread, which imports it meanwhile, shares no module with them (cnnviz/runtime.py)."""
 
 from __future__ import annotations
 
 import ast
+import json
+import os
 import subprocess
 import sys
 
 from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT
 
 HEAVY = ("tensorflow", "keras")
+ENTRY = REPO_ROOT / "streamlit_app.py"
+PRELOAD_STARTED = """
+import json, sys
+from cnnviz import runtime
+runtime._import_keras = lambda done: None  # the preload's thread imports nothing: what follows does it alone
+runtime.start_preload()
+from streamlit.testing.v1 import AppTest
+before = set(sys.modules)
+"""
+FIRST_PAGE = PRELOAD_STARTED + f"""
+at = AppTest.from_file({str(ENTRY)!r}, default_timeout={APPTEST_TIMEOUT_S}).run()
+print(json.dumps({{"titles": [t.value for t in at.title], "exceptions": [e.value for e in at.exception],
+                  "imported": sorted(set(sys.modules) - before)}}))
+"""
+KERAS_IMPORT = PRELOAD_STARTED + """
+import importlib
+from cnnviz import private_api
+for name in runtime.KERAS_MODULES:  # what the preload's thread does
+    importlib.import_module(name)
+private_api.check()
+print(json.dumps({"imported": sorted(set(sys.modules) - before)}))
+"""
 
 
 def top_level_imports(path) -> set[str]:
@@ -24,14 +49,39 @@ def top_level_imports(path) -> set[str]:
     return modules
 
 
-def test_pages_import_no_tensorflow_at_start_up():
-    scripts = [REPO_ROOT / "streamlit_app.py", *sorted((REPO_ROOT / "pages").glob("*.py"))]
+def keras_free_pages() -> list:
+    """The pages that start with ``app_page(needs_keras=False)``: they paint before TensorFlow is in."""
+    return [path for path in sorted((REPO_ROOT / "pages").glob("*.py"))
+            if "app_page(needs_keras=False)" in path.read_text(encoding="utf-8")]  # fmt: skip
+
+
+def imported_by(code: str, tmp_path) -> dict:
+    """What a fresh interpreter running ``code`` printed last, as JSON."""
+    environment = {**os.environ, "CNNVIZ_RUNS_DIR": str(tmp_path / "runs")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+                         env=environment, timeout=APPTEST_TIMEOUT_S)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_entry_and_the_first_page_import_no_tensorflow_at_start_up():
+    assert [path.stem for path in keras_free_pages()] == ["data"]
+    scripts = [ENTRY, *keras_free_pages()]
     modules = sorted(set().union(*(top_level_imports(p) for p in scripts)) - {"streamlit"})
     assert {"cnnviz.data.registry", "app.state", "app.entry"} <= set(modules)
     code = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
     code += f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", f"loaded at start-up: {out.stdout.strip()}"
+
+
+def test_the_first_page_paints_without_tensorflow_and_shares_no_import_with_the_preload(tmp_path):
+    """The whole first script run (set-up, sidebar, lesson link, Data page, its Code expander) imports
+    no TensorFlow, and nothing that the preload's thread imports at the same time."""
+    page = imported_by(FIRST_PAGE, tmp_path)
+    assert page["titles"] == ["Data"] and not page["exceptions"], page
+    assert not [name for name in page["imported"] if name.split(".")[0] in HEAVY]
+    shared = set(page["imported"]) & set(imported_by(KERAS_IMPORT, tmp_path)["imported"])
+    assert not shared, f"imported by both the first page and the preload's thread: {sorted(shared)}"
 
 
 def test_the_server_keeps_keras_state_between_runs_and_collects_garbage_periodically():

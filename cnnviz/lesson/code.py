@@ -7,6 +7,7 @@ config.json); ``steps(setup)`` turns it into titled code steps that ``script`` j
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,28 +148,40 @@ FIT = "history = model.fit(train_data, validation_data=val_data, epochs=EPOCHS, 
 EVALUATE = 'loss, accuracy = model.evaluate(test_data, verbose=0)\nprint(f"test accuracy: {accuracy:.4f}")'
 
 
-def steps(setup: Setup) -> list[Step]:
-    """The script, step by step; CodeUnavailable when the model cannot be written as code."""
+def _model(setup: Setup) -> str:
+    """The model step (it builds the model, so Keras); CodeUnavailable when it cannot be written as code."""
     if setup.architecture not in ARCHITECTURES:
         raise CodeUnavailable(
             _("{name!r} is not an architecture of the registry (an uploaded model?), so there is no code for it.")
             .format(name=setup.architecture)
         )
     try:
-        model = model_code(setup.architecture, setup.options, setup.input_shape, setup.num_classes)
+        code = model_code(setup.architecture, setup.options, setup.input_shape, setup.num_classes)
     except ValueError as error:
         raise CodeUnavailable(str(error)) from error
+    return "keras.utils.set_random_seed(SEED)  # same seed, same initial weights\n" + code
+
+
+def _writers(setup: Setup) -> dict[str, Callable[[], str]]:
+    """Each step of the set-up's script, in order, by key: a function that writes its code."""
     dataset_settings, data = dataset_code(setup.dataset)
-    parts = [("settings", _settings(setup, dataset_settings)), ("data", data)]
-    if setup.augmentation is not None:
-        parts.append(("augmentation", _augmentation(setup.augmentation)))
-    parts += [
-        ("pipeline", _pipeline(setup)),
-        ("model", "keras.utils.set_random_seed(SEED)  # same seed, same initial weights\n" + model),
-        ("compile", _compile(setup)), ("callbacks", _callbacks(setup)), ("fit", FIT), ("evaluate", EVALUATE),
-        ("save", f"model.save({MODEL_FILE!r})"),
-    ]  # fmt: skip
-    return [Step(key, code) for key, code in parts]
+    augmentation = setup.augmentation
+    writers: dict[str, Callable[[], str]] = {
+        "settings": lambda: _settings(setup, dataset_settings), "data": lambda: data,
+    }  # fmt: skip
+    if augmentation is not None:
+        writers["augmentation"] = lambda: _augmentation(augmentation)
+    return writers | {
+        "pipeline": lambda: _pipeline(setup), "model": lambda: _model(setup),
+        "compile": lambda: _compile(setup), "callbacks": lambda: _callbacks(setup),
+        "fit": lambda: FIT, "evaluate": lambda: EVALUATE, "save": lambda: f"model.save({MODEL_FILE!r})",
+    }  # fmt: skip
+
+
+def steps(setup: Setup, keys: Collection[str] | None = None) -> list[Step]:
+    """The script, step by step (only the steps in ``keys`` when given: the Data page's step builds no
+    model, so it needs no Keras); CodeUnavailable when the model step cannot be written as code."""
+    return [Step(key, write()) for key, write in _writers(setup).items() if keys is None or key in keys]
 
 
 def heading(title: str) -> str:
@@ -185,4 +198,4 @@ def script(setup: Setup, title: str = "") -> str:
 
 def page_code(setup: Setup, page: str) -> str:
     """The steps one page is about, e.g. the model on the Model page."""
-    return "\n\n".join(f"# {step.title}\n{step.code}" for step in steps(setup) if step.key in PAGE_STEPS[page])
+    return "\n\n".join(f"# {step.title}\n{step.code}" for step in steps(setup, PAGE_STEPS[page]))

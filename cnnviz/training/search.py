@@ -23,8 +23,8 @@ from cnnviz.i18n import N_, _
 from cnnviz.models.architectures import build_model, simple_options
 from cnnviz.models.regularization import L2, split_options
 from cnnviz.runs.schema import COMPLETED, STOPPED, TIME_LIMIT, EvaluationMetrics, model_config
-from cnnviz.training.budget import over_time
 from cnnviz.runs.store import Run, atomic_write, save_run
+from cnnviz.training.budget import over_time
 from cnnviz.training.groups import SEARCH, GroupRequest, new_group
 from cnnviz.training.jobs import training_job
 
