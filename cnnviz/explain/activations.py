@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import cv2
+import keras
 import numpy as np
 
-from cnnviz.models.layers import LayerInfo, feature_model, inspectable_layers
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
 from cnnviz.i18n import _
-
-if TYPE_CHECKING:
-    import keras
+from cnnviz.models.layers import LayerInfo, feature_model, inspectable_layers
 
 COLORMAPS = {
     "viridis": cv2.COLORMAP_VIRIDIS,

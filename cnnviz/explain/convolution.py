@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import keras
 import numpy as np
 
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
 from cnnviz.i18n import _
 from cnnviz.models.layers import LayerInfo, cached, conv_layers, trace
-
-if TYPE_CHECKING:
-    import keras
 
 
 class ConvExplainError(ValueError):
@@ -57,8 +55,6 @@ def layer_io(model: keras.Model, layer_name: str, image: np.ndarray, scale: floa
 
     ``scale`` is the run's pixel scale (its preprocessing).
     """
-    import keras
-
     record = trace(model)
     if layer_name not in record.layers:
         raise ConvExplainError(_("No layer named {name!r} in this model.").format(name=layer_name))
@@ -76,8 +72,6 @@ def as_pair(value: Any) -> tuple[int, int]:
 
 
 def check_conv(layer: Any) -> None:
-    import keras
-
     if type(layer) is not keras.layers.Conv2D:
         raise ConvExplainError(_("Layer {name!r} is a {kind}, not a Conv2D layer.").format(name=layer.name, kind=type(layer).__name__))
     if as_pair(layer.dilation_rate) != (1, 1) or getattr(layer, "groups", 1) != 1:
@@ -130,8 +124,6 @@ def activation_name(layer: Any) -> str:
 
 def apply_activation(layer: Any, values: np.ndarray | float) -> np.ndarray:
     """The layer's own activation function applied to NumPy values."""
-    import keras
-
     result = layer.activation(keras.ops.convert_to_tensor(np.asarray(values, "float32")))
     return np.asarray(keras.ops.convert_to_numpy(result), "float64")
 
@@ -256,8 +248,6 @@ def channel_breakdown(
 
 def plain_conv_layers(model: keras.Model) -> list[LayerInfo]:
     """The Conv2D layers ``conv_step`` explains (depthwise and separable ones are left out)."""
-    import keras
-
     layers = trace(model).layers
     return [info for info in conv_layers(model) if type(layers[info.name]) is keras.layers.Conv2D]
 

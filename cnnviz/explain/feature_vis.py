@@ -24,7 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 # lucid's colour correlation (square root of the ImageNet colour covariance), columns normalised
 COLOUR_CORRELATION_SQRT = np.array([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], np.float32)
@@ -72,8 +74,6 @@ class Visualiser:
 def compile_visualiser(objective: Objective, size: int, channels: int, decay: float,
                        robustness: Robustness, targets: int) -> Visualiser:
     """The batched Adam ascent of ``objective`` over Fourier-parameterised images."""
-    import tensorflow as tf
-
     scale = tf.constant(spectrum_scale(size, decay)[None, None])
     colour = tf.constant(COLOUR_CORRELATION.T)
     spectrum_spec = tf.TensorSpec([None, channels, size, size // 2 + 1, 2], tf.float32)
@@ -123,9 +123,6 @@ def optimise(visualiser: Visualiser, one_hot: np.ndarray, channels: int, size: i
 
 def _randomly_transformed(images: Any, size: int, robustness: Robustness, seed: Any) -> Any:
     """Pad with grey, then one random shift, scale and rotation per image, cropped back to ``size``."""
-    import keras
-    import tensorflow as tf
-
     pad = max(1, round(size * robustness.pad))
     padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], constant_values=0.5)
     count = tf.shape(images)[0]

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from cnnviz.explain.feature_vis import Robustness, Visualiser, compile_visualiser, optimise
+from cnnviz.explain.scores import class_scores
 from cnnviz.i18n import _
 from cnnviz.models.layers import LayerInfo, cached, conv_layers, input_shape, trace
-
-if TYPE_CHECKING:
-    import keras
 
 GROUP_SIZE = 32  # filters optimised per batch; bounds memory for wide layers
 CHUNK_STEPS = 8  # steps per call of the compiled ascent, between progress reports
@@ -95,8 +95,6 @@ def class_pattern(
 
 def pattern_layers(model: keras.Model) -> list[LayerInfo]:
     """The Conv2D layers whose filters can be visualised, in order."""
-    import keras
-
     record = trace(model)
     return [info for info in conv_layers(model) if isinstance(record.layers[info.name], keras.layers.Conv2D)]
 
@@ -151,8 +149,6 @@ def _filter_patterns(
 def _class_pattern(
     model: keras.Model, class_index: int, settings: FilterSettings, progress: Callable[[float], None] | None,
 ) -> FilterPattern:
-    from cnnviz.explain.scores import class_scores
-
     height, _width, channels = input_shape(model)
     settings = FilterSettings(**{**settings.__dict__, "image_size": height})
     scores = class_scores(model)
@@ -161,8 +157,6 @@ def _class_pattern(
         raise ValueError(_("This model has classes 0 to {last}; got {bad}.").format(last=classes - 1, bad=class_index))
 
     def logit(images: Any, one_hot: Any) -> Any:
-        import tensorflow as tf
-
         return tf.reduce_sum(scores(images) * one_hot, axis=-1)
 
     visualiser = cached(model, ("class visualiser", height, settings.decay, settings.robustness),
@@ -211,9 +205,6 @@ def _filter_target(model: keras.Model, layer_name: str) -> _FilterTarget:
 
 def _compile_target(model: keras.Model, layer_name: str) -> _FilterTarget:
     """Cut the model at the layer (on a size-free input) and compile the response."""
-    import keras
-    import tensorflow as tf
-
     _height, _width, channels = input_shape(model)
     layer = trace(model).layers.get(layer_name)
     if layer is None or not isinstance(layer, keras.layers.Conv2D):

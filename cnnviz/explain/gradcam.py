@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
+import keras
 import numpy as np
+import tensorflow as tf
 
+from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
 from cnnviz.explain.activations import as_rgb, colorize
 from cnnviz.explain.scores import score_head
-from cnnviz.models.layers import cached, last_conv_layer, trace
-from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
 from cnnviz.i18n import _
-
-if TYPE_CHECKING:
-    import keras
+from cnnviz.models.layers import cached, last_conv_layer, trace
 
 DEFAULT_OPACITY = 0.4
 
@@ -111,9 +110,6 @@ def _explainer(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
 
 def _compile(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
     """A tf.function (image batch of 1, class or -1) -> (cam, probabilities) for one layer."""
-    import keras
-    import tensorflow as tf
-
     record = trace(model)
     if layer_name not in record.outputs:
         raise KeyError(_("No layer named {names} in this model.").format(names=layer_name))
@@ -140,15 +136,11 @@ def _compile(model: keras.Model, layer_name: str, plus_plus: bool) -> Any:
 
 def _grad_weights(features: Any, grads: Any) -> Any:
     """Grad-CAM: each channel weighted by its spatially averaged gradient."""
-    import tensorflow as tf
-
     return tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
 
 
 def _plus_plus_weights(features: Any, grads: Any) -> Any:
     """Grad-CAM++ (Chattopadhay et al. 2018), higher derivatives via the exponential trick."""
-    import tensorflow as tf
-
     second, third = grads**2, grads**3
     spatial_sum = tf.reduce_sum(features, axis=(1, 2), keepdims=True)
     denominator = 2.0 * second + spatial_sum * third

@@ -8,15 +8,14 @@ copies and Integrated Gradients' path steps are one batch each, not a Python loo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from cnnviz.explain.scores import class_scores
 from cnnviz.models.layers import cached, input_shape
-
-if TYPE_CHECKING:
-    import keras
 
 
 def input_gradients(model: keras.Model, batch: np.ndarray, class_index: int) -> np.ndarray:
@@ -56,8 +55,6 @@ def integrated(model: keras.Model, batch: np.ndarray, class_index: int, options:
 
 
 def _compile(model: keras.Model) -> Any:
-    import tensorflow as tf
-
     scores = class_scores(model)
 
     @tf.function(input_signature=[tf.TensorSpec([None, *input_shape(model)], tf.float32),

@@ -7,19 +7,22 @@ input and weights, next to the value the model produced.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import keras
 import numpy as np
 
-from cnnviz.explain.convolution import (
-    ConvExplainError, as_pair, check_position, layer_io, padded_input, window_origin
-)  # fmt: skip
 from cnnviz.data.pipeline import PIXEL_SCALE
+from cnnviz.explain.convolution import (
+    ConvExplainError,
+    as_pair,
+    check_position,
+    layer_io,
+    padded_input,
+    window_origin,
+)  # fmt: skip
 from cnnviz.i18n import _
 from cnnviz.models.layers import trace
-
-if TYPE_CHECKING:
-    import keras
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,6 @@ def pool_step(
     model: keras.Model, image: np.ndarray, layer_name: str, channel: int, x: int, y: int, scale: float = PIXEL_SCALE
 ) -> PoolStep:
     """Output (x, y, channel) of a MaxPooling2D or AveragePooling2D layer, from its window."""
-    import keras
-
     io = layer_io(model, layer_name, image, scale)
     if not isinstance(io.layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
         raise ConvExplainError(_("Layer {name!r} is a {kind}, not a pooling layer.").format(
@@ -81,8 +82,6 @@ class SoftmaxStep:
 
 def output_layer_name(model: keras.Model) -> str:
     """The last layer of the model; it must be a Dense layer with a softmax or sigmoid."""
-    import keras
-
     name, layer = list(trace(model).layers.items())[-1]
     activation = getattr(getattr(layer, "activation", None), "__name__", "")
     if not isinstance(layer, keras.layers.Dense) or activation not in ("softmax", "sigmoid"):

@@ -16,14 +16,13 @@ field of the longest path (the main branch of a residual block).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import keras
 
 from cnnviz.explain.convolution import padding_before
 from cnnviz.i18n import _
 from cnnviz.models.layers import trace
-
-if TYPE_CHECKING:
-    import keras
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,6 @@ class FieldStep:
 
 def _window(layer: Any) -> tuple[str, int, int, str] | None:
     """(kind, kernel, stride, padding mode) of a layer that moves pixels; None for the others."""
-    import keras
-
     if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)):
         dilation = layer.dilation_rate[0]
         kernel = (layer.kernel_size[0] - 1) * dilation + 1

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
+import keras
 import numpy as np
 
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
+from cnnviz.explain import gradients, perturbation
+from cnnviz.explain.gradcam import layer_gradcam
+from cnnviz.explain.scores import class_scores
 from cnnviz.i18n import N_, _
-
-if TYPE_CHECKING:
-    import keras
 
 # (model, batch of one float32 image, class index, options) -> map (H, W), any resolution, >= 0
 Compute = Callable[["keras.Model", np.ndarray, int, Mapping[str, Any]], np.ndarray]
@@ -51,9 +52,6 @@ class Saliency:
 
 
 def _methods() -> dict[str, Method]:
-    from cnnviz.explain import gradients, perturbation
-    from cnnviz.explain.gradcam import layer_gradcam
-
     methods = [
         Method("gradcam", N_("Grad-CAM"), N_(
             "Weighs the last conv layer's feature maps by how much the class score rises with each, "
@@ -122,8 +120,6 @@ def saliency_map(
 
 def class_probabilities(model: keras.Model, batch: np.ndarray) -> np.ndarray:
     """Softmax of the logits ``class_scores`` gives, for a batch of one: (num_classes,) float32."""
-    from cnnviz.explain.scores import class_scores
-
     logits = np.asarray(class_scores(model)(batch), dtype=np.float64)[0]
     exp = np.exp(logits - logits.max())
     return (exp / exp.sum()).astype(np.float32)

@@ -11,16 +11,14 @@ model learned.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import keras
 import numpy as np
 
 from cnnviz.data.pipeline import PIXEL_SCALE
 from cnnviz.explain.saliency import DEFAULT_METHOD, Saliency, saliency_map
 from cnnviz.models.layers import cached, trace
-
-if TYPE_CHECKING:
-    import keras
 
 DEFAULT_DEPTH = 2  # the classifier and the last conv layer
 LOW_CORRELATION = 0.5  # below this, the map clearly depends on the learned weights
@@ -72,8 +70,6 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 def _randomise(model: keras.Model, depth: int, seed: int) -> tuple[keras.Model, list[str]]:
-    import keras
-
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     rng = np.random.default_rng(seed)

@@ -8,21 +8,19 @@ shared by many sessions); the last layer is re-applied beside it without its act
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cnnviz.models.layers import Trace, cached, trace
+import keras
+import numpy as np
+import tensorflow as tf
 
-if TYPE_CHECKING:
-    import keras
+from cnnviz.models.layers import Trace, cached, input_shape, trace
 
 
 def class_scores(model: keras.Model) -> Callable[[Any], Any]:
     """A differentiable function: model-input batch -> float32 logits (N, classes), cached per model."""
 
     def build() -> Callable[[Any], Any]:
-        import keras
-        import tensorflow as tf
-
         record = trace(model)
         head, head_input = score_head(record)
         body = keras.Model(record.input, head_input)
@@ -38,9 +36,6 @@ def score_head(record: Trace) -> tuple[Callable[[Any], Any], Any]:
     becomes the two logits [-z/2, z/2], whose softmax is [1 - p, p]; a final Softmax
     activation is skipped. The model itself is never changed (it may be shared).
     """
-    import keras
-    import tensorflow as tf
-
     last_name = next(reversed(record.layers))
     last = record.layers[last_name]
     activation = getattr(getattr(last, "activation", None), "__name__", "")
@@ -59,8 +54,6 @@ def score_head(record: Trace) -> tuple[Callable[[Any], Any], Any]:
 
 def batched_logits(model: keras.Model, images: Any, batch_size: int = 64) -> Any:
     """Logits (N, classes) of a float32 model-input array, ``batch_size`` images per compiled call."""
-    import numpy as np
-
     compiled = cached(model, ("batched_logits",), lambda: _compile_logits(model))
     images = np.asarray(images, np.float32)
     return np.concatenate([compiled(images[start : start + batch_size]).numpy()
@@ -69,16 +62,10 @@ def batched_logits(model: keras.Model, images: Any, batch_size: int = 64) -> Any
 
 def softmax(logits: Any) -> Any:
     """Row-wise softmax of a NumPy array of logits (float32)."""
-    import numpy as np
-
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return (shifted / shifted.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
 def _compile_logits(model: keras.Model) -> Any:
-    import tensorflow as tf
-
-    from cnnviz.models.layers import input_shape
-
     scores = class_scores(model)
     return tf.function(scores, input_signature=[tf.TensorSpec([None, *input_shape(model)], tf.float32)])

@@ -7,18 +7,18 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 
 from cnnviz.data.images import ImageError
+from cnnviz.explain.gradcam import overlay_heatmap
+from cnnviz.explain.saliency import saliency_map
 from cnnviz.i18n import _
 from cnnviz.models.predictions import predict_probabilities, top_classes
 from cnnviz.photos.prepare import InputSpec, PhotoOptions, PreparedPhoto, prepare_input
 from cnnviz.runs.store import Run
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
 
 
 @dataclass
@@ -91,8 +91,6 @@ def results_csv(results: Iterable[FileResult], display_names: list[str], k: int)
 
 def top_k_figure(top: list[tuple[str, float]]) -> go.Figure:
     """A horizontal Plotly bar chart of the top classes, the most likely at the top."""
-    import plotly.graph_objects as go
-
     names = [name for name, _probability in reversed(top)]
     values = [p for _name, p in reversed(top)]
     figure = go.Figure(
@@ -112,9 +110,6 @@ def explain(run: Run, result: FileResult, method: str = "gradcam") -> np.ndarray
     ``method`` is a key of ``cnnviz.explain.saliency``. Raises cnnviz.models.layers.NoConvLayerError
     for a CAM method on a model without convolutional layers.
     """
-    from cnnviz.explain.gradcam import overlay_heatmap
-    from cnnviz.explain.saliency import saliency_map
-
     photo, probabilities = result.photo, result.probabilities
     if photo is None or probabilities is None:
         raise ValueError(_("{name} has no prediction to explain").format(name=result.name))

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
+from cnnviz.data.dataset import Dataset
 from cnnviz.data.images import ImageError, decode_image, fit_to_shape, frame_count
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
 from cnnviz.i18n import N_, _, later
-
-if TYPE_CHECKING:
-    from cnnviz.data.dataset import Dataset
-    from cnnviz.runs.schema import RunConfig
+from cnnviz.runs.schema import RunConfig
 
 FITS = ("auto", "object", "crop", "pad")
 INVERT_CHOICES = ("auto", "always", "never")
