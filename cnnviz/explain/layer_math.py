@@ -21,6 +21,7 @@ from cnnviz.explain.convolution import (
     padded_input,
     window_origin,
 )  # fmt: skip
+from cnnviz.explain.scores import softmax
 from cnnviz.i18n import _
 from cnnviz.models.layers import trace
 
@@ -101,8 +102,8 @@ def softmax_step(model: keras.Model, image: np.ndarray, scale: float = PIXEL_SCA
         exponentials = np.exp(-logits)
         probabilities = 1.0 / (1.0 + exponentials)
     else:
-        exponentials = np.exp(logits - logits.max())
-        probabilities = exponentials / exponentials.sum()
+        probabilities = softmax(logits)
+        exponentials = probabilities / probabilities.max()  # exp(logit - largest logit): softmax's numerators
     return SoftmaxStep(name, features, logits, exponentials, probabilities, io.output.reshape(-1), activation)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import cv2
@@ -22,11 +23,11 @@ import numpy as np
 from cnnviz.data.pipeline import PIXEL_SCALE, to_model_input
 from cnnviz.explain import gradients, perturbation
 from cnnviz.explain.gradcam import layer_gradcam
-from cnnviz.explain.scores import class_scores
+from cnnviz.explain.scores import class_scores, softmax
 from cnnviz.i18n import N_, _
 
 # (model, batch of one float32 image, class index, options) -> map (H, W), any resolution, >= 0
-Compute = Callable[["keras.Model", np.ndarray, int, Mapping[str, Any]], np.ndarray]
+Compute = Callable[[keras.Model, np.ndarray, int, Mapping[str, Any]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -51,31 +52,30 @@ class Saliency:
     probabilities: np.ndarray  # float32 (num_classes,)
 
 
-def _methods() -> dict[str, Method]:
-    methods = [
-        Method("gradcam", N_("Grad-CAM"), N_(
-            "Weighs the last conv layer's feature maps by how much the class score rises with each, "
-            "and adds them up."), layer_gradcam, {"plus_plus": False}, needs_conv_layer=True),
-        Method("gradcam_plus_plus", N_("Grad-CAM++"), N_(
-            "Like Grad-CAM, but weighs each position of a feature map too, so several objects "
-            "of the same class all light up."), layer_gradcam, {"plus_plus": True}, needs_conv_layer=True),
-        Method("score_cam", N_("Score-CAM"), N_(
-            "Shows the image through each feature map as a mask and weighs the map by how much "
-            "the class score rises; no gradients at all."), perturbation.score_cam,
-            {"masks": 32, "batch": 32}, needs_conv_layer=True),
-        Method("gradients", N_("Vanilla gradients"), N_(
-            "How much the class score changes when one pixel changes a little."), gradients.vanilla),
-        Method("smoothgrad", N_("SmoothGrad"), N_(
-            "Vanilla gradients averaged over noisy copies of the image, which removes most of their "
-            "speckle."), gradients.smoothgrad, {"samples": 16, "noise": 0.15}),
-        Method("integrated_gradients", N_("Integrated Gradients"), N_(
-            "Adds up the gradients along a path from a black image to this one, so the pixels' "
-            "shares add up to the change in the class score."), gradients.integrated, {"steps": 16}),
-        Method("occlusion", N_("Occlusion"), N_(
-            "Covers one patch of the image at a time with grey and measures how much the class "
-            "score drops; it works for any model."), perturbation.occlusion, {"window": 0.2, "stride": 0.5, "batch": 64}),
-    ]
-    return {method.key: method for method in methods}
+METHODS: Mapping[str, Method] = MappingProxyType({method.key: method for method in (
+    Method("gradcam", N_("Grad-CAM"), N_(
+        "Weighs the last conv layer's feature maps by how much the class score rises with each, "
+        "and adds them up."), layer_gradcam, {"plus_plus": False}, needs_conv_layer=True),
+    Method("gradcam_plus_plus", N_("Grad-CAM++"), N_(
+        "Like Grad-CAM, but weighs each position of a feature map too, so several objects "
+        "of the same class all light up."), layer_gradcam, {"plus_plus": True}, needs_conv_layer=True),
+    Method("score_cam", N_("Score-CAM"), N_(
+        "Shows the image through each feature map as a mask and weighs the map by how much "
+        "the class score rises; no gradients at all."), perturbation.score_cam,
+        {"masks": 32, "batch": 32}, needs_conv_layer=True),
+    Method("gradients", N_("Vanilla gradients"), N_(
+        "How much the class score changes when one pixel changes a little."), gradients.vanilla),
+    Method("smoothgrad", N_("SmoothGrad"), N_(
+        "Vanilla gradients averaged over noisy copies of the image, which removes most of their "
+        "speckle."), gradients.smoothgrad, {"samples": 16, "noise": 0.15}),
+    Method("integrated_gradients", N_("Integrated Gradients"), N_(
+        "Adds up the gradients along a path from a black image to this one, so the pixels' "
+        "shares add up to the change in the class score."), gradients.integrated, {"steps": 16}),
+    Method("occlusion", N_("Occlusion"), N_(
+        "Covers one patch of the image at a time with grey and measures how much the class "
+        "score drops; it works for any model."), perturbation.occlusion,
+        {"window": 0.2, "stride": 0.5, "batch": 64}),
+)})  # fmt: skip
 
 
 DEFAULT_METHOD = "gradcam"
@@ -83,16 +83,15 @@ DEFAULT_METHOD = "gradcam"
 
 def method_keys() -> list[str]:
     """The registered methods' keys, in display order."""
-    return list(_methods())
+    return list(METHODS)
 
 
 def method(key: str) -> Method:
     """The registered method with this key; ValueError naming the known keys otherwise."""
-    methods = _methods()
-    if key not in methods:
+    if key not in METHODS:
         raise ValueError(_("Unknown explanation method {key}; known methods: {known}.").format(
-            key=key, known=", ".join(methods)))
-    return methods[key]
+            key=key, known=", ".join(METHODS)))
+    return METHODS[key]
 
 
 def saliency_map(
@@ -120,9 +119,7 @@ def saliency_map(
 
 def class_probabilities(model: keras.Model, batch: np.ndarray) -> np.ndarray:
     """Softmax of the logits ``class_scores`` gives, for a batch of one: (num_classes,) float32."""
-    logits = np.asarray(class_scores(model)(batch), dtype=np.float64)[0]
-    exp = np.exp(logits - logits.max())
-    return (exp / exp.sum()).astype(np.float32)
+    return softmax(np.asarray(class_scores(model)(batch), dtype=np.float64)[0]).astype(np.float32)
 
 
 def resize_and_normalise(raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:

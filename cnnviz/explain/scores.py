@@ -60,10 +60,11 @@ def batched_logits(model: keras.Model, images: Any, batch_size: int = 64) -> Any
                            for start in range(0, len(images), batch_size)])
 
 
-def softmax(logits: Any) -> Any:
-    """Row-wise softmax of a NumPy array of logits (float32)."""
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """The softmax of NumPy logits along their last axis, in their own float precision: the one softmax
+    cnnviz computes by hand (models end in their own)."""
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return (shifted / shifted.sum(axis=-1, keepdims=True)).astype(np.float32)
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def _compile_logits(model: keras.Model) -> Any:
