@@ -17,7 +17,8 @@ import streamlit as st
 from app import state as session
 from app.loading import cached_dataset, open_run, runs_dir
 from app.page import wait_for_keras
-from cnnviz.data.registry import DatasetSpec, DatasetUnavailable
+from cnnviz.data.dataset import DatasetSpec
+from cnnviz.data.registry import DatasetUnavailable
 from cnnviz.i18n import N_, _, current_language
 from cnnviz.lesson.code import CodeUnavailable, Setup, page_code, script
 from cnnviz.lesson.link import (

@@ -20,9 +20,9 @@ import streamlit as st
 from app import private_api
 from app.page import wait_for_keras
 from cnnviz.data.cache import cache_root, load_cached
-from cnnviz.data.dataset import Dataset
+from cnnviz.data.dataset import Dataset, DatasetSpec
 from cnnviz.data.fast_decode import Progress
-from cnnviz.data.registry import DatasetSpec, DatasetUnavailable
+from cnnviz.data.registry import DatasetUnavailable
 from cnnviz.i18n import _
 from cnnviz.runs.loaded import loaded_run
 from cnnviz.runs.store import Run, RunError, RunSummary

@@ -15,8 +15,7 @@ import streamlit as st
 
 from app.loading import cached_dataset
 from cnnviz.data.augmentation import AugmentConfig
-from cnnviz.data.dataset import Dataset
-from cnnviz.data.registry import DatasetSpec
+from cnnviz.data.dataset import Dataset, DatasetSpec
 from cnnviz.i18n import _
 from cnnviz.runs.store import Run
 

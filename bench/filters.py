@@ -34,8 +34,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from cnnviz.data.dataset import DatasetSpec  # noqa: E402
 from cnnviz.data.pipeline import make_pipeline  # noqa: E402
-from cnnviz.data.registry import DatasetSpec, load_dataset, spec_from_name_or_path  # noqa: E402
+from cnnviz.data.registry import load_dataset, spec_from_name_or_path  # noqa: E402
 from cnnviz.explain.activations import labelled_mosaic  # noqa: E402
 from cnnviz.explain.filters import (  # noqa: E402
     QUALITY_BAR, FilterSettings, crop_border, deprocess, filter_patterns, filter_response, pattern_layers,

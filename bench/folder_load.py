@@ -51,7 +51,8 @@ def build_folder(root: Path, files: int) -> Path:
 
 
 def cnnviz_seconds(folder: Path) -> float:
-    from cnnviz.data.registry import DatasetSpec, load_dataset
+    from cnnviz.data.dataset import DatasetSpec
+    from cnnviz.data.registry import load_dataset
 
     start = time.perf_counter()
     load_dataset(DatasetSpec(source="folder", path=str(folder), image_size=SIZE))

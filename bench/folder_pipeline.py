@@ -46,9 +46,9 @@ def epoch_seconds(make_epoch, epochs: int) -> list[float]:
 
 
 def cnnviz_epochs(folder: Path, epochs: int) -> list[float]:
-    from cnnviz.data.dataset import Split
+    from cnnviz.data.dataset import DatasetSpec, Split
     from cnnviz.data.pipeline import make_pipeline
-    from cnnviz.data.registry import DatasetSpec, load_dataset
+    from cnnviz.data.registry import load_dataset
 
     start = time.perf_counter()
     dataset = load_dataset(DatasetSpec(source="folder", path=str(folder), image_size=SIZE))

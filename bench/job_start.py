@@ -36,8 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.folder_load import SAMPLE, build_folder  # noqa: E402
 from cnnviz.data.cache import cache_root, load_cached  # noqa: E402
-from cnnviz.data.dataset import Dataset, Split  # noqa: E402
-from cnnviz.data.registry import DatasetSpec  # noqa: E402
+from cnnviz.data.dataset import Dataset, DatasetSpec, Split  # noqa: E402
 from cnnviz.runs.schema import TrainConfig  # noqa: E402
 from cnnviz.runs.store import CHECKPOINT_FILE, CONFIG_FILE, HISTORY_FILE, METRICS_FILE, MODEL_FILE  # noqa: E402
 from cnnviz.training.jobs import encode_request, training_job  # noqa: E402

@@ -38,7 +38,8 @@ QUICK_IMAGES = {"fashion": 256, "animals10": 40}
 
 def training_images(architecture: str, count: int) -> tuple[np.ndarray, np.ndarray]:
     """``count`` uint8 images and labels for the model: the real sample where it is present."""
-    from cnnviz.data.registry import DatasetSpec, load_dataset
+    from cnnviz.data.dataset import DatasetSpec
+    from cnnviz.data.registry import load_dataset
 
     shape = MODELS[architecture][0]
     spec = {

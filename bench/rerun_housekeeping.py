@@ -27,9 +27,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
+from cnnviz.data.dataset import DatasetSpec  # noqa: E402
 from cnnviz.models.architectures import build_model  # noqa: E402
 from cnnviz.training.progress import TrainingProgress  # noqa: E402
-from cnnviz.data.registry import DatasetSpec, load_dataset  # noqa: E402
+from cnnviz.data.registry import load_dataset  # noqa: E402
 from cnnviz.training.train import TrainConfig, compile_model, fit  # noqa: E402
 
 RERUNS_PER_SECOND = 2

@@ -16,9 +16,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
+from cnnviz.data.dataset import DatasetSpec  # noqa: E402
 from cnnviz.models.architectures import build_model  # noqa: E402
 from cnnviz.data.pipeline import make_pipeline  # noqa: E402
-from cnnviz.data.registry import DatasetSpec, load_dataset  # noqa: E402
+from cnnviz.data.registry import load_dataset  # noqa: E402
 
 
 def main(epochs: int = 5, spec: DatasetSpec = DatasetSpec()) -> None:

@@ -86,7 +86,8 @@ def test_page_comes_back_with_the_session_config():
 
 
 def test_grayscale_dataset_image_is_shown():
-    from cnnviz.data.registry import DatasetSpec, load_dataset
+    from cnnviz.data.dataset import DatasetSpec
+    from cnnviz.data.registry import load_dataset
 
     spec = DatasetSpec(source="shapes", image_size=32, count=200, color_mode="grayscale")
     at = AppTest.from_file(AUGMENT_PAGE, default_timeout=APPTEST_TIMEOUT_S)

@@ -14,7 +14,7 @@ import pytest
 
 from cnnviz.cli.main import main
 from cnnviz.data.augmentation import AugmentConfig
-from cnnviz.data.registry import DatasetSpec
+from cnnviz.data.dataset import DatasetSpec
 from cnnviz.data.registry import load_dataset
 from cnnviz.i18n import use_language
 from cnnviz.lesson.code import CodeUnavailable, Setup, page_code, script, steps

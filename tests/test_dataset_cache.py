@@ -12,7 +12,7 @@ from PIL import Image
 
 from cnnviz.data import cache, registry
 from cnnviz.data.cache import MARKER, cache_root, dataset_ref, load_cached
-from cnnviz.data.registry import DatasetSpec
+from cnnviz.data.dataset import DatasetSpec
 
 
 def assert_same_data(left, right) -> None:

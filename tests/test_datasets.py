@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnnviz.data.dataset import DatasetSpec
 from cnnviz.data.images import is_image_file, load_image_array
-from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, list_datasets, load_dataset, spec_from_name_or_path
+from cnnviz.data.registry import DatasetUnavailable, list_datasets, load_dataset, spec_from_name_or_path
 from cnnviz.data.shapes import SHAPE_CLASSES, generate_shapes
 from cnnviz.data.split import stratified_split
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnnviz.data.dataset import DatasetSpec
 from cnnviz.data.fast_decode import DecodedFiles, decode_files, is_plain, pil_decode
 from cnnviz.data.folders import class_folders, decode_classes
-from cnnviz.data.registry import DatasetSpec, load_dataset
+from cnnviz.data.registry import load_dataset
 from cnnviz.data.split import stratified_split
 from cnnviz.i18n import LazyText
 

@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 
 from cnnviz.data.archive import ArchiveError, safe_extract
+from cnnviz.data.dataset import DatasetSpec
 from cnnviz.data.folders import keyword_of, suggest_keywords
-from cnnviz.data.registry import DatasetSpec, DatasetUnavailable, cache_dir, load_dataset, save_upload
+from cnnviz.data.registry import DatasetUnavailable, cache_dir, load_dataset, save_upload
 from cnnviz.i18n import use_language
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.data.registry import DatasetSpec, load_dataset
+from cnnviz.data.dataset import DatasetSpec
+from cnnviz.data.registry import load_dataset
 from cnnviz.training import backends
 from cnnviz.training.groups import KFOLD, group_members
 from cnnviz.training.kfold import HOLDOUT, pool_of, summarize_folds

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.data.augmentation import AugmentConfig
-from cnnviz.data.registry import DatasetSpec
+from cnnviz.data.dataset import DatasetSpec
 from cnnviz.lesson.link import (
     MAX_LINK_LENGTH,
     PAGE_WIDGETS,

@@ -128,7 +128,8 @@ def test_the_next_training_finds_the_process_warm_and_trains_as_a_fresh_one(work
 SERVER = """
 import sys
 from pathlib import Path
-from cnnviz.data.registry import DatasetSpec, load_dataset
+from cnnviz.data.dataset import DatasetSpec
+from cnnviz.data.registry import load_dataset
 from cnnviz.training.jobs import training_job
 from cnnviz.training.processes import ProcessWorker
 from cnnviz.training.train import TrainConfig

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.data.registry import DatasetSpec, load_dataset
+from cnnviz.data.dataset import DatasetSpec
+from cnnviz.data.registry import load_dataset
 from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run, list_runs
 from cnnviz.training.backends import get_worker

@@ -34,9 +34,8 @@ from typing import Any
 import numpy as np
 
 from cnnviz.data import registry
-from cnnviz.data.dataset import SPLIT_NAMES, Dataset, Split
+from cnnviz.data.dataset import SPLIT_NAMES, Dataset, DatasetSpec, Split
 from cnnviz.data.fast_decode import Progress
-from cnnviz.data.registry import DatasetSpec
 from cnnviz.data.shared_files import file_lock
 
 CACHE_FOLDER = ".datasets"  # in the runs directory: hidden, so never listed as a run

@@ -1,18 +1,47 @@
-"""The one in-memory shape every data source becomes: three splits plus class names."""
+"""The one in-memory shape every data source becomes (three splits plus class names), and the
+``DatasetSpec`` that loads it again through the registry (``cnnviz.data.registry.load_dataset``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cnnviz.data.split import DEFAULT_RATIOS
 from cnnviz.i18n import LazyText, _
 
-if TYPE_CHECKING:
-    from cnnviz.data.registry import DatasetSpec
-
 SPLIT_NAMES = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything needed to (re)load a dataset; hashable, so it can key a cache.
+
+    image_size and color_mode apply to image files and Shapes; count is the number of
+    Shapes images; limit caps the training pool of other sources (0 = everything);
+    keywords name the classes of a flat folder (empty = suggested from file names).
+    """
+
+    source: str = "shapes"
+    path: str = ""
+    image_size: int = 64
+    color_mode: str = "rgb"
+    count: int = 2400
+    split_seed: int = 42
+    ratios: tuple[float, float, float] = DEFAULT_RATIOS
+    keywords: tuple[str, ...] = ()
+    limit: int = 0
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DatasetSpec:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for name in ("ratios", "keywords"):
+            if name in known:
+                known[name] = tuple(known[name])
+        return cls(**known)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import numpy as np
 from cnnviz.data.class_names import english_name
 from cnnviz.data.archive import ArchiveError, content_hash, extract_cached
 from cnnviz.data.budget import LOADED
-from cnnviz.data.dataset import Dataset, SkippedFile, Split
+from cnnviz.data.dataset import Dataset, DatasetSpec, SkippedFile, Split
 from cnnviz.data.estimate import check_size
 from cnnviz.data.folders import (
     FolderError,
@@ -33,7 +33,7 @@ from cnnviz.data.keras_datasets import KERAS_DATASETS, DownloadFailed, load_kera
 from cnnviz.data.roots import PathRefused, cache_dir, check_readable
 from cnnviz.data.shared_files import touch, trim_oldest
 from cnnviz.data.shapes import SHAPE_CLASSES, generate_shapes
-from cnnviz.data.split import DEFAULT_RATIOS, stratified_split
+from cnnviz.data.split import stratified_split
 from cnnviz.i18n import N_, _
 from cnnviz.limits import MB, LimitExceeded, limits
 
@@ -42,37 +42,6 @@ log = logging.getLogger(__name__)
 
 class DatasetUnavailable(RuntimeError):
     """A dataset that cannot be loaded, with a message meant for the user."""
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """Everything needed to (re)load a dataset; hashable, so it can key a cache.
-
-    image_size and color_mode apply to image files and Shapes; count is the number of
-    Shapes images; limit caps the training pool of other sources (0 = everything);
-    keywords name the classes of a flat folder (empty = suggested from file names).
-    """
-
-    source: str = "shapes"
-    path: str = ""
-    image_size: int = 64
-    color_mode: str = "rgb"
-    count: int = 2400
-    split_seed: int = 42
-    ratios: tuple[float, float, float] = DEFAULT_RATIOS
-    keywords: tuple[str, ...] = ()
-    limit: int = 0
-
-    def to_dict(self) -> dict:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> DatasetSpec:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        for name in ("ratios", "keywords"):
-            if name in known:
-                known[name] = tuple(known[name])
-        return cls(**known)
 
 
 def save_upload(data: bytes, suffix: str = ".zip") -> Path:

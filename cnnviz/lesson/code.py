@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnviz.data.augmentation import AugmentConfig, to_code
-from cnnviz.data.registry import DatasetSpec
+from cnnviz.data.dataset import DatasetSpec
 from cnnviz.i18n import N_, _
 from cnnviz.lesson.data_code import dataset_code
 from cnnviz.lesson.model_code import model_code

@@ -11,8 +11,9 @@ import inspect
 import zipfile
 from pathlib import Path
 
+from cnnviz.data.dataset import DatasetSpec
 from cnnviz.data.folders import find_split_folders
-from cnnviz.data.registry import DatasetSpec, suggest_flat_keywords
+from cnnviz.data.registry import suggest_flat_keywords
 from cnnviz.data.shapes import SHAPE_CLASSES
 from cnnviz.data.split import split_by_class
 

@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from cnnviz.data.augmentation import AugmentConfig
-from cnnviz.data.registry import SOURCES, DatasetSpec
+from cnnviz.data.dataset import DatasetSpec
+from cnnviz.data.registry import SOURCES
 from cnnviz.i18n import _
 from cnnviz.limits import LimitExceeded
 from cnnviz.models.architectures import ARCHITECTURES

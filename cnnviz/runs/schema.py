@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cnnviz.data.augmentation import AugmentConfig
+from cnnviz.data.dataset import DatasetSpec
 from cnnviz.data.pipeline import PIXEL_SCALE
-from cnnviz.data.registry import DatasetSpec
 from cnnviz.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class TrainConfig:
     kfold: int = 0  # K of a K-fold cross-validation (0: one hold-out training)
     kfold_shuffle: bool = False  # shuffle the pool before cutting the K folds
     group: str = ""  # the id shared by the runs of one K-fold, variant comparison or search
-    group_kind: str = ""  # "kfold", "variants" or "search" (training/lab_jobs.py)
+    group_kind: str = ""  # "kfold", "variants" or "search" (cnnviz/training/groups.py)
     group_member: str = ""  # this run's key in its group: the fold number, the variant or "best"
     search: str = ""  # a KerasTuner search: "random" or "hyperband" ("": none)
     search_trials: int = 0  # the search's trial budget

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from cnnviz.data.registry import DatasetSpec
+from cnnviz.data.dataset import DatasetSpec
 from cnnviz.lesson.link import LessonState, from_url, lesson_url
 from cnnviz.runs.schema import TrainConfig
 from tests.browser.driver import assert_clean, open_app, widget
