@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 
 MAX_NAME = 80
-# Markdown's and Streamlit's active characters (":" starts emoji, colour and link syntax), an underscore
-# that could open emphasis (one inside a word cannot), and the dot of a bare "www." link.
-_MARKDOWN = re.compile(r"[\\`*\[\]()<>#|~:$!]|(?<![^\W_])_|_(?![^\W_])|(?<=www)\.", re.IGNORECASE)
+# Markdown's and Streamlit's active characters (":" starts emoji and colour syntax), and an underscore
+# that could open emphasis (one inside a word cannot).
+_MARKDOWN = re.compile(r"[\\`*\[\]()<>#|~:$!]|(?<![^\W_])_|_(?![^\W_])")
+# A bare address becomes a link after the escapes are read: an invisible word joiner (U+2060) breaks it.
+_BARE_LINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
 
 
 def shorten(text: object, limit: int = MAX_NAME) -> str:
@@ -23,8 +25,9 @@ def shorten(text: object, limit: int = MAX_NAME) -> str:
 
 
 def plain(text: object, limit: int = MAX_NAME) -> str:
-    """``text`` shortened and escaped so that Markdown shows it as written."""
-    return _MARKDOWN.sub(lambda match: "\\" + match.group(), shorten(text, limit))
+    """``text`` shortened and escaped so that Markdown shows it as written (no link, image, emphasis or HTML)."""
+    escaped = _MARKDOWN.sub(lambda match: "\\" + match.group(), shorten(text, limit))
+    return _BARE_LINK.sub("\u2060", escaped)
 
 
 _PATH = re.compile(r"(?<![\w.])(?:~|\.{1,2})?(?:/[^\s/'\"(),:;]+)+/?")
