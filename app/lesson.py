@@ -8,6 +8,7 @@ draws them disabled. What cannot be rebuilt gives a message and keeps the defaul
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -44,6 +45,8 @@ from cnnviz.text import plain
 APPLIED_KEY = "cnnviz_lesson_applied"
 LOCKED_KEY = "cnnviz_lesson_locked"
 PROBLEMS_KEY = "cnnviz_lesson_problems"
+LINKED_KEY = "cnnviz_lesson_linked"  # the widget keys a link set
+log = logging.getLogger(__name__)
 LOCK_LABELS = {  # the controls a teacher can lock, per page: widget key -> label (the widget's own)
     "model": {MODEL_ARCHITECTURE_KEY: N_("Architecture"), MODEL_OPTION_KEYS["blocks"]: N_("Conv blocks (each halves the image)"),
               MODEL_OPTION_KEYS["filters"]: N_("Filters in the first block"), MODEL_OPTION_KEYS["kernel_size"]: N_("Kernel size")},
@@ -177,8 +180,8 @@ def _build_model(state: LessonState, problems: list[str]) -> None:
         problems.append(_("The link's model could not be built ({error}); pick one on the Model page.").format(error=error))
         return
     session.set_current_model(Run(model, model_config(state.architecture, state.options, dataset)))
-    session.set_widget_values({MODEL_ARCHITECTURE_KEY: state.architecture})
-    session.set_widget_values({MODEL_OPTION_KEYS[k]: v for k, v in state.options.items() if k in MODEL_OPTION_KEYS})
+    _set_linked({MODEL_ARCHITECTURE_KEY: state.architecture})
+    _set_linked({MODEL_OPTION_KEYS[k]: v for k, v in state.options.items() if k in MODEL_OPTION_KEYS})
 
 
 def apply_lesson(state: LessonState) -> list[str]:
@@ -191,13 +194,33 @@ def apply_lesson(state: LessonState) -> list[str]:
         _build_model(state, problems)
     session.set_current_augmentation(state.augmentation)
     augment = state.augmentation.to_dict()
-    session.set_widget_values({key: tuple(v) if isinstance(v, list) else v
+    _set_linked({key: tuple(v) if isinstance(v, list) else v
                                 for key, v in ((AUGMENT_KEYS[name], augment[name]) for name in augment)})  # fmt: skip
     training = state.training.to_dict()
-    session.set_widget_values({key: training[name] for name, key in TRAIN_KEYS.items() if name in training})
-    session.set_widget_values(state.widgets)
+    _set_linked({key: training[name] for name, key in TRAIN_KEYS.items() if name in training})
+    _set_linked(state.widgets)
     st.session_state[LOCKED_KEY] = frozenset(state.locked)
     return problems
+
+
+def _set_linked(values: dict[str, Any]) -> None:
+    """Set widgets' values from the link, remembering which (``forget_linked_values``)."""
+    session.set_widget_values(values)
+    st.session_state[LINKED_KEY] = st.session_state.get(LINKED_KEY, frozenset()) | set(values)
+
+
+def forget_linked_values(error: Exception) -> bool:
+    """After a page refused a control's value as out of its range: when a link set controls, they go back to
+    the page's defaults and the page runs again with a message (True: a rerun is on its way)."""
+    linked = st.session_state.pop(LINKED_KEY, frozenset())
+    if not linked:
+        return False
+    log.info("a lesson link set a control out of its range: %s", error)
+    for key in linked:
+        st.session_state.pop(key, None)
+    st.session_state[PROBLEMS_KEY] = [_("The link sets a control outside its range; the page's defaults are used.")]
+    st.rerun()
+    return True
 
 
 def _apply_link_once(page: str) -> None:

@@ -39,6 +39,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitValueAboveMaxError, StreamlitValueBelowMinError
 
 from app import private_api
 from cnnviz.i18n import _
@@ -54,6 +55,11 @@ def inside_app_navigation() -> Iterator[None]:
     token = _inside_navigation.set(True)
     try:
         yield
+    except (StreamlitValueAboveMaxError, StreamlitValueBelowMinError) as error:
+        from app.lesson import forget_linked_values  # a link's value out of a control's range: its defaults instead
+
+        if not forget_linked_values(error):
+            raise
     finally:
         _inside_navigation.reset(token)
 

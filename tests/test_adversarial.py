@@ -347,3 +347,11 @@ def test_a_real_tiny_budget_ends_the_job_inside_its_training(small_shapes, tmp_p
                                                    TrainConfig(epochs=200, batch_size=16), tmp_path))  # fmt: skip
     info = worker.wait(job_id, timeout=300)
     assert info.state == DONE and worker.result(job_id).config.status == TIME_LIMIT
+
+
+def test_a_link_setting_a_control_out_of_its_range_opens_the_page_with_its_defaults():
+    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app.py"), default_timeout=APPTEST_TIMEOUT_S)
+    at.query_params["page"], at.query_params["w"] = "lab", "lab_k:50"  # K's slider goes to 10
+    at.run()
+    assert not at.exception and at.slider(key="lab_k").value == 4
+    assert any("outside its range" in warning.value for warning in at.warning)
