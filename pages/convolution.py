@@ -20,6 +20,7 @@ from cnnviz.explain.receptive_field import field_of, receptive_fields
 from cnnviz.explain.sandbox import KERNEL_PRESETS, OutputSize, convolve, crop_centre, to_gray
 from cnnviz.i18n import N_, _
 from cnnviz.models.layers import inspectable_layers
+from cnnviz.text import plain
 
 SHOWN_INPUT_CHANNELS = 6
 PLAY_INTERVAL_S = 0.25
@@ -58,7 +59,7 @@ def overview() -> None:
     st.image(image_tile(image, 96), caption=_("input: {caption}").format(caption=caption))
     for info in inspectable_layers(model):
         columns = st.columns([2, 1, 1, 1, 1])
-        columns[0].markdown(f"**{info.name}** · {info.kind} · {'×'.join(map(str, info.shape))}")
+        columns[0].markdown(f"**{plain(info.name)}** · {info.kind} · {'×'.join(map(str, info.shape))}")
         for slot, index in enumerate(range(min(4, info.shape[2])), start=1):
             columns[slot].image(map_tile(maps[info.name][..., index], 72), caption=f"#{index}")
 
