@@ -26,10 +26,14 @@ from cnnviz.training.train import (
 )
 
 
-def test_shapes_reach_90_percent_validation_accuracy(tmp_path):
-    """The default Shapes set (64x64, 2400 images) and the default ``simple`` model, 4 epochs.
+def test_shapes_reach_90_percent_validation_accuracy(tmp_path, training_seed, figure):
+    """The default Shapes set (64x64, 2400 images), the default ``simple`` model and learning rate, 8 epochs
+    in float32 (test_precision.py checks bfloat16 against it).
 
-    Seen here: validation accuracy 0.39, 0.81, 0.77, 0.99 (86 s on 2 busy shared cores).
+    Its batch norm's moving averages (momentum 0.99: about 100 steps to follow the weights) lag behind
+    the first few epochs of 52 steps, so validation accuracy swings early: after 4 epochs at 2e-3 one
+    seed of five was at 0.84 (0.25, 0.80, 0.88, 0.88), and single epochs fell to 0.35 as late as epoch 4.
+    Worst best-of-8 seen over seeds 1-5, oneDNN on and off: 0.981 (bar 0.9).
     """
     from cnnviz.data.registry import DatasetSpec, load_dataset
     from cnnviz.training.train import base_run
@@ -37,11 +41,11 @@ def test_shapes_reach_90_percent_validation_accuracy(tmp_path):
     import keras
 
     dataset = load_dataset(DatasetSpec(source="shapes", image_size=64))
-    config = TrainConfig(epochs=4, batch_size=32, learning_rate=2e-3)
+    config = TrainConfig(epochs=8, seed=training_seed, precision="float32")  # auto would differ by CPU
     keras.utils.set_random_seed(config.seed)  # the initial weights too: the same run every time
     run = train_run(base_run(dataset), dataset, config, tmp_path)
     best_val = max(row["val_accuracy"] for row in run.history)
-    assert best_val >= 0.90, run.history
+    assert figure("best validation accuracy", best_val, above=0.90), run.history
     assert run.config.status == "completed"
 
 
