@@ -15,7 +15,7 @@ from app import language, lesson, loading, private_api, server, sidebar
 from app.page import inside_app_navigation
 from cnnviz.i18n import _, set_language_provider
 from cnnviz.runs.store import STAGING_PREFIX
-from cnnviz.runtime import preload
+from cnnviz.runtime import foreground, preload
 from cnnviz.training.jobs import recover_interrupted
 
 
@@ -67,13 +67,15 @@ def recover_once(runs_dir: str) -> int:
 
 
 def run_app() -> None:
-    """One script run of the app: set-up, language picker, navigation, sidebar, then the page."""
-    st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
-    set_up_server()
-    recover_once(str(loading.runs_dir()))
-    language.language_picker()
-    navigation = st.navigation(pages())
-    sidebar.render_sidebar()
-    lesson.lesson_sidebar(navigation.url_path)
-    with inside_app_navigation():
-        navigation.run()
+    """One script run of the app: set-up, language picker, navigation, sidebar, then the page (in the
+    foreground: the preload imports TensorFlow once the pages are quiet, cnnviz/runtime.py says why)."""
+    with foreground():
+        st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
+        set_up_server()
+        recover_once(str(loading.runs_dir()))
+        language.language_picker()
+        navigation = st.navigation(pages())
+        sidebar.render_sidebar()
+        lesson.lesson_sidebar(navigation.url_path)
+        with inside_app_navigation():
+            navigation.run()

@@ -22,6 +22,7 @@ from app.page import wait_for_keras
 from cnnviz.data.cache import cache_root, load_cached
 from cnnviz.data.dataset import Dataset, DatasetSpec
 from cnnviz.data.fast_decode import Progress
+from cnnviz.data.keras_datasets import KERAS_DATASETS
 from cnnviz.data.registry import DatasetUnavailable
 from cnnviz.i18n import _
 from cnnviz.runs.loaded import loaded_run
@@ -48,10 +49,11 @@ def try_load_dataset(spec: DatasetSpec, progress: Progress | None = None) -> Dat
     """Load a dataset, showing a plain message instead of a traceback when it fails.
 
     ``progress(done, total)`` is called in this script's thread with how many image files
-    are decoded (folders and zips), while the dataset loads in a thread of its own. It waits for
-    the preload first: Keras' own datasets load through Keras.
+    are decoded (folders and zips), while the dataset loads in a thread of its own. Keras' own
+    datasets load through Keras, so they wait for the preload first.
     """
-    wait_for_keras()
+    if spec.source in KERAS_DATASETS:
+        wait_for_keras()
     try:
         if progress is not None:
             return _load_reporting(spec, progress)

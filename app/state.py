@@ -16,7 +16,6 @@ import streamlit as st
 from app.loading import cached_dataset
 from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.dataset import Dataset, DatasetSpec
-from cnnviz.i18n import _
 from cnnviz.runs.store import Run
 
 DATASET_KEY = "cnnviz_dataset"
@@ -43,8 +42,7 @@ def current_dataset() -> Dataset:
     """The session's dataset; the generated Shapes set (shared, read-only) until the user picks another."""
     if DATASET_KEY in st.session_state:
         return st.session_state[DATASET_KEY]
-    with st.spinner(_("Loading the dataset...")):  # a server's first session makes it
-        return cached_dataset(DatasetSpec())
+    return cached_dataset(DatasetSpec())  # no spinner: each would start a thread, several times a run
 
 
 def picked_dataset() -> Dataset | None:

@@ -8,9 +8,12 @@ and Python's import deadlock avoidance can then hand one of them a half-initiali
 imported by one thread at a time, under a process-wide lock, in two steps:
 
 - ``start_preload()``, which the entry script calls first, imports what the pages draw with
-  (``PAGE_MODULES``, about a second; sessions arriving meanwhile wait), then starts importing
-  TensorFlow and Keras (``KERAS_MODULES``, about 4.5 s of CPU) in a thread of their own, and
-  returns: the first page paints meanwhile, because it imports neither (README, "Import policy").
+  (``PAGE_MODULES``, about a second; sessions arriving meanwhile wait), then starts the thread
+  that imports TensorFlow and Keras (``KERAS_MODULES``, about 4.5 s of CPU), and returns: the
+  first page paints without them (README, "Import policy").
+- That thread first waits until no page has run for ``QUIET_S`` (pages run ``with foreground():``):
+  importing TensorFlow holds the GIL for long stretches (loading its libraries), and a class's
+  first pages, run beside it, took as long as the import itself. A ``preload()`` call ends the wait.
 - ``preload()`` waits until that thread is done. A page that needs Keras calls it first, so no
   page imports TensorFlow beside the preload's thread; the thread also checks Keras' private
   names (``cnnviz.private_api.check``), and ``preload()`` raises what the import or the check raised.
@@ -29,8 +32,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 
 from cnnviz import private_api
 
@@ -39,12 +43,17 @@ PAGE_MODULES = (
     "plotly.graph_objects", "plotly.subplots", "plotly.io", "plotly.express",
 )  # fmt: skip
 KERAS_MODULES = ("tensorflow", "keras")
+QUIET_S = 1.0  # the preload's thread imports TensorFlow once no page has run for this long
 
 COLLECT_EVERY_S = float(os.environ.get("CNNVIZ_COLLECT_EVERY_S", "30"))  # the server's collection interval
 _LOGGER = logging.getLogger(__name__)
 _PRELOAD_LOCK = threading.Lock()
 _page_modules_imported = False
 _keras_imported: Future[None] | None = None  # set once the preload's thread has started
+_activity = threading.Condition()  # guards the three below
+_pages_running = 0
+_last_page_end = 0.0  # time.monotonic() when the last page ended (or the preload started)
+_keras_wanted = False  # a preload() call is waiting: import now, pages running or not
 _collector: threading.Thread | None = None
 
 
@@ -57,12 +66,14 @@ def start_preload() -> None:
     (model, dataset) is never collected after its tab closes. A full collection of the
     ~400,000 objects alive after the imports takes ~0.2 s, once every ``COLLECT_EVERY_S``.
     """
-    global _page_modules_imported, _keras_imported
+    global _page_modules_imported, _keras_imported, _last_page_end
     with _PRELOAD_LOCK:
         if not _page_modules_imported:
             _import_all(PAGE_MODULES)
             _page_modules_imported = True
         if _keras_imported is None:
+            with _activity:  # the first page is about to run: quiet from now on
+                _last_page_end = time.monotonic()
             _keras_imported = Future()
             thread = threading.Thread(target=_import_keras, args=(_keras_imported,), name="cnnviz-preload", daemon=True)
             thread.start()
@@ -70,10 +81,29 @@ def start_preload() -> None:
 
 def preload() -> None:
     """Return once TensorFlow and Keras are imported and Keras' private names checked (starting the
-    preload if nobody has); raises what the import or the check raised."""
+    preload if nobody has, at once); raises what the import or the check raised."""
+    global _keras_wanted
     start_preload()
+    with _activity:
+        _keras_wanted = True
+        _activity.notify_all()
     assert _keras_imported is not None
     _keras_imported.result()
+
+
+@contextmanager
+def foreground() -> Iterator[None]:
+    """Around a page's script run: the preload's thread waits for a quiet moment before it imports."""
+    global _pages_running, _last_page_end
+    with _activity:
+        _pages_running += 1
+    try:
+        yield
+    finally:
+        with _activity:
+            _pages_running -= 1
+            _last_page_end = time.monotonic()
+            _activity.notify_all()
 
 
 def preloaded() -> bool:
@@ -86,9 +116,21 @@ def _import_all(names: tuple[str, ...]) -> None:
         importlib.import_module(name)
 
 
+def _wait_until_quiet() -> None:
+    """Until no page has run for QUIET_S, or a preload() call wants Keras now."""
+    with _activity:
+        while not _keras_wanted:
+            quiet_s = time.monotonic() - _last_page_end
+            if _pages_running == 0 and quiet_s >= QUIET_S:
+                return
+            _activity.wait(QUIET_S if _pages_running else QUIET_S - quiet_s)
+
+
 def _import_keras(done: Future[None]) -> None:
-    """The preload's thread: TensorFlow and Keras, then the check of Keras' private names."""
+    """The preload's thread: TensorFlow and Keras once the pages are quiet, then the check of Keras'
+    private names."""
     try:
+        _wait_until_quiet()
         _import_all(KERAS_MODULES)
         private_api.check()
     except BaseException as error:  # handed to every page that waits in preload()

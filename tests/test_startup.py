@@ -84,6 +84,34 @@ def test_the_first_page_paints_without_tensorflow_and_shares_no_import_with_the_
     assert not shared, f"imported by both the first page and the preload's thread: {sorted(shared)}"
 
 
+def test_the_preload_imports_tensorflow_once_the_pages_are_quiet_or_when_a_page_needs_it(monkeypatch):
+    """Importing TensorFlow holds the GIL for long stretches: a class's first pages run first."""
+    import threading
+    import time
+
+    from cnnviz import runtime
+
+    monkeypatch.setattr(runtime, "QUIET_S", 0.3)
+    monkeypatch.setattr(runtime, "_keras_wanted", False)
+    monkeypatch.setattr(runtime, "_last_page_end", time.monotonic())
+    waiter = threading.Thread(target=runtime._wait_until_quiet)
+    with runtime.foreground():
+        waiter.start()
+        waiter.join(0.6)
+        assert waiter.is_alive(), "it imported while a page was running"
+    ended = time.monotonic()
+    waiter.join(5)
+    assert not waiter.is_alive() and time.monotonic() - ended >= 0.3 - 0.05, "it did not wait for a quiet moment"
+    waiter = threading.Thread(target=runtime._wait_until_quiet)
+    with runtime.foreground():
+        waiter.start()
+        with runtime._activity:  # what preload() does: a page needs Keras now
+            monkeypatch.setattr(runtime, "_keras_wanted", True)
+            runtime._activity.notify_all()
+        waiter.join(5)
+        assert not waiter.is_alive(), "a page that needs Keras waited for the others"
+
+
 def test_the_server_keeps_keras_state_between_runs_and_collects_garbage_periodically():
     """Streamlit would clear Keras' session after every script run of every session (resetting state under
     the others' running work, and scanning the whole heap each time: a third of a class's server time)."""
