@@ -222,13 +222,14 @@ def test_the_server_wide_budget_refuses_a_load_that_would_pass_it(monkeypatch):
 
     monkeypatch.setenv("CNNVIZ_MAX_LOADED_MB", "2")
     budget = LoadedDatasets()
-    first = budget.load("a", 1_000_000, lambda: load_dataset(DatasetSpec(image_size=32, count=200)))
+    unique = {"image_size": 32, "split_seed": 28_028}  # specs no other test loads: nothing else holds them
+    first = budget.load("a", 1_000_000, lambda: load_dataset(DatasetSpec(count=200, **unique)))
     assert budget.load("a", 1_000_000, lambda: pytest.fail("a spec already loaded is shared")) is first
     with pytest.raises(ValueError, match="cannot load"):
         budget.load("b", 1_500_000, lambda: pytest.fail("refused before loading"))
     del first
     assert budget.held_bytes() == 0  # freed images give their bytes back
-    budget.load("b", 1_500_000, lambda: load_dataset(DatasetSpec(image_size=32, count=300)))
+    budget.load("b", 1_500_000, lambda: load_dataset(DatasetSpec(count=300, **unique)))
 
 
 # ---------------------------------------------------------------- caches under concurrency

@@ -63,7 +63,7 @@ class TrainingRequest:
     config: TrainConfig
     runs_dir: Path
     augmentation: AugmentConfig | None = None
-    time_budget_s: float = 0.0  # the job's wall-clock budget, set at Start from the server's limits
+    time_budget_s: float = dataclasses.field(default_factory=lambda: limits().job_seconds)  # from the limits at Start
 
     def base(self) -> Run:
         """The model to train: the staged one (its file then removed: a run keeps no copy), else ``simple``."""
@@ -95,13 +95,10 @@ class TrainingRequest:
 
         description = run_description(base, dataset, config, augmentation)
         _write_job_file(staging, state="running", description=description.to_dict())
-        run = train_run(
+        return train_run(
             base, dataset, config, self.runs_dir, augmentation=augmentation, progress=progress, stop=stop,
             staging=staging,
         )  # fmt: skip
-        for name in (JOB_FILE, PROGRESS_FILE, STOP_FILE):  # the staging's bookkeeping: no view needs it
-            (run.path / name).unlink(missing_ok=True)
-        return run
 
 
 def encode_request(request: TrainingRequest) -> str:
@@ -170,8 +167,7 @@ def training_job(
         base.model.save(staging / BASE_MODEL_FILE)
     _write_job_file(staging, state="queued")
     request = request_type(
-        staging, None if base is None else base.config, dataset, config, runs_dir, augmentation,
-        time_budget_s=limits().job_seconds,
+        staging, None if base is None else base.config, dataset, config, runs_dir, augmentation
     )
     label = config.name or default_name(base.config.architecture.name if base else "simple", dataset)
     return Job(
