@@ -126,6 +126,7 @@ def test_a_refused_path_says_nothing_of_what_exists(roots, tmp_path):
 
 
 def test_with_roots_the_data_page_offers_their_folders_instead_of_a_path_box(roots):
+    (roots / "escape").symlink_to("/usr", target_is_directory=True)  # not offered: it leads out
     at = AppTest.from_file(str(REPO_ROOT / "pages" / "data.py"), default_timeout=APPTEST_TIMEOUT_S).run()
     at.selectbox[0].set_value("folder").run()
     assert not at.text_input and not at.exception

@@ -63,9 +63,10 @@ def root_choices(suffix: str = "") -> list[Path]:
     if roots is None:
         return []
     folders = [found for root in roots[:-1] if root.is_dir() for found in (root, *_folders_below(root, PICKER_DEPTH))]
-    if not suffix:
-        return [folder for folder in folders if folder not in roots]
-    return sorted({file for folder in folders for file in _files_in(folder) if file.suffix.lower() == suffix})
+    if suffix:
+        folders = sorted({file for folder in folders for file in _files_in(folder) if file.suffix.lower() == suffix})
+    # a link that leads out of the roots is not offered: check_readable would refuse it
+    return [path for path in folders if path not in roots and any(path.resolve().is_relative_to(r) for r in roots)]
 
 
 def _folders_below(root: Path, depth: int) -> list[Path]:
