@@ -14,6 +14,7 @@ import streamlit as st
 from app import language, lesson, loading, private_api, server, sidebar
 from app.page import inside_app_navigation
 from cnnviz.i18n import _, set_language_provider
+from cnnviz.lesson.pages import DEFAULT_PAGE, NAVIGATION
 from cnnviz.runs.store import STAGING_PREFIX
 from cnnviz.runtime import foreground, preload
 from cnnviz.training.jobs import recover_interrupted
@@ -22,26 +23,10 @@ from cnnviz.training.jobs import recover_interrupted
 def pages() -> dict[str, list[st.Page]]:
     """The navigation, in the session's language (URLs come from the file names, not the titles)."""
     return {
-        _("Data and model"): [
-            st.Page("pages/data.py", title=_("Data"), icon="🗂️", default=True),
-            st.Page("pages/model.py", title=_("Model"), icon="🧱"),
-            st.Page("pages/augment.py", title=_("Augment"), icon="🎛️"),
-        ],
-        _("Training"): [
-            st.Page("pages/train.py", title=_("Train"), icon="📈"),
-            st.Page("pages/runs.py", title=_("Runs"), icon="🗃️"),
-            st.Page("pages/lab.py", title=_("Overfitting lab"), icon="🧪"),
-        ],
-        _("Inside the network"): [
-            st.Page("pages/activations.py", title=_("Activations"), icon="🔬"),
-            st.Page("pages/filters.py", title=_("Filters"), icon="🌀"),
-            st.Page("pages/gradcam.py", title=_("Where the network looks"), icon="🔥", url_path="gradcam"),
-            st.Page("pages/convolution.py", title=_("Convolution"), icon="🧮"),
-        ],
-        _("Use it"): [
-            st.Page("pages/predict.py", title=_("Predict"), icon="📷"),
-        ],
-    }
+        _(section): [st.Page(f"pages/{page.key}.py", title=_(page.title), icon=page.icon, default=page.key == DEFAULT_PAGE)
+                     for page in section_pages]
+        for section, section_pages in NAVIGATION
+    }  # fmt: skip
 
 
 @st.cache_resource(show_spinner=False)

@@ -20,12 +20,11 @@ from app.loading import cached_dataset, open_run, runs_dir
 from app.page import wait_for_keras
 from cnnviz.data.dataset import DatasetSpec
 from cnnviz.data.registry import DatasetUnavailable
-from cnnviz.i18n import N_, _, current_language
+from cnnviz.i18n import _, current_language
 from cnnviz.lesson.code import CodeUnavailable, Setup, page_code, script
+from cnnviz.lesson.controls import MODEL_ARCHITECTURE_KEY
 from cnnviz.lesson.link import (
     AUGMENT_KEYS,
-    DEFAULT_PAGE,
-    MODEL_ARCHITECTURE_KEY,
     MODEL_OPTION_KEYS,
     PAGE_WIDGETS,
     TRAIN_KEYS,
@@ -35,6 +34,7 @@ from cnnviz.lesson.link import (
     lesson_url,
 )
 from cnnviz.lesson.notebook import notebook_json
+from cnnviz.lesson.pages import DEFAULT_PAGE, lock_labels
 from cnnviz.models.architectures import build_model
 from cnnviz.models.transfer import WeightsUnavailable
 from cnnviz.runs.schema import RunConfig, TrainConfig, model_config
@@ -47,16 +47,6 @@ LOCKED_KEY = "cnnviz_lesson_locked"
 PROBLEMS_KEY = "cnnviz_lesson_problems"
 LINKED_KEY = "cnnviz_lesson_linked"  # the widget keys a link set
 log = logging.getLogger(__name__)
-LOCK_LABELS = {  # the controls a teacher can lock, per page: widget key -> label (the widget's own)
-    "model": {MODEL_ARCHITECTURE_KEY: N_("Architecture"), MODEL_OPTION_KEYS["blocks"]: N_("Conv blocks (each halves the image)"),
-              MODEL_OPTION_KEYS["filters"]: N_("Filters in the first block"), MODEL_OPTION_KEYS["kernel_size"]: N_("Kernel size")},
-    "augment": {AUGMENT_KEYS["rotation_degrees"]: N_("Rotation range (degrees, ±)"), AUGMENT_KEYS["zoom"]: N_("Zoom (±, 0.2 scales by 0.8 to 1.2)"),
-                AUGMENT_KEYS["horizontal_flip"]: N_("Horizontal flip"), AUGMENT_KEYS["brightness"]: N_("Brightness (multiplier range)")},
-    "train": {TRAIN_KEYS["optimizer"]: N_("Optimizer"), TRAIN_KEYS["learning_rate"]: N_("Learning rate"),
-              TRAIN_KEYS["epochs"]: N_("Epochs"), TRAIN_KEYS["batch_size"]: N_("Batch size"), TRAIN_KEYS["seed"]: N_("Seed"),
-              TRAIN_KEYS["augment"]: N_("Augmentation on")},
-    "gradcam": {"gradcam_layer": N_("Conv layer"), "gradcam_class": N_("Class"), "gradcam_methods": N_("Methods")},
-}  # fmt: skip
 
 
 def locked(key: str) -> bool:
@@ -265,7 +255,7 @@ def lesson_sidebar(url_path: str) -> None:
     page = url_path or DEFAULT_PAGE
     _apply_link_once(page)
     with st.sidebar.expander(_("🔗 Lesson link")):
-        labels = LOCK_LABELS.get(page, {})
+        labels = lock_labels(page)
         if labels:
             st.caption(_("Lock for students:"))
         locks = tuple(key for key, label in labels.items() if st.checkbox(_(label), key=f"lesson_lock_{key}"))

@@ -5,14 +5,11 @@ from app.page import app_page
 
 app_page()  # first, before the imports: the whole app when opened by its own URL, then Keras (app/page.py)
 
-from dataclasses import fields
-
 import numpy as np
 import streamlit as st
 
-from app import lesson, pickers, state
+from app import controls, lesson, pickers, state
 from cnnviz.data.augmentation import (
-    FILL_MODES,
     PRESET_LABELS,
     PRESETS,
     TRANSFORM_LABELS,
@@ -21,14 +18,12 @@ from cnnviz.data.augmentation import (
     to_code,
     transform_strips,
 )
-from cnnviz.i18n import N_, _, current_language
+from cnnviz.i18n import _, current_language
+from cnnviz.lesson.controls import AUGMENT, CHECKBOX
+from cnnviz.lesson.link import AUGMENT_KEYS as KEYS
 from cnnviz.photos.prepare import InputSpec
 
-KEYS = {field.name: f"augment_{field.name}" for field in fields(AugmentConfig)}
 GRID_SIZES = (4, 8, 16, 32)
-FILL_MODE_LABELS = {
-    "nearest": N_("nearest"), "reflect": N_("reflect"), "constant": N_("constant"), "wrap": N_("wrap")
-}  # fmt: skip
 
 
 def load_widgets(config: AugmentConfig) -> None:
@@ -53,22 +48,16 @@ def preset_buttons() -> None:
 
 def option_widgets() -> AugmentConfig:
     """One widget per option, each bound to the session's augmentation config."""
-    st.slider(_("Rotation range (degrees, ±)"), 0.0, 180.0, step=1.0, **lesson.control(KEYS["rotation_degrees"]))
-    st.slider(_("Width shift (fraction of the width, ±)"), 0.0, 1.0, step=0.05, **lesson.control(KEYS["width_shift"]))
-    st.slider(_("Height shift (fraction of the height, ±)"), 0.0, 1.0, step=0.05, **lesson.control(KEYS["height_shift"]))
-    st.slider(_("Shear (slope, ±; 0.2 ≈ 11°)"), 0.0, 1.0, step=0.05, **lesson.control(KEYS["shear"]))
-    st.slider(_("Zoom (±, 0.2 scales by 0.8 to 1.2)"), 0.0, 0.9, step=0.05, **lesson.control(KEYS["zoom"]))
-    left, right = st.columns(2)
-    left.checkbox(_("Horizontal flip"), **lesson.control(KEYS["horizontal_flip"]))
-    right.checkbox(_("Vertical flip"), **lesson.control(KEYS["vertical_flip"]))
-    st.slider(_("Brightness (multiplier range)"), 0.0, 3.0, step=0.05, **lesson.control(KEYS["brightness"]))
-    st.slider(_("Contrast (±)"), 0.0, 1.0, step=0.05, **lesson.control(KEYS["contrast"]))
-    fill_mode = st.selectbox(
-        _("Fill mode (pixels moved in from outside)"), FILL_MODES, **lesson.control(KEYS["fill_mode"]),
-        format_func=lambda mode: _(FILL_MODE_LABELS[mode]),
-    )
-    st.slider(_("Fill value"), 0.0, 1.0, step=0.05, key=KEYS["fill_value"],
-              disabled=fill_mode != "constant" or lesson.locked(KEYS["fill_value"]))
+    columns = None
+    for control in AUGMENT:
+        if control.kind == CHECKBOX:  # the two flips side by side
+            columns = columns or st.columns(2)
+            controls.draw(columns[control.column], control)
+        elif control.field == "fill_value":  # only the constant fill mode fills with a value
+            constant = st.session_state.get(KEYS["fill_mode"]) == "constant"
+            controls.draw(st, control, disabled=not constant or lesson.locked(control.key))
+        else:
+            controls.draw(st, control)
     values = state.widget_values(KEYS.values())
     return AugmentConfig(**{name: _rounded(values[key]) for name, key in KEYS.items()})
 

@@ -12,11 +12,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app import jobs, loading, state
+from app import controls, jobs, loading, state
 from cnnviz import charts
 from cnnviz.i18n import N_, _
-from cnnviz.limits import limits
-from cnnviz.runs.schema import KFOLD_RANGE, STATUS_LABELS, TrainConfig
+from cnnviz.lesson.controls import LAB_SETTINGS
+from cnnviz.runs.schema import STATUS_LABELS, TrainConfig
 from cnnviz.text import plain
 from cnnviz.training.backends import get_worker
 from cnnviz.training.groups import KFOLD, SEARCH, VARIANTS, Member, group_members
@@ -31,6 +31,9 @@ EXPERIMENTS = {
     KFOLD: N_("K-fold validation"), VARIANTS: N_("Overfit, then fix it"), SEARCH: N_("Hyper-parameter search")
 }  # fmt: skip
 
+LAB = {control.field: control for control in LAB_SETTINGS}
+SHARED = tuple(LAB[name] for name in ("epochs", "batch_size", "learning_rate", "seed"))  # every experiment's settings
+
 st.title(_("🧪 Overfitting lab"))
 dataset = state.current_dataset()
 current = state.current_model()
@@ -40,14 +43,9 @@ worker = get_worker()
 def common_settings() -> TrainConfig | None:
     """The training settings every experiment of the lab shares."""
     with st.expander(_("Training settings (shared by every experiment)"), expanded=True):
-        left, middle, right, last = st.columns(4)
-        epochs = left.number_input(_("Epochs"), 1, limits().epochs, 10, key="lab_epochs")
-        batch_size = middle.number_input(_("Batch size"), 1, limits().batch_size, 32, key="lab_batch_size")
-        learning_rate = right.number_input(_("Learning rate"), 1e-6, 10.0, 1e-3, format="%g", step=1e-4,
-                                           key="lab_learning_rate")  # fmt: skip
-        seed = last.number_input(_("Seed"), 0, 2**31 - 1, 42, key="lab_seed")
+        values = controls.draw_all(st.columns(len(SHARED)), SHARED)
     try:
-        return TrainConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=learning_rate, seed=int(seed))
+        return TrainConfig(**values)
     except ValueError as error:
         st.error(str(error))
         return None
@@ -71,8 +69,8 @@ def kfold_controls(config: TrainConfig) -> None:
     st.markdown(_("Train K times on the train + validation images, each time validated on another fold; "
                   "the test images stay aside. A hold-out training on the usual split is added for comparison."))
     left, right = st.columns(2)
-    k = left.slider(_("K (folds)"), *KFOLD_RANGE, 4, key="lab_k")
-    shuffle = right.checkbox(_("Shuffle before cutting the folds"), True, key="lab_shuffle")
+    k = controls.draw(left, LAB["kfold"])
+    shuffle = controls.draw(right, LAB["kfold_shuffle"])
     if st.button(_("▶ Start the K-fold ({k} + 1 trainings)").format(k=k), key="lab_start_kfold"):
         submit(kfold_job, replace(config, kfold=k, kfold_shuffle=shuffle), KFOLD)
 
@@ -88,10 +86,9 @@ def search_controls(config: TrainConfig) -> None:
     st.markdown(_("KerasTuner tries learning rates, dropout, L2 penalties and first-block filters of a custom "
                   "model; each trial trains for at most the epochs above."))
     left, middle, right = st.columns(3)
-    kind = left.radio(_("Search"), list(SEARCHES), format_func=lambda k: _(SEARCHES[k]), key="lab_search")
-    trials = middle.number_input(_("Trials (at most)"), 1, limits().trials, 5, key="lab_trials")
-    minutes = right.number_input(_("Minutes (0 = up to the server's time limit)"), 0.0, limits().job_minutes, 0.0,
-                                 key="lab_minutes")  # fmt: skip
+    kind = controls.draw(left, LAB["search"], options=list(SEARCHES), format_func=lambda k: _(SEARCHES[k]))
+    trials = controls.draw(middle, LAB["search_trials"])
+    minutes = controls.draw(right, LAB["search_minutes"])
     if st.button(_("▶ Start the search"), key="lab_start_search"):
         submit(search_job, replace(config, search=kind, search_trials=int(trials), search_minutes=minutes), SEARCH)
 
@@ -178,9 +175,9 @@ st.caption(_("Experiments with **{model}** on **{dataset}**; each one is queued 
 settings = common_settings()
 if settings is not None:
     tabs = st.tabs([_(label) for label in EXPERIMENTS.values()])
-    for tab, controls in zip(tabs, (kfold_controls, variants_controls, search_controls)):
+    for tab, experiment in zip(tabs, (kfold_controls, variants_controls, search_controls)):
         with tab:
-            controls(settings)
+            experiment(settings)
 
 followed = jobs.lab_job()
 if followed is not None:

@@ -11,24 +11,22 @@ from typing import Any
 
 import streamlit as st
 
-from app import lesson, state
+from app import controls, lesson, state
 from cnnviz.i18n import N_, _, current_language
-from cnnviz.lesson.link import MODEL_ARCHITECTURE_KEY, MODEL_OPTION_KEYS
+from cnnviz.lesson.controls import CUSTOM_OPTIONS, MODEL, MODEL_ARCHITECTURE_KEY
+from cnnviz.lesson.link import MODEL_OPTION_KEYS
 from cnnviz.models.architectures import ARCHITECTURES, build_model, list_architectures
 from cnnviz.models.info import summary_rows, totals
-from cnnviz.models.regularization import NONE, PENALTIES
+from cnnviz.models.regularization import NONE
 from cnnviz.models.transfer import BASES, WeightsUnavailable, base_layer_names
 from cnnviz.runs.schema import model_config
 from cnnviz.runs.store import Run
 
+MODEL_CONTROLS = {control.key: control for control in MODEL}
 WEIGHTS_KEY = "model_page_weights"
-WEIGHT_CHOICES = {"imagenet": N_("ImageNet (downloaded once by Keras)"), "random": N_("Random initialisation")}
 FAMILIES = {
     "simple": N_("default"), "custom": N_("your own"), "seed": N_("course report"), "transfer": N_("transfer")
 }  # fmt: skip
-GROWTHS = {"double": N_("double"), "constant": N_("constant")}
-POOLINGS = {"max": N_("max"), "avg": N_("avg")}
-MODES = {"feature_extraction": N_("Feature extraction (frozen base)"), "fine_tune": N_("Fine-tuning")}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -43,37 +41,16 @@ def fine_tune_choices(base: str) -> list[str]:
     return base_layer_names(base)
 
 
-def option(name: str) -> dict[str, Any]:
-    """The widget key of a builder option (a lesson link sets and may lock it)."""
-    return lesson.control(MODEL_OPTION_KEYS[name])
-
-
 def custom_options() -> dict[str, Any]:
-    left, middle, right = st.columns(3)
-    return {
-        "blocks": left.slider(_("Conv blocks (each halves the image)"), 1, 5, 3, **option("blocks")),
-        "filters": left.select_slider(_("Filters in the first block"), [4, 8, 16, 32, 64], 16, **option("filters")),
-        "filter_growth": left.radio(
-            _("Filters per block"), list(GROWTHS), horizontal=True, format_func=lambda k: _(GROWTHS[k]),
-            **option("filter_growth"),
-        ),
-        "kernel_size": middle.select_slider(_("Kernel size"), [1, 3, 5, 7], 3, **option("kernel_size")),
-        "pooling": middle.radio(_("Pooling"), list(POOLINGS), horizontal=True, format_func=lambda k: _(POOLINGS[k]),
-                                **option("pooling")),
-        "batch_norm": middle.checkbox(_("Batch normalisation"), True, **option("batch_norm")),
-        "global_pooling": right.checkbox(_("Global average pooling instead of Flatten"), False, **option("global_pooling")),
-        "dropout": right.slider(_("Dropout before the Dense layers"), 0.0, 0.8, 0.0, step=0.05, **option("dropout")),
-        "dense_units": right.select_slider(_("Hidden Dense units (0 = none)"), [0, 32, 64, 128, 256, 512], 64,
-                                           **option("dense_units")),
-    }
+    """The custom architecture's options (cnnviz/lesson/controls.py declares them), by option name."""
+    horizontal = {"horizontal": True}
+    return controls.draw_all(st.columns(3), CUSTOM_OPTIONS, filter_growth=horizontal, pooling=horizontal)
 
 
 def transfer_options(base: str) -> dict[str, Any]:
     left, right = st.columns(2)
-    weights = left.radio(
-        _("Weights"), list(WEIGHT_CHOICES), format_func=lambda k: _(WEIGHT_CHOICES[k]), key=WEIGHTS_KEY
-    )
-    mode = right.radio(_("Mode"), list(MODES), format_func=lambda k: _(MODES[k]), **option("mode"))
+    weights = controls.draw(left, MODEL_CONTROLS[WEIGHTS_KEY])
+    mode = controls.draw(right, MODEL_CONTROLS[MODEL_OPTION_KEYS["mode"]])
     options: dict[str, Any] = {"weights": None if weights == "random" else weights, "mode": mode}
     if mode == "fine_tune":
         layers = fine_tune_choices(base)
@@ -87,10 +64,11 @@ def penalty_controls() -> dict[str, Any]:
     """The weight penalty on the conv and dense kernels, as architecture options ({} when none)."""
     with st.expander(_("Weight penalty (L1 / L2)")):
         left, right = st.columns(2)
-        kind = left.selectbox(_("Penalty"), list(PENALTIES), format_func=lambda k: _(PENALTIES[k]), key="model_penalty")
+        kind = controls.draw(left, MODEL_CONTROLS[MODEL_OPTION_KEYS["penalty"]])
         explanation = _("The loss gains strength × (sum of |w| for L1, sum of w² for L2) over every kernel.")
-        strength = right.number_input(_("Strength"), 0.0, 1.0, 1e-4, format="%g", step=1e-4, disabled=kind == NONE,
-                                      key="model_penalty_strength", help=explanation)  # fmt: skip
+        key = MODEL_OPTION_KEYS["penalty_strength"]
+        strength = controls.draw(right, MODEL_CONTROLS[key], help=explanation,
+                                 disabled=kind == NONE or lesson.locked(key))  # fmt: skip
     return {} if kind == NONE or not strength else {"penalty": kind, "penalty_strength": strength}
 
 
@@ -137,10 +115,8 @@ st.caption(_(
 ).format(name=dataset.name, height=height, width=width, channels=channels, classes=dataset.num_classes))
 
 names = list_architectures()
-name = st.selectbox(
-    _("Architecture"), names, format_func=lambda n: f"{n} ({_(FAMILIES[ARCHITECTURES[n].family])})",
-    **lesson.control(MODEL_ARCHITECTURE_KEY),
-)
+name = controls.draw(st, MODEL_CONTROLS[MODEL_ARCHITECTURE_KEY], options=names,
+                     format_func=lambda n: f"{n} ({_(FAMILIES[ARCHITECTURES[n].family])})")  # fmt: skip
 entry = ARCHITECTURES[name]
 st.markdown(_(entry.description))
 if entry.family in ("seed", "transfer"):

@@ -9,17 +9,17 @@ app_page()  # first, before the imports: the whole app when opened by its own UR
 
 import streamlit as st
 
-from app import jobs, lesson, loading, state
+from app import controls, jobs, lesson, loading, state
 from cnnviz import charts
 from cnnviz.data.class_names import display_names
 from cnnviz.i18n import _
+from cnnviz.lesson.controls import CALLBACK_GROUPS, SETTINGS, TRAIN
 from cnnviz.lesson.link import TRAIN_KEYS
-from cnnviz.limits import LimitExceeded, limits
-from cnnviz.runs.schema import DIVERGED, MONITORS, OPTIMIZERS, STOPPED, TIME_LIMIT, TrainConfig
+from cnnviz.limits import LimitExceeded
+from cnnviz.runs.schema import DIVERGED, STOPPED, TIME_LIMIT, TrainConfig
 from cnnviz.runs.store import Run
 from cnnviz.text import plain
 from cnnviz.training.jobs import training_job
-from cnnviz.training.precision import PRECISION_LABELS
 from cnnviz.training.progress import progress_text, status_line, waiting_text
 from cnnviz.training.train import (
     confusion_matrix,
@@ -39,69 +39,40 @@ augmentation = state.current_augmentation()
 worker = get_worker()
 
 
-def control(name: str) -> dict:
-    """The widget key of a TrainConfig field (a lesson link sets and may lock it)."""
-    return lesson.control(TRAIN_KEYS[name])
-
-
 def settings_form() -> TrainConfig | None:
-    """The settings form; a TrainConfig when Start was pressed with valid settings."""
+    """The settings form (cnnviz/lesson/controls.py declares it); a TrainConfig when Start was pressed with valid
+    settings."""
     with st.form("train_settings"):
-        left, middle, right = st.columns(3)
-        optimizer = left.selectbox(_("Optimizer"), list(OPTIMIZERS), format_func=OPTIMIZERS.get, **control("optimizer"))
-        learning_rate = middle.number_input(
-            _("Learning rate"), 1e-6, 10.0, 1e-3, format="%g", step=1e-4, **control("learning_rate")
-        )
-        epochs = right.number_input(_("Epochs"), 1, limits().epochs, 5, **control("epochs"))
-        batch_size = left.number_input(_("Batch size"), 1, limits().batch_size, 32, **control("batch_size"))
-        seed = middle.number_input(_("Seed"), 0, 2**31 - 1, 42, **control("seed"))
-        momentum = right.number_input(_("Momentum (SGD)"), 0.0, 0.999, 0.9, **control("momentum"))
-        nesterov = right.checkbox(_("Nesterov (SGD)"), **control("nesterov"))
-        precision = right.selectbox(
-            _("Precision"), list(PRECISION_LABELS), format_func=lambda key: _(PRECISION_LABELS[key]),
-            help=_("bfloat16 trains up to twice as fast on hardware that supports it; views always use float32."),
-            **control("precision"),
-        )
-        augment = left.checkbox(
-            _("Augmentation on"), value=not augmentation.is_identity,
-            help=_("All transforms are off: choose some on the Augment page first.") if augmentation.is_identity
-            else _("Applies the Augment page's settings to the training split only."),
-            disabled=augmentation.is_identity or lesson.locked(TRAIN_KEYS["augment"]), key=TRAIN_KEYS["augment"],
-        )
-        name = middle.text_input(_("Run name"), placeholder=_("(architecture on dataset)"))
+        columns = st.columns(3)
+        values = controls.draw_all(columns, tuple(c for c in TRAIN if c.group == SETTINGS), **overrides())
+        name = columns[1].text_input(_("Run name"), placeholder=_("(architecture on dataset)"))
         with st.expander(_("Callbacks")):
-            callbacks = callback_settings()
+            values.update(callback_settings())
         if not st.form_submit_button(_("▶ Start training"), type="primary"):
             return None
     try:
-        return TrainConfig(
-            optimizer=optimizer, learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
-            batch_size=int(batch_size), epochs=int(epochs), seed=int(seed), augment=augment,
-            name=name.strip(), precision=precision, **callbacks,
-        )
+        return TrainConfig(**values, name=name.strip())
     except ValueError as error:
         st.error(str(error))
         return None
 
 
+def overrides() -> dict[str, dict]:
+    """What the page knows beyond the declarations: the augmentation switch needs some augmentation."""
+    help_augment = (_("All transforms are off: choose some on the Augment page first.") if augmentation.is_identity
+                    else _("Applies the Augment page's settings to the training split only."))  # fmt: skip
+    augment = {"help": help_augment, "disabled": augmentation.is_identity or lesson.locked(TRAIN_KEYS["augment"])}
+    if TRAIN_KEYS["augment"] not in st.session_state:
+        augment["value"] = not augmentation.is_identity
+    precision = {"help": _("bfloat16 trains up to twice as fast on hardware that supports it; views always use float32.")}
+    return {"augment": augment, "precision": precision}
+
+
 def callback_settings() -> dict:
     """EarlyStopping, ReduceLROnPlateau and ModelCheckpoint settings, as TrainConfig fields."""
-    early, reduce, checkpoint = st.columns(3)
-    settings = {
-        "early_stopping": early.checkbox(_("EarlyStopping"), **control("early_stopping")),
-        "early_monitor": early.selectbox(_("Monitor"), MONITORS, **control("early_monitor")),
-        "early_patience": early.number_input(_("Patience"), 0, 100, 3, **control("early_patience")),
-        "restore_best_weights": early.checkbox(_("Restore best weights"), value=True, **control("restore_best_weights")),
-        "reduce_lr": reduce.checkbox(_("ReduceLROnPlateau"), **control("reduce_lr")),
-        "reduce_monitor": reduce.selectbox(_("Monitor"), MONITORS, **control("reduce_monitor")),
-        "reduce_factor": reduce.number_input(_("Factor"), 0.01, 0.99, 0.1, **control("reduce_factor")),
-        "reduce_patience": reduce.number_input(_("Patience"), 0, 100, 5, **control("reduce_patience")),
-        "reduce_cooldown": reduce.number_input(_("Cooldown"), 0, 100, 0, **control("reduce_cooldown")),
-        "reduce_min_lr": reduce.number_input(_("Minimum LR"), 0.0, 1.0, 0.0, format="%g", **control("reduce_min_lr")),
-        "checkpoint": checkpoint.checkbox(_("ModelCheckpoint (best only)"), value=True, **control("checkpoint")),
-        "checkpoint_monitor": checkpoint.selectbox(_("Monitor"), MONITORS, **control("checkpoint_monitor")),
-    }
-    checkpoint.caption(_("TerminateOnNaN and CSVLogger (history.csv) always run."))
+    columns = dict(zip(CALLBACK_GROUPS, st.columns(len(CALLBACK_GROUPS))))
+    settings = controls.draw_all(columns, tuple(c for c in TRAIN if c.group in columns), place=lambda c: c.group)
+    columns["checkpoint"].caption(_("TerminateOnNaN and CSVLogger (history.csv) always run."))
     return settings
 
 

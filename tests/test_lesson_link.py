@@ -29,7 +29,7 @@ PAGE_CHOICES = {  # a value for every control a page's link carries
     "activations": {"activations_layer": LayerInfo("block1_conv", "conv", (16, 16, 8)), "activations_colormap": "magma",
                     "activations_per_channel": False, "activations_columns": 8, "activations_image_class": 1},
     "filters": {"filters_layer": LayerInfo("block2_conv", "conv", (8, 8, 16)), "filters_first": 3, "filters_count": 4,
-                "filters_steps": 20, "filters_step_size": 0.5, "filters_size": 64, "filters_blur": True},
+                "filters_steps": 20, "filters_step_size": 0.5, "filters_size": 64, "filters_class": 2},
     "gradcam": {"gradcam_layer": LayerInfo("block2_conv", "conv", (8, 8, 16)), "gradcam_class": None,
                 "gradcam_methods": ["occlusion"], "gradcam_opacity": 0.6, "gradcam_image_index": 7},
     "convolution": {"conv_layer": LayerInfo("block1_conv", "conv", (32, 32, 8)), "conv_channel": 3, "conv_x": 4, "conv_y": 5},

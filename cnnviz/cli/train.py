@@ -158,21 +158,14 @@ def print_kfold(holdout: Run) -> None:
 def add_command(commands: argparse._SubParsersAction) -> None:
     """Register ``train``."""
     from cnnviz.data.augmentation import PRESETS
-    from cnnviz.runs.schema import PRECISIONS
 
     train = commands.add_parser("train", help="train an architecture on a dataset; prints the run folder")
     train.add_argument("--dataset", required=True, help="a dataset name (shapes, mnist...) or a path")
     train.add_argument("--arch", default="simple", help="an architecture name (see `archs`)")
-    train.add_argument("--epochs", type=int, required=True)
-    train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--image-size", type=int, default=64, help="images are resized to this (default 64)")
-    train.add_argument("--lr", dest="learning_rate", type=float, default=1e-3, help="learning rate (default 0.001)")
-    train.add_argument("--seed", type=int, default=42)
     train.add_argument("--augment", nargs="?", const="weather", choices=list(PRESETS),
                        help="augment the training split with a preset (default: weather)")
     train.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where runs go (default ./runs)")
     train.add_argument("--name", default="", help=_("the run's name (default: architecture on dataset)"))
     add_training_flags(train)
-    train.add_argument("--precision", choices=PRECISIONS, default="auto",
-                       help="auto: bfloat16 where the CPU or GPU computes it fast, else float32 (default)")
     train.set_defaults(run=cmd_train)

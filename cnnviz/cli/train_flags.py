@@ -1,4 +1,4 @@
-"""`cnnviz train` flags for every option of the Train page, and the lab's (penalty, K-fold, search).
+"""`cnnviz train` flags for every control of the Train page, and the lab's (penalty, K-fold, search).
 
 Each flag's ``dest`` is the TrainConfig field it sets, so the flags reach the saved config
 unchanged: ``train_config(args)`` reads them back.
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from cnnviz.i18n import _
 from cnnviz.models.regularization import NONE, PENALTIES
-from cnnviz.runs.schema import MONITORS, OPTIMIZERS, TrainConfig
+from cnnviz.lesson.controls import CALLBACK_GROUPS, SETTINGS, TRAIN, Control
+from cnnviz.runs.schema import TrainConfig
 
 if TYPE_CHECKING:
     from cnnviz.data.augmentation import AugmentConfig
@@ -23,15 +24,13 @@ SEARCH_KINDS = ("random", "hyperband")  # cnnviz.training.search.SEARCHES, witho
 
 
 def add_training_flags(parser: argparse.ArgumentParser) -> None:
-    """The optimizer, callback, augmentation-file, weight-penalty, K-fold and search flags."""
-    defaults = TrainConfig()
-    optimizer = parser.add_argument_group(_("optimizer"))
-    optimizer.add_argument("--optimizer", choices=list(OPTIMIZERS), default=defaults.optimizer,
-                           help=_("the optimizer (default {default})").format(default=defaults.optimizer))
-    optimizer.add_argument("--momentum", type=float, default=defaults.momentum,
-                           help=_("SGD momentum (default {default})").format(default=defaults.momentum))
-    optimizer.add_argument("--nesterov", action="store_true", help=_("SGD with Nesterov momentum"))
-    _callback_flags(parser, defaults)
+    """A flag for each Train page control (cnnviz/lesson/controls.py), and the augmentation-file, weight-penalty,
+    K-fold and search flags."""
+    groups = {SETTINGS: parser.add_argument_group(_("training")), **dict.fromkeys(CALLBACK_GROUPS,
+              parser.add_argument_group(_("callbacks")))}  # fmt: skip
+    for control in TRAIN:
+        if control.flag is not None:
+            _add_flag(groups[control.group], control)
     regularization = parser.add_argument_group(_("regularization"))
     regularization.add_argument("--augment-file", type=Path, metavar="JSON",
                                 help=_("augment with the settings in this JSON file (as the Augment page saves them)"))
@@ -52,32 +51,15 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
                      help=_("the search's time budget in minutes"))
 
 
-def _callback_flags(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
-    callbacks = parser.add_argument_group(_("callbacks"))
-    monitor = {"choices": MONITORS, "metavar": "|".join(MONITORS)}
-    callbacks.add_argument("--early-stopping", action="store_true", help=_("stop when the monitor stops improving"))
-    callbacks.add_argument("--early-monitor", default=defaults.early_monitor, **monitor,
-                           help=_("EarlyStopping's monitor (default val_loss)"))
-    callbacks.add_argument("--early-patience", type=int, default=defaults.early_patience,
-                           help=_("EarlyStopping's patience in epochs (default 3)"))
-    callbacks.add_argument("--no-restore-best-weights", dest="restore_best_weights", action="store_false",
-                           help=_("keep the last weights when EarlyStopping ends training"))
-    callbacks.add_argument("--reduce-lr", action="store_true",
-                           help=_("ReduceLROnPlateau: lower the learning rate when the monitor stalls"))
-    callbacks.add_argument("--reduce-monitor", default=defaults.reduce_monitor, **monitor,
-                           help=_("ReduceLROnPlateau's monitor (default val_loss)"))
-    callbacks.add_argument("--reduce-factor", type=float, default=defaults.reduce_factor,
-                           help=_("multiply the learning rate by this (default 0.1)"))
-    callbacks.add_argument("--reduce-patience", type=int, default=defaults.reduce_patience,
-                           help=_("ReduceLROnPlateau's patience in epochs (default 5)"))
-    callbacks.add_argument("--reduce-cooldown", type=int, default=defaults.reduce_cooldown,
-                           help=_("epochs to wait after a reduction (default 0)"))
-    callbacks.add_argument("--reduce-min-lr", type=float, default=defaults.reduce_min_lr,
-                           help=_("the lowest learning rate (default 0)"))
-    callbacks.add_argument("--no-checkpoint", dest="checkpoint", action="store_false",
-                           help=_("no ModelCheckpoint of the best epoch"))
-    callbacks.add_argument("--checkpoint-monitor", default=defaults.checkpoint_monitor, **monitor,
-                           help=_("ModelCheckpoint's monitor (default val_loss)"))
+def _add_flag(group: argparse._ArgumentGroup, control: Control) -> None:
+    """The control's flag: a switch for a checkbox (``--no-...`` for one on by default), else a value."""
+    if isinstance(control.default, bool):
+        action = "store_false" if control.default else "store_true"
+        group.add_argument(control.flag_name(), dest=control.field, action=action, help=_(control.flag_help))
+        return
+    value = {"choices": list(control.options())} if control.options() else {"type": type(control.default)}
+    help_text = f"{_(control.flag_help)} " + _("(default {default})").format(default=control.default)
+    group.add_argument(control.flag_name(), dest=control.field, default=control.default, help=help_text, **value)
 
 
 def train_config(args: argparse.Namespace, **settings: Any) -> TrainConfig:

@@ -19,6 +19,8 @@ from cnnviz.data.augmentation import AugmentConfig
 from cnnviz.data.dataset import DatasetSpec
 from cnnviz.data.registry import SOURCES
 from cnnviz.i18n import _
+from cnnviz.lesson.controls import AUGMENT, MODEL, TRAIN, by_field
+from cnnviz.lesson.pages import DEFAULT_PAGE, PAGE_CONTROLS, PAGES, linked_keys
 from cnnviz.limits import LimitExceeded
 from cnnviz.models.architectures import ARCHITECTURES
 from cnnviz.models.layers import LayerInfo
@@ -26,46 +28,16 @@ from cnnviz.runs.schema import TrainConfig
 from cnnviz.training.budget import check_training
 
 MAX_LINK_LENGTH = 2000
-DEFAULT_PAGE = "data"  # the app's default page, served at the root URL
-PAGES = ("data", "model", "augment", "train", "runs", "lab", "activations", "filters", "gradcam", "convolution",
-         "predict")  # fmt: skip
 PARAMS = {"page": "page", "dataset": "ds", "architecture": "arch", "options": "opt", "run": "run", "augmentation": "aug",
           "training": "train", "widgets": "w", "locked": "lock"}  # fmt: skip
 LAYER_PREFIX = "@"  # a feature-map layer choice: @name|kind|height|width|channels
 
-# The train and model pages' widgets, by the field they set (linked and lockable by these keys).
-TRAIN_KEYS = {name: f"train_{name}" for name in TrainConfig.__dataclass_fields__ if name != "name"}
-TRAIN_KEYS.update({name: name for name in ("early_monitor", "early_patience", "reduce_monitor", "reduce_patience",
-                                           "checkpoint_monitor")})  # fmt: skip
-MODEL_ARCHITECTURE_KEY = "model_architecture"
-MODEL_OPTION_KEYS = {name: f"model_{name}" for name in (
-    "blocks", "filters", "filter_growth", "kernel_size", "pooling", "batch_norm", "global_pooling", "dropout",
-    "dense_units", "mode",
-)}  # fmt: skip
-AUGMENT_KEYS = {name: f"augment_{name}" for name in AugmentConfig.__dataclass_fields__}
-
-
-def _image_keys(prefix: str) -> tuple[str, ...]:
-    return (f"{prefix}_src", f"{prefix}_class", f"{prefix}_index")
-
-
-PAGE_WIDGETS: dict[str, tuple[str, ...]] = {  # the chosen controls a link carries, per page
-    "augment": ("augment_n", *_image_keys("augment")),
-    "lab": ("lab_epochs", "lab_batch_size", "lab_learning_rate", "lab_seed", "lab_k", "lab_shuffle", "lab_search",
-            "lab_trials", "lab_minutes"),
-    "activations": ("activations_layer", "activations_colormap", "activations_per_channel", "activations_columns",
-                    *_image_keys("activations_image")),
-    "filters": ("filters_layer", "filters_first", "filters_count", "filters_steps", "filters_step_size",
-                "filters_size", "filters_blur"),
-    "gradcam": ("gradcam_layer", "gradcam_class", "gradcam_methods", "gradcam_opacity", "gradcam_colormap",
-                *_image_keys("gradcam_image")),
-    "convolution": ("conv_layer", "conv_channel", "conv_x", "conv_y", "conv_in_channel", *_image_keys("conv_image")),
-    "predict": ("predict_fit", "predict_invert", "predict_margin", "predict_top", "predict_cam", "predict_method"),
-}  # fmt: skip
-LOCKABLE = {
-    *TRAIN_KEYS.values(), MODEL_ARCHITECTURE_KEY, *MODEL_OPTION_KEYS.values(), *AUGMENT_KEYS.values(),
-    *(key for keys in PAGE_WIDGETS.values() for key in keys),
-}  # fmt: skip
+# The widget keys of the config fields and architecture options the pages set (linked and lockable by these keys).
+TRAIN_KEYS = by_field(TRAIN)
+MODEL_OPTION_KEYS = by_field(MODEL)
+AUGMENT_KEYS = by_field(AUGMENT)
+PAGE_WIDGETS = {page: keys for page in PAGES if (keys := linked_keys(page))}  # the chosen controls a link carries
+LOCKABLE = frozenset(control.key for controls in PAGE_CONTROLS.values() for control in controls)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,69 @@
+"""A declared control (``cnnviz/lesson/controls.py``) drawn as its Streamlit widget.
+
+``draw(container, control)`` gives the widget its translated label, key, range, choices and
+default, and draws it disabled when a lesson link locked it; ``overrides`` replace any of the
+widget's arguments (a help text, a choice list only the page knows, a condition for disabled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from app import lesson
+from cnnviz.i18n import _
+from cnnviz.lesson import controls as declared
+from cnnviz.lesson.controls import Control
+
+WIDGETS = {  # kind -> the container's method that draws it
+    declared.NUMBER: "number_input", declared.SLIDER: "slider", declared.SELECT_SLIDER: "select_slider",
+    declared.CHECKBOX: "checkbox", declared.TOGGLE: "toggle", declared.SELECT: "selectbox", declared.RADIO: "radio",
+    declared.MULTISELECT: "multiselect", declared.TEXT: "text_input",
+}  # fmt: skip
+INDEXED_KINDS = (declared.SELECT, declared.RADIO)  # their default is given as an index
+CHOICE_KINDS = (*INDEXED_KINDS, declared.SELECT_SLIDER, declared.MULTISELECT)
+
+
+def _choice_label(control: Control) -> Callable[[Any], str]:
+    labels = control.choice_labels or {}
+    return lambda value: _(labels[value]) if value in labels else str(value)
+
+
+def _value(control: Control, choices: tuple[Any, ...]) -> dict[str, Any]:
+    """The default as the widget takes it; nothing when the session already holds the widget's value."""
+    if control.key in st.session_state or control.default is None:
+        return {}
+    if control.kind in INDEXED_KINDS:
+        return {"index": list(choices).index(control.default)} if control.default in choices else {}
+    return {"value": control.default}
+
+
+def _arguments(control: Control) -> dict[str, Any]:
+    """The widget's arguments from the declaration."""
+    if control.kind in CHOICE_KINDS:
+        choices = control.options()
+        arguments = {"options": list(choices), "format_func": _choice_label(control)}
+    else:
+        arguments = {"min_value": control.low, "max_value": control.maximum(), "step": control.step,
+                     "format": control.number_format}  # fmt: skip
+        arguments = {name: value for name, value in arguments.items() if value is not None}
+        choices = ()
+    return {**arguments, **_value(control, choices)}
+
+
+def draw(container: Any, control: Control, **overrides: Any) -> Any:
+    """Draw ``control`` in ``container`` (``st``, a column, a form) and return its value."""
+    arguments = {"label": _(control.label), **lesson.control(control.key), **_arguments(control), **overrides}
+    return getattr(container, WIDGETS[control.kind])(**arguments)
+
+
+def draw_all(
+    columns: Any, controls: tuple[Control, ...], place: Callable[[Control], Any] = lambda control: control.column,
+    **overrides: dict[str, Any],
+) -> dict[str, Any]:
+    """Each control in ``columns[place(control)]`` (its column by default), with ``overrides`` by field; their
+    values by field."""
+    return {control.field: draw(columns[place(control)], control, **overrides.get(control.field, {}))
+            for control in controls}  # fmt: skip
