@@ -105,6 +105,7 @@ PAGE_CONTROLS: dict[str, tuple[Control, ...]] = {
             ("conv_pool_y", N_("Pooling output y"), NUMBER), ("conv_sb_size", N_("Input size (crop of the image)"), SLIDER),
             ("conv_sb_kernel", N_("Kernel"), SELECT), ("conv_sb_padding", N_("Padding"), SLIDER),
             ("conv_sb_stride", N_("Stride"), SLIDER), ("conv_rf_x", N_("Unit x"), SLIDER), ("conv_rf_y", N_("Unit y"), SLIDER),
+            ("conv_play", N_("▶ Play"), TOGGLE),
         )),
         *image_picker("conv_image"),
     ),
