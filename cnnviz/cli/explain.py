@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cnnviz.cli.choices import RegistryChoices, saliency_methods
 from cnnviz.i18n import _
 
 BAD_INPUT = 2  # the exit status for an unknown method, a run or an image that cannot be used
@@ -60,9 +61,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     command = commands.add_parser("explain", help="write a saliency overlay of a photo's top class (JSON)")
     command.add_argument("file", type=Path, metavar="IMAGE")
     command.add_argument("--run", dest="run_dir", type=Path, required=True, help="a saved run folder")
-    command.add_argument("--method", default="gradcam",
-                         help="gradcam, gradcam_plus_plus, score_cam, gradients, smoothgrad, "
-                              "integrated_gradients or occlusion (default gradcam)")
+    command.add_argument("--method", default="gradcam", choices=RegistryChoices(saliency_methods), metavar="METHOD",
+                         help="a saliency method of cnnviz.explain.saliency.METHODS: %(choices)s (default gradcam)")
     command.add_argument("--out", type=Path, required=True, help="the PNG to write")
     command.add_argument("--fit", choices=FITS, default="auto", help="how the photo is framed")
     command.set_defaults(run=cmd_explain)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tqdm import tqdm
 
+from cnnviz.cli.choices import RegistryChoices, architectures
 from cnnviz.cli.train_flags import add_training_flags, architecture_options, augmentation_file, train_config
 from cnnviz.i18n import _
 from cnnviz.training.worker import DONE, FINISHED, Job, JobInfo, ThreadWorker, Worker
@@ -161,7 +162,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
     train = commands.add_parser("train", help="train an architecture on a dataset; prints the run folder")
     train.add_argument("--dataset", required=True, help="a dataset name (shapes, mnist...) or a path")
-    train.add_argument("--arch", default="simple", help="an architecture name (see `archs`)")
+    train.add_argument("--arch", default="simple", choices=RegistryChoices(architectures), metavar="ARCH",
+                       help="an architecture name (see `archs`)")
     train.add_argument("--image-size", type=int, default=64, help="images are resized to this (default 64)")
     train.add_argument("--augment", nargs="?", const="weather", choices=list(PRESETS),
                        help="augment the training split with a preset (default: weather)")

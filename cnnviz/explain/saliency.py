@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import cv2
@@ -25,6 +24,7 @@ from cnnviz.explain import gradients, perturbation
 from cnnviz.explain.gradcam import layer_gradcam
 from cnnviz.explain.scores import class_scores, softmax
 from cnnviz.i18n import N_, _
+from cnnviz.registry import Registry
 
 # (model, batch of one float32 image, class index, options) -> map (H, W), any resolution, >= 0
 Compute = Callable[[keras.Model, np.ndarray, int, Mapping[str, Any]], np.ndarray]
@@ -52,30 +52,29 @@ class Saliency:
     probabilities: np.ndarray  # float32 (num_classes,)
 
 
-METHODS: Mapping[str, Method] = MappingProxyType({method.key: method for method in (
-    Method("gradcam", N_("Grad-CAM"), N_(
-        "Weighs the last conv layer's feature maps by how much the class score rises with each, "
-        "and adds them up."), layer_gradcam, {"plus_plus": False}, needs_conv_layer=True),
-    Method("gradcam_plus_plus", N_("Grad-CAM++"), N_(
-        "Like Grad-CAM, but weighs each position of a feature map too, so several objects "
-        "of the same class all light up."), layer_gradcam, {"plus_plus": True}, needs_conv_layer=True),
-    Method("score_cam", N_("Score-CAM"), N_(
-        "Shows the image through each feature map as a mask and weighs the map by how much "
-        "the class score rises; no gradients at all."), perturbation.score_cam,
-        {"masks": 32, "batch": 32}, needs_conv_layer=True),
-    Method("gradients", N_("Vanilla gradients"), N_(
-        "How much the class score changes when one pixel changes a little."), gradients.vanilla),
-    Method("smoothgrad", N_("SmoothGrad"), N_(
-        "Vanilla gradients averaged over noisy copies of the image, which removes most of their "
-        "speckle."), gradients.smoothgrad, {"samples": 16, "noise": 0.15}),
-    Method("integrated_gradients", N_("Integrated Gradients"), N_(
-        "Adds up the gradients along a path from a black image to this one, so the pixels' "
-        "shares add up to the change in the class score."), gradients.integrated, {"steps": 16}),
-    Method("occlusion", N_("Occlusion"), N_(
-        "Covers one patch of the image at a time with grey and measures how much the class "
-        "score drops; it works for any model."), perturbation.occlusion,
-        {"window": 0.2, "stride": 0.5, "batch": 64}),
-)})  # fmt: skip
+METHODS: Registry[Method] = Registry("explanation method")
+METHODS.register(Method("gradcam", N_("Grad-CAM"), N_(
+    "Weighs the last conv layer's feature maps by how much the class score rises with each, "
+    "and adds them up."), layer_gradcam, {"plus_plus": False}, needs_conv_layer=True))  # fmt: skip
+METHODS.register(Method("gradcam_plus_plus", N_("Grad-CAM++"), N_(
+    "Like Grad-CAM, but weighs each position of a feature map too, so several objects "
+    "of the same class all light up."), layer_gradcam, {"plus_plus": True}, needs_conv_layer=True))  # fmt: skip
+METHODS.register(Method("score_cam", N_("Score-CAM"), N_(
+    "Shows the image through each feature map as a mask and weighs the map by how much "
+    "the class score rises; no gradients at all."), perturbation.score_cam,
+    {"masks": 32, "batch": 32}, needs_conv_layer=True))  # fmt: skip
+METHODS.register(Method("gradients", N_("Vanilla gradients"), N_(
+    "How much the class score changes when one pixel changes a little."), gradients.vanilla))  # fmt: skip
+METHODS.register(Method("smoothgrad", N_("SmoothGrad"), N_(
+    "Vanilla gradients averaged over noisy copies of the image, which removes most of their "
+    "speckle."), gradients.smoothgrad, {"samples": 16, "noise": 0.15}))  # fmt: skip
+METHODS.register(Method("integrated_gradients", N_("Integrated Gradients"), N_(
+    "Adds up the gradients along a path from a black image to this one, so the pixels' "
+    "shares add up to the change in the class score."), gradients.integrated, {"steps": 16}))  # fmt: skip
+METHODS.register(Method("occlusion", N_("Occlusion"), N_(
+    "Covers one patch of the image at a time with grey and measures how much the class "
+    "score drops; it works for any model."), perturbation.occlusion,
+    {"window": 0.2, "stride": 0.5, "batch": 64}))  # fmt: skip
 
 
 DEFAULT_METHOD = "gradcam"

@@ -18,6 +18,7 @@ from cnnviz.models.heads import classifier, dense_stack
 from cnnviz.models.regularization import regularize, split_options
 from cnnviz.models.sizes import block_filters, conv_blocks_parameters
 from cnnviz.models.transfer import build_transfer
+from cnnviz.registry import Registry
 
 if TYPE_CHECKING:
     import keras
@@ -33,7 +34,7 @@ class InputTooSmall(ValueError):
 class Architecture:
     """A registry entry: what it is, the shape its seed used, and how to build it."""
 
-    name: str
+    key: str  # the builder's name
     description: str  # English, N_-marked; shown through _()
     input_shape: Shape
     num_classes: int
@@ -41,18 +42,14 @@ class Architecture:
     family: str  # "simple", "custom", "seed" or "transfer"
 
 
-ARCHITECTURES: dict[str, Architecture] = {}
+ARCHITECTURES: Registry[Architecture] = Registry("architecture")
 
 
 def _register(family: str, input_shape: Shape, num_classes: int, description: str):
     """Add a builder to ARCHITECTURES under its function name; ``description`` (N_-marked) says what it is."""
-
-    def add(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
-        entry = Architecture(builder.__name__, description, input_shape, num_classes, builder, family)
-        ARCHITECTURES[entry.name] = entry
-        return builder
-
-    return add
+    return ARCHITECTURES.entry(
+        lambda builder: Architecture(builder.__name__, description, input_shape, num_classes, builder, family)
+    )
 
 
 # ---------------------------------------------------------------- building blocks

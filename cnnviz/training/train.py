@@ -30,15 +30,15 @@ from cnnviz.runs.schema import (
     EARLY_STOPPED,
     STOPPED,
     TIME_LIMIT,
-    CallbackSpec,
     DatasetInfo,
     EvaluationMetrics,
     RunConfig,
     TrainConfig,
     model_config,
 )
-from cnnviz.runs.store import CHECKPOINT_FILE, HISTORY_FILE, Run, read_metrics, save_run, stage_run
+from cnnviz.runs.store import Run, read_metrics, save_run, stage_run
 from cnnviz.training.budget import over_time
+from cnnviz.training.callbacks import callback_specs, make_callbacks
 from cnnviz.training.precision import resolve_precision
 from cnnviz.training.progress import ProgressSnapshot, TrainingProgress
 from cnnviz.training.steps import steps_per_execution
@@ -94,48 +94,6 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     if config.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(config.learning_rate)
     return keras.optimizers.Adam(config.learning_rate)
-
-
-def _monitor(name: str, has_validation: bool) -> str:
-    """Validation monitors fall back to training metrics when there is no validation split."""
-    return name if has_validation else name.removeprefix("val_")
-
-
-def callback_specs(config: TrainConfig, has_validation: bool = True) -> list[CallbackSpec]:
-    """The Keras callbacks a training uses (stored in config.json)."""
-    specs = [CallbackSpec("TerminateOnNaN")]
-    if config.early_stopping:
-        specs.append(CallbackSpec("EarlyStopping", {
-            "monitor": _monitor(config.early_monitor, has_validation),
-            "patience": config.early_patience, "restore_best_weights": config.restore_best_weights,
-        }))
-    if config.reduce_lr:
-        specs.append(CallbackSpec("ReduceLROnPlateau", {
-            "monitor": _monitor(config.reduce_monitor, has_validation),
-            "factor": config.reduce_factor, "patience": config.reduce_patience,
-            "cooldown": config.reduce_cooldown, "min_lr": config.reduce_min_lr,
-        }))
-    if config.checkpoint:
-        specs.append(CallbackSpec("ModelCheckpoint", {
-            "monitor": _monitor(config.checkpoint_monitor, has_validation),
-            "save_best_only": True, "filepath": CHECKPOINT_FILE,
-        }))
-    specs.append(CallbackSpec("CSVLogger", {"filename": HISTORY_FILE}))
-    return specs
-
-
-def make_callbacks(specs: list[CallbackSpec], folder: Path) -> list[keras.callbacks.Callback]:
-    """Instantiate Keras' own callbacks from their specs; file names land in ``folder``."""
-    import keras
-
-    callbacks = []
-    for spec in specs:
-        kwargs = dict(spec.arguments)
-        for key in ("filepath", "filename"):
-            if key in kwargs:
-                kwargs[key] = str(folder / kwargs[key])
-        callbacks.append(getattr(keras.callbacks, spec.name)(**kwargs))
-    return callbacks
 
 
 def fresh_copy(model: keras.Model) -> keras.Model:
