@@ -28,18 +28,18 @@ Function = TypeVar("Function", bound=Callable)
 
 
 class Registry(Mapping[str, Entry], Generic[Entry]):
-    """Entries by key, in registration order; registering a key twice is an error."""
+    """Entries by key, in registration order; registering a key twice raises KeyError."""
 
     def __init__(self, kind: str) -> None:
-        self.kind = kind  # what an entry is, for error messages ("architecture")
+        self.kind = kind  # what an entry is ("architecture"), as repr() shows it
         self._entries: dict[str, Entry] = {}
         self._lock = threading.Lock()
 
     def register(self, entry: Entry) -> Entry:
         """Add ``entry`` under its key and return it."""
         with self._lock:
-            if entry.key in self._entries:
-                raise ValueError(f"a {self.kind} {entry.key!r} is registered already")
+            if entry.key in self._entries:  # two entries under one key: a programming error, met at import
+                raise KeyError(entry.key)
             self._entries = {**self._entries, entry.key: entry}  # readers never see a dict being changed
         return entry
 
@@ -60,3 +60,6 @@ class Registry(Mapping[str, Entry], Generic[Entry]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} registry: {', '.join(self._entries)}>"

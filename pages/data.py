@@ -12,60 +12,69 @@ import streamlit as st
 from app import lesson, loading, state
 from cnnviz.data.class_names import both_languages, display_names
 from cnnviz.data.dataset import Dataset
-from cnnviz.data.registry import SOURCES, DatasetSpec, save_upload, suggest_flat_keywords
+from cnnviz.data.folders import suggest_flat_keywords
+from cnnviz.data.registry import SOURCES, DatasetSpec, Source, save_upload
 from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
 from cnnviz.data.roots import PathRefused, check_readable, readable_roots, root_choices, shown_name
 from cnnviz.i18n import N_, SOURCE_LANGUAGE, _, current_language, ngettext
 from cnnviz.limits import limits
 from cnnviz.text import plain
 
-PATH_SOURCES = {"folder", "flat_folder", "idx", "npz"}
-OWN_SPLIT_SOURCES = {"mnist", "fashion_mnist", "cifar10"}
 COLOR_MODES = {"rgb": N_("rgb"), "grayscale": N_("grayscale")}
 OVERRIDES_KEY = "display_name_overrides"  # {dataset name: {language: [display names]}}
 
 
-def source_options(source: str, current: DatasetSpec) -> dict | None:
-    """The widgets for one source; returns the spec fields they set, or None if incomplete."""
+def source_options(source: Source, current: DatasetSpec) -> dict | None:
+    """The source's widgets, in its order; the spec fields they set, or None while one is incomplete."""
     options: dict = {}
-    if source in ("shapes", "folder", "flat_folder", "zip"):
-        largest = min(128 if source == "shapes" else 256, limits().image_size)
-        options["image_size"] = st.slider(_("Image size (pixels, square)"), 32, largest,
-                                          min(current.image_size, 128, largest), step=8)  # fmt: skip
-        options["color_mode"] = st.radio(
-            _("Colour"), list(COLOR_MODES), horizontal=True, format_func=lambda mode: _(COLOR_MODES[mode])
-        )
-    if source == "shapes":
-        options["count"] = st.number_input(_("Number of images"), 200, 20000, current.count, step=200)
-    if source in OWN_SPLIT_SOURCES | {"idx", "npz"}:
-        options["limit"] = st.number_input(
-            _("Use at most this many training images (0 = all)"), 0, 60000, 0, step=1000
-        )
-    if source in OWN_SPLIT_SOURCES:
-        st.caption(_("Downloaded by Keras once and cached on the server."))
-    if source in PATH_SOURCES:
-        path = server_path(source)
-        if not path:
+    for name in source.widgets:
+        fields = WIDGETS[name](source, current, options)
+        if fields is None:
             return None
-        options["path"] = path
-    if source == "zip":
-        upload = st.file_uploader(
-            _("Zip of class folders, of train/val/test folders, or of a flat folder"), type=["zip"]
-        )
-        if upload is None:
-            return None
-        options["path"] = str(save_upload(upload.getvalue()))
-    if source == "flat_folder" and not _keywords(options):
-        return None
+        options.update(fields)
     return options
 
 
-def server_path(source: str) -> str | None:
+def image_size_widget(source: Source, current: DatasetSpec, options: dict) -> dict:
+    largest = min(source.largest_image, limits().image_size)
+    size = st.slider(_("Image size (pixels, square)"), 32, largest, min(current.image_size, 128, largest), step=8)
+    return {"image_size": size}
+
+
+def color_mode_widget(source: Source, current: DatasetSpec, options: dict) -> dict:
+    mode = st.radio(_("Colour"), list(COLOR_MODES), horizontal=True, format_func=lambda mode: _(COLOR_MODES[mode]))
+    return {"color_mode": mode}
+
+
+def count_widget(source: Source, current: DatasetSpec, options: dict) -> dict:
+    return {"count": st.number_input(_("Number of images"), 200, 20000, current.count, step=200)}
+
+
+def limit_widget(source: Source, current: DatasetSpec, options: dict) -> dict:
+    return {"limit": st.number_input(_("Use at most this many training images (0 = all)"), 0, 60000, 0, step=1000)}
+
+
+def downloaded_note(source: Source, current: DatasetSpec, options: dict) -> dict:
+    st.caption(_("Downloaded by Keras once and cached on the server."))
+    return {}
+
+
+def path_widget(source: Source, current: DatasetSpec, options: dict) -> dict | None:
+    path = server_path(source.path_suffix)
+    return {"path": path} if path else None
+
+
+def upload_widget(source: Source, current: DatasetSpec, options: dict) -> dict | None:
+    upload = st.file_uploader(_("Zip of class folders, of train/val/test folders, or of a flat folder"), type=["zip"])
+    return None if upload is None else {"path": str(save_upload(upload.getvalue()))}
+
+
+def server_path(suffix: str) -> str | None:
     """The dataset's path on the server: picked among the folders (or .npz files) under the server's
     readable roots, or typed when the server sets none (one person on their own machine)."""
     if readable_roots() is None:
         return st.text_input(_("Path on the server"), placeholder=_("/data/animals10 or ../shared/data/weather_small"))
-    choices = [str(path) for path in root_choices(".npz" if source == "npz" else "")]
+    choices = [str(path) for path in root_choices(suffix)]
     if not choices:
         st.info(_("This server offers no datasets of this kind."))
         return None
@@ -73,28 +82,33 @@ def server_path(source: str) -> str | None:
                         format_func=lambda path: shown_name(Path(path)))  # fmt: skip
 
 
-def _keywords(options: dict) -> bool:
+def keywords_widget(source: Source, current: DatasetSpec, options: dict) -> dict | None:
     """Editable class keywords for a flat folder, suggested from its file names."""
     try:
         folder = check_readable(options["path"])
     except PathRefused as error:
         st.error(str(error))
-        return False
+        return None
     if not folder.is_dir():
         st.error(_("Folder not found: {path}").format(path=plain(folder.name)))
-        return False
+        return None
     suggested = suggest_flat_keywords(folder)
     text = st.text_input(_("Class keywords found in the file names (comma separated, editable)"), ", ".join(suggested))
-    options["keywords"] = tuple(k.strip() for k in text.split(",") if k.strip())
-    return True
+    return {"keywords": tuple(k.strip() for k in text.split(",") if k.strip())}
 
 
-def split_options(source: str, current: DatasetSpec) -> dict:
+WIDGETS = {  # a source's widget names (cnnviz.data.registry.Source.widgets) -> the function drawing it
+    "image_size": image_size_widget, "color_mode": color_mode_widget, "count": count_widget, "limit": limit_widget,
+    "downloaded": downloaded_note, "path": path_widget, "upload": upload_widget, "keywords": keywords_widget,
+}  # fmt: skip
+
+
+def split_options(source: Source, current: DatasetSpec) -> dict:
     with st.expander(_("Split"), expanded=False):
         seed = st.number_input(_("Split seed (same seed, same split)"), 0, 2**31 - 1, current.split_seed)
         train = st.slider(_("Train %"), 10, 90, int(current.ratios[0] * 100))
         val = st.slider(_("Validation %"), 5, 50, int(current.ratios[1] * 100))
-        if source in OWN_SPLIT_SOURCES:
+        if source.own_test_split:
             st.caption(_("This dataset has its own test split; train and validation come from its training set."))
         test = max(0, 100 - train - val)
         st.caption(_("Test: {percent}% (used only when the source has no test split of its own)").format(percent=test))
@@ -105,10 +119,10 @@ def choose_dataset() -> None:
     current = state.current_dataset_spec()
     names = list(SOURCES)
     source = st.selectbox(
-        _("Source"), names, index=names.index(current.source), format_func=lambda s: _(SOURCES[s][0])
+        _("Source"), names, index=names.index(current.source), format_func=lambda s: _(SOURCES[s].label)
     )
-    options = source_options(source, current)
-    options = None if options is None else {**options, **split_options(source, current)}
+    options = source_options(SOURCES[source], current)
+    options = None if options is None else {**options, **split_options(SOURCES[source], current)}
     if st.button(_("Load dataset"), type="primary", disabled=options is None):
         spec = DatasetSpec(source=source, **options)
         dataset = load_with_progress(spec)

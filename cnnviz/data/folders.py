@@ -148,3 +148,8 @@ def image_files_below(folder: Path) -> list[Path]:
         subfolders[:] = [name for name in subfolders if not _ignored(name)]
         found.extend(Path(directory, name) for name in names if not _ignored(name) and is_image_file(Path(name)))
     return sorted(found)
+
+
+def suggest_flat_keywords(root: Path) -> list[str]:
+    """Class keywords suggested from the image file names of a flat folder."""
+    return suggest_keywords([p.name for p in visible_children(root) if p.is_file() and is_image_file(p)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,19 +23,27 @@ from cnnviz.data.folders import (
     find_split_folders,
     flat_folder_files,
     listed_labels,
-    suggest_keywords,
+    suggest_flat_keywords,
     visible_children,
 )
 from cnnviz.data.fast_decode import Progress
 from cnnviz.data.formats import FormatError, detect_light_on_dark, load_idx_pair, load_npz
-from cnnviz.data.images import is_image_file
 from cnnviz.data.keras_datasets import KERAS_DATASETS, DownloadFailed, load_keras_dataset
 from cnnviz.data.roots import PathRefused, cache_dir, check_readable
 from cnnviz.data.shared_files import touch, trim_oldest
 from cnnviz.data.shapes import SHAPE_CLASSES, generate_shapes
+from cnnviz.data.source_code import (
+    array_file_code,
+    flat_folder_source_code,
+    folder_source_code,
+    keras_dataset_code,
+    shapes_code,
+    zip_code,
+)
 from cnnviz.data.split import stratified_split
 from cnnviz.i18n import N_, _
 from cnnviz.limits import MB, LimitExceeded, limits
+from cnnviz.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +75,14 @@ def split_arrays(name: str, class_names: list[str], x: np.ndarray, y: np.ndarray
     return Dataset(name, class_names, train, val, test, split_seed=spec.split_seed, **extra)
 
 
-def _load_shapes(spec: DatasetSpec) -> Dataset:
+def _load_shapes(spec: DatasetSpec, progress: Progress | None = None) -> Dataset:
     x, y, boxes = generate_shapes(spec.count, spec.image_size, seed=spec.split_seed)
     if spec.color_mode == "grayscale":
         x = np.round(x.mean(axis=-1, keepdims=True)).astype(np.uint8)
     return split_arrays("Shapes", list(SHAPE_CLASSES), x, y, spec, boxes=boxes, source="generated offline")
 
 
-def _load_keras(spec: DatasetSpec) -> Dataset:
+def _load_keras(spec: DatasetSpec, progress: Progress | None = None) -> Dataset:
     title, class_names, _description = KERAS_DATASETS[spec.source]
     (x_pool, y_pool), (x_test, y_test) = load_keras_dataset(spec.source)
     x_pool, y_pool = _limited(x_pool, y_pool, spec)
@@ -96,7 +104,7 @@ def _limited(x: np.ndarray, y: np.ndarray, spec: DatasetSpec) -> tuple[np.ndarra
     return x[keep], y[keep]
 
 
-def _load_array_file(spec: DatasetSpec) -> Dataset:
+def _load_array_file(spec: DatasetSpec, progress: Progress | None = None) -> Dataset:
     path = Path(spec.path)
     if spec.source == "idx":
         x, y = load_idx_pair(path)
@@ -206,11 +214,6 @@ def _load_flat_folder(spec: DatasetSpec, root: Path | None = None, progress: Pro
     return _decode_and_split(root.name, files, spec, progress, _("{name} (classes from file names)").format(name=root.name), unmatched)
 
 
-def suggest_flat_keywords(root: Path) -> list[str]:
-    """Class keywords suggested from the image file names of a flat folder."""
-    return suggest_keywords([p.name for p in visible_children(root) if p.is_file() and is_image_file(p)])
-
-
 def _load_zip(spec: DatasetSpec, progress: Progress | None = None) -> Dataset:
     archive = Path(spec.path)
     if not archive.is_file():
@@ -225,18 +228,38 @@ def _light(x: np.ndarray) -> bool:
     return x.shape[-1] == 1 and detect_light_on_dark(x)
 
 
-SOURCES: dict[str, tuple[str, Callable[[DatasetSpec], Dataset]]] = {
-    "shapes": (N_("Shapes (generated offline)"), _load_shapes),
-    "mnist": (N_("MNIST (Keras download)"), _load_keras),
-    "fashion_mnist": (N_("Fashion-MNIST (Keras download)"), _load_keras),
-    "cifar10": (N_("CIFAR-10 (Keras download)"), _load_keras),
-    "folder": (N_("A folder of class subfolders (or train/val/test)"), _load_folder),
-    "flat_folder": (N_("A flat folder, classes from file names"), _load_flat_folder),
-    "zip": (N_("A zip upload of either kind of folder"), _load_zip),
-    "idx": (N_("MNIST-style IDX files"), _load_array_file),
-    "npz": (N_("A NumPy .npz with x and y"), _load_array_file),
-}
-FILE_SOURCES = ("folder", "flat_folder", "zip")  # their loaders report decoding progress
+@dataclass(frozen=True)
+class Source:
+    """A dataset source: how it loads, the Data page's widgets for its spec (in order: pages/data.py draws
+    each by name, and each sets spec fields), and its code in the lesson's script."""
+
+    key: str
+    label: str  # N_() text
+    load: Callable[[DatasetSpec, Progress | None], Dataset]  # progress hears decoded image files
+    code: Callable[[DatasetSpec], tuple[dict[str, object], str]]  # cnnviz.data.source_code
+    widgets: tuple[str, ...]  # "image_size", "color_mode", "count", "limit", "downloaded", "path", "upload", "keywords"
+    own_test_split: bool = False
+    largest_image: int = 256  # the image size widget's maximum (the server's limit may be lower)
+    path_suffix: str = ""  # the server path a "path" widget offers: a folder, or a file with this suffix
+
+
+SOURCES: Registry[Source] = Registry("dataset source")
+RESIZED = ("image_size", "color_mode")  # the widgets of a source that decodes images at the spec's size
+SOURCES.register(Source("shapes", N_("Shapes (generated offline)"), _load_shapes, shapes_code, (*RESIZED, "count"),
+                        largest_image=128))  # fmt: skip
+KERAS = ("limit", "downloaded")  # a Keras download's widgets
+SOURCES.register(Source("mnist", N_("MNIST (Keras download)"), _load_keras, keras_dataset_code, KERAS, True))
+SOURCES.register(Source("fashion_mnist", N_("Fashion-MNIST (Keras download)"), _load_keras, keras_dataset_code, KERAS,
+                        True))  # fmt: skip
+SOURCES.register(Source("cifar10", N_("CIFAR-10 (Keras download)"), _load_keras, keras_dataset_code, KERAS, True))
+SOURCES.register(Source("folder", N_("A folder of class subfolders (or train/val/test)"), _load_folder,
+                        folder_source_code, (*RESIZED, "path")))  # fmt: skip
+SOURCES.register(Source("flat_folder", N_("A flat folder, classes from file names"), _load_flat_folder,
+                        flat_folder_source_code, (*RESIZED, "path", "keywords")))  # fmt: skip
+SOURCES.register(Source("zip", N_("A zip upload of either kind of folder"), _load_zip, zip_code, (*RESIZED, "upload")))
+SOURCES.register(Source("idx", N_("MNIST-style IDX files"), _load_array_file, array_file_code, ("limit", "path")))
+SOURCES.register(Source("npz", N_("A NumPy .npz with x and y"), _load_array_file, array_file_code, ("limit", "path"),
+                        path_suffix=".npz"))  # fmt: skip
 LOAD_ERRORS = (DownloadFailed, FormatError, FolderError, ArchiveError, PathRefused, LimitExceeded, OSError)
 
 
@@ -274,8 +297,7 @@ def check_request(spec: DatasetSpec) -> int:
 
 
 def _decoded(spec: DatasetSpec, progress: Progress | None) -> Dataset:
-    loader = SOURCES[spec.source][1]
-    dataset = loader(spec, progress=progress) if spec.source in FILE_SOURCES else loader(spec)  # type: ignore[call-arg]
+    dataset = SOURCES[spec.source].load(spec, progress)
     english = [english_name(name) for name in dataset.class_names]
     return replace(dataset, display_names=english, spec=spec)
 
