@@ -37,25 +37,25 @@ def _value(control: Control, choices: tuple[Any, ...]) -> dict[str, Any]:
         return {}
     if control.kind in INDEXED_KINDS:
         return {"index": list(choices).index(control.default)} if control.default in choices else {}
+    if control.kind == declared.MULTISELECT:
+        return {"default": [choice for choice in control.default if choice in choices]}
     return {"value": control.default}
 
 
-def _arguments(control: Control) -> dict[str, Any]:
-    """The widget's arguments from the declaration."""
+def _arguments(control: Control, choices: list[Any] | None) -> dict[str, Any]:
+    """The widget's arguments from the declaration; ``choices`` the page's, when it supplies them."""
     if control.kind in CHOICE_KINDS:
-        choices = control.options()
-        arguments = {"options": list(choices), "format_func": _choice_label(control)}
-    else:
-        arguments = {"min_value": control.low, "max_value": control.maximum(), "step": control.step,
-                     "format": control.number_format}  # fmt: skip
-        arguments = {name: value for name, value in arguments.items() if value is not None}
-        choices = ()
-    return {**arguments, **_value(control, choices)}
+        choices = list(control.options()) if choices is None else choices
+        return {"options": choices, "format_func": _choice_label(control), **_value(control, tuple(choices))}
+    arguments = {"min_value": control.low, "max_value": control.maximum(), "step": control.step,
+                 "format": control.number_format}  # fmt: skip
+    return {**{name: value for name, value in arguments.items() if value is not None}, **_value(control, ())}
 
 
 def draw(container: Any, control: Control, **overrides: Any) -> Any:
     """Draw ``control`` in ``container`` (``st``, a column, a form) and return its value."""
-    arguments = {"label": _(control.label), **lesson.control(control.key), **_arguments(control), **overrides}
+    arguments = {"label": _(control.label), **lesson.control(control.key),
+                 **_arguments(control, overrides.get("options")), **overrides}  # fmt: skip
     return getattr(container, WIDGETS[control.kind])(**arguments)
 
 

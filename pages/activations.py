@@ -7,9 +7,10 @@ app_page()  # first, before the imports: the whole app when opened by its own UR
 
 import streamlit as st
 
-from app import pickers
+from app import controls, pickers
 from cnnviz.explain.activations import COLORMAPS, channel_grid, depth_strip, feature_maps
 from cnnviz.i18n import _
+from cnnviz.lesson.pages import page_controls
 from cnnviz.models.layers import inspectable_layers
 
 st.title(_("Intermediate activations"))
@@ -24,11 +25,12 @@ run, layers, photo, caption = pickers.pick_model_layers_and_image(
 
 left, right = st.columns([1, 3])
 left.image(photo.image, caption=caption, width="stretch")
-layer = right.selectbox(_("Layer"), layers, format_func=lambda info: info.label, key="activations_layer")
-colormap = right.selectbox(_("Colour map"), list(COLORMAPS), key="activations_colormap")
-per_channel = right.checkbox(_("Normalise each channel on its own"), True, key="activations_per_channel",
-                             help=_("Off: one scale for the whole layer, so weak channels look dark."))
-columns = right.slider(_("Maps per row"), 4, 32, 16, key="activations_columns")
+CONTROLS = page_controls("activations")
+layer = controls.draw(right, CONTROLS["activations_layer"], options=layers, format_func=lambda info: info.label)
+colormap = controls.draw(right, CONTROLS["activations_colormap"], options=list(COLORMAPS))
+per_channel = controls.draw(right, CONTROLS["activations_per_channel"],
+                            help=_("Off: one scale for the whole layer, so weak channels look dark."))
+columns = controls.draw(right, CONTROLS["activations_columns"])
 
 maps = feature_maps(run.model, photo.image, run.config.preprocessing.scale)
 grid = channel_grid(maps[layer.name], colormap, per_channel)

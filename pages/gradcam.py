@@ -10,18 +10,18 @@ from typing import Any
 
 import streamlit as st
 
-from app import lesson, memo, pickers, server
+from app import controls, memo, pickers, server
 from cnnviz.data.class_names import display_names
 from cnnviz.explain.activations import COLORMAPS
 from cnnviz.explain.gradcam import overlay_heatmap
 from cnnviz.explain.saliency import DEFAULT_METHOD, method, method_keys, saliency_map
 from cnnviz.explain.sanity import LOW_CORRELATION, sanity_check
 from cnnviz.i18n import _
+from cnnviz.lesson.pages import page_controls
 from cnnviz.models.layers import conv_layers
 from cnnviz.models.predictions import top_classes
 
 PER_ROW = 4
-SHOWN_FIRST = ("gradcam", "occlusion", "smoothgrad", "integrated_gradients")
 
 st.title(_("Where the network looks"))
 st.caption(_(
@@ -41,16 +41,15 @@ def label(key: str) -> str:
 
 
 first, second, third = st.columns(3)
-layer = first.selectbox(_("Conv layer"), convs, index=len(convs) - 1, format_func=lambda info: info.label,
-                        help=_("For the CAM methods; the last conv layer by default: the most semantic maps."),
-                        **lesson.control("gradcam_layer"))
-target = second.selectbox(_("Class to explain"), [None, *range(len(names))], **lesson.control("gradcam_class"),
-                          format_func=lambda i: _("Predicted class") if i is None else names[i])
-colormap = third.selectbox(_("Colour map"), list(COLORMAPS), index=list(COLORMAPS).index("jet"),
-                           key="gradcam_colormap")
-chosen_methods = st.multiselect(_("Methods"), method_keys(), default=list(SHOWN_FIRST), format_func=label,
-                                **lesson.control("gradcam_methods"))
-opacity = first.slider(_("Heatmap opacity"), 0.0, 1.0, 0.4, 0.05, key="gradcam_opacity")
+CONTROLS = page_controls("gradcam")
+layer = controls.draw(first, CONTROLS["gradcam_layer"], options=convs, index=len(convs) - 1,
+                      format_func=lambda info: info.label,
+                      help=_("For the CAM methods; the last conv layer by default: the most semantic maps."))  # fmt: skip
+target = controls.draw(second, CONTROLS["gradcam_class"], options=[None, *range(len(names))],
+                       format_func=lambda i: _("Predicted class") if i is None else names[i])  # fmt: skip
+colormap = controls.draw(third, CONTROLS["gradcam_colormap"], options=list(COLORMAPS))
+chosen_methods = controls.draw(st, CONTROLS["gradcam_methods"], options=method_keys(), format_func=label)
+opacity = controls.draw(first, CONTROLS["gradcam_opacity"])
 
 
 def options_for(key: str) -> dict | None:

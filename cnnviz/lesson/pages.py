@@ -79,8 +79,8 @@ PAGE_CONTROLS: dict[str, tuple[Control, ...]] = {
     "activations": (
         model_picker("activations_model"), _view("activations_layer", N_("Layer"), SELECT),
         _view("activations_colormap", N_("Colour map"), SELECT),
-        _view("activations_per_channel", N_("Normalise each channel on its own"), CHECKBOX),
-        _view("activations_columns", N_("Maps per row"), SLIDER), *image_picker("activations_image"),
+        _view("activations_per_channel", N_("Normalise each channel on its own"), CHECKBOX, default=True),
+        _view("activations_columns", N_("Maps per row"), SLIDER, default=16, low=4, high=32), *image_picker("activations_image"),
     ),
     "filters": (
         model_picker("filters_model"), _view("filters_layer", N_("Conv layer"), SELECT),
@@ -91,8 +91,10 @@ PAGE_CONTROLS: dict[str, tuple[Control, ...]] = {
     "gradcam": (
         model_picker("gradcam_model"), _view("gradcam_layer", N_("Conv layer"), SELECT, lockable=True),
         _view("gradcam_class", N_("Class to explain"), SELECT, lockable=True),
-        _view("gradcam_methods", N_("Methods"), MULTISELECT, lockable=True),
-        _view("gradcam_opacity", N_("Heatmap opacity"), SLIDER), _view("gradcam_colormap", N_("Colour map"), SELECT),
+        _view("gradcam_methods", N_("Methods"), MULTISELECT, lockable=True,
+              default=("gradcam", "occlusion", "smoothgrad", "integrated_gradients")),
+        _view("gradcam_opacity", N_("Heatmap opacity"), SLIDER, default=0.4, low=0.0, high=1.0, step=0.05),
+        _view("gradcam_colormap", N_("Colour map"), SELECT, default="jet"),
         _view("gradcam_sanity_method", N_("Method to check"), SELECT, linked=False),
         _view("gradcam_sanity", N_("Run the sanity check"), TOGGLE, linked=False), *image_picker("gradcam_image"),
     ),
@@ -120,6 +122,11 @@ PAGE_CONTROLS: dict[str, tuple[Control, ...]] = {
         )),
     ),
 }  # fmt: skip
+
+
+def page_controls(page: str) -> dict[str, Control]:
+    """The page's controls by key."""
+    return {control.key: control for control in PAGE_CONTROLS[page]}
 
 
 def linked_keys(page: str) -> tuple[str, ...]:
