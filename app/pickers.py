@@ -9,16 +9,17 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from app import state
+from app import controls, state
 from app.loading import open_run, runs_dir
 from cnnviz.data.images import IMAGE_EXTENSIONS, ImageError
-from cnnviz.i18n import N_, _
+from cnnviz.i18n import _
+from cnnviz.lesson.controls import Control
+from cnnviz.lesson.pages import image_picker, model_picker
 from cnnviz.photos.prepare import InputSpec, PreparedPhoto, prepare_input
 from cnnviz.runs.schema import STATUS_LABELS
 from cnnviz.runs.store import Run, list_runs
 from cnnviz.text import plain
 
-IMAGE_SOURCES = {"test_split": N_("From the test split"), "upload": N_("Upload a photo")}
 CURRENT_MODEL = "current"  # the model picker's option for the session's current model
 
 
@@ -28,11 +29,10 @@ def pick_image(spec: InputSpec, key: str) -> tuple[PreparedPhoto, str] | None:
     Either way it goes through ``prepare_input``, so every page feeds the model exactly what
     Predict would. Returns the prepared image and a caption, or None.
     """
-    choice = st.radio(
-        _("Image"), list(IMAGE_SOURCES), format_func=lambda k: _(IMAGE_SOURCES[k]), horizontal=True, key=f"{key}_src"
-    )
+    picker = {control.key.removeprefix(f"{key}_"): control for control in image_picker(key)}
+    choice = controls.draw(st, picker["src"], horizontal=True)
     if choice == "upload":
-        upload = st.file_uploader(_("Photo"), type=[e[1:] for e in IMAGE_EXTENSIONS], key=f"{key}_upload")
+        upload = controls.draw(st, picker["upload"], type=[e[1:] for e in IMAGE_EXTENSIONS])
         if upload is None:
             return None
         try:
@@ -40,21 +40,20 @@ def pick_image(spec: InputSpec, key: str) -> tuple[PreparedPhoto, str] | None:
         except ImageError as error:
             st.error(f"{plain(upload.name)}: {plain(error, 300)}")
             return None
-    picked = _pick_test_image(key)
+    picked = _pick_test_image(picker["class"], picker["index"])
     return None if picked is None else (prepare_input(picked[0], spec), picked[1])
 
 
-def _pick_test_image(key: str) -> tuple[np.ndarray, str] | None:
+def _pick_test_image(class_control: Control, index_control: Control) -> tuple[np.ndarray, str] | None:
     dataset = state.current_dataset()
     left, right = st.columns(2)
-    label = left.selectbox(
-        _("Class"), range(dataset.num_classes), format_func=lambda i: dataset.display_names[i], key=f"{key}_class"
-    )
+    label = controls.draw(left, class_control, options=range(dataset.num_classes),
+                          format_func=lambda i: dataset.display_names[i])  # fmt: skip
     members = np.flatnonzero(dataset.test.y == label)
     if len(members) == 0:
         st.warning(_("This class has no test images."))
         return None
-    index = right.number_input(_("Image number"), 0, len(members) - 1, 0, key=f"{key}_index")
+    index = controls.draw(right, index_control, max_value=len(members) - 1)
     caption = _("test image of '{name}' #{number}").format(name=dataset.display_names[label], number=int(index))
     return dataset.test.x[members[int(index)]], caption
 
@@ -76,7 +75,7 @@ def pick_model(key: str) -> Run | None:
             return _("Current model: {label}").format(label=current.label)
         return f"{saved[option].label} ({_(STATUS_LABELS[saved[option].status])})"
 
-    choice = st.selectbox(_("Model"), options, key=key, format_func=label)
+    choice = controls.draw(st, model_picker(key), options=options, format_func=label)
     return current if choice == CURRENT_MODEL else open_run(saved[choice])
 
 

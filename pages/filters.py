@@ -7,13 +7,14 @@ app_page()  # first, before the imports: the whole app when opened by its own UR
 
 import streamlit as st
 
-from app import memo, pickers
+from app import controls, memo, pickers
 from cnnviz.explain.activations import as_rgb
 from cnnviz.data.class_names import display_names
 from cnnviz.explain.filters import (
     QUALITY_BAR, FilterPattern, FilterSettings, class_pattern, filter_patterns, pattern_layers,
 )
 from cnnviz.i18n import _
+from cnnviz.lesson.pages import page_controls
 
 PER_ROW = 8
 
@@ -31,13 +32,15 @@ run, layers = pickers.pick_model_layers(
 )
 
 left, right = st.columns(2)
-layer = left.selectbox(_("Conv layer"), layers, format_func=lambda info: info.label, key="filters_layer")
+CONTROLS = page_controls("filters")
+layer = controls.draw(left, CONTROLS["filters_layer"], options=layers, format_func=lambda info: info.label)
 channels = layer.shape[2]
-first = left.number_input(_("First filter"), 0, channels - 1, 0, key="filters_first")
-count = left.slider(_("Filters"), 1, min(64, channels - int(first)), min(16, channels - int(first)), key="filters_count")
-steps = right.slider(_("Steps"), 5, 100, FilterSettings.steps, key="filters_steps")
-rate = right.slider(_("Step size"), 0.1, 3.0, FilterSettings.learning_rate, 0.1, key="filters_step_size")
-size = right.slider(_("Image size"), 32, 256, max(32, min(256, run.input_shape[0])), 8, key="filters_size")
+first = controls.draw(left, CONTROLS["filters_first"], max_value=channels - 1)
+most = min(64, channels - int(first))
+count = controls.draw(left, CONTROLS["filters_count"], max_value=most, value=min(16, most))
+steps = controls.draw(right, CONTROLS["filters_steps"], value=FilterSettings.steps)
+rate = controls.draw(right, CONTROLS["filters_step_size"], value=FilterSettings.learning_rate)
+size = controls.draw(right, CONTROLS["filters_size"], value=max(32, min(256, run.input_shape[0])))
 settings = FilterSettings(steps=steps, learning_rate=rate, image_size=size)
 filters = list(range(int(first), int(first) + count))
 
@@ -68,7 +71,7 @@ st.caption(_(
     "finds most typical of that class, at the model's input size."
 ))
 names = display_names(run.display_names)
-target = st.selectbox(_("Class"), range(len(names)), format_func=lambda index: names[index], key="filters_class")
+target = controls.draw(st, CONTROLS["filters_class"], options=range(len(names)), format_func=lambda index: names[index])
 class_for = (memo.run_identity(run), target, settings)
 if st.button(_("Generate class pattern"), key="filters_class_go"):
     with st.spinner(_("Gradient ascent...")):

@@ -59,9 +59,11 @@ def _view(key: str, label: str, kind: str, **settings: object) -> Control:
 
 def image_picker(prefix: str) -> tuple[Control, ...]:
     """``app.pickers.pick_image``'s controls under ``prefix``."""
+    sources = {"test_split": N_("From the test split"), "upload": N_("Upload a photo")}
     return (
-        _view(f"{prefix}_src", N_("Image"), RADIO), _view(f"{prefix}_class", N_("Class"), SELECT),
-        _view(f"{prefix}_index", N_("Image number"), NUMBER), _view(f"{prefix}_upload", N_("Photo"), UPLOAD, linked=False),
+        _view(f"{prefix}_src", N_("Image"), RADIO, choice_labels=sources), _view(f"{prefix}_class", N_("Class"), SELECT),
+        _view(f"{prefix}_index", N_("Image number"), NUMBER, default=0, low=0),
+        _view(f"{prefix}_upload", N_("Photo"), UPLOAD, linked=False),
     )  # fmt: skip
 
 
@@ -82,11 +84,12 @@ PAGE_CONTROLS: dict[str, tuple[Control, ...]] = {
         _view("activations_per_channel", N_("Normalise each channel on its own"), CHECKBOX, default=True),
         _view("activations_columns", N_("Maps per row"), SLIDER, default=16, low=4, high=32), *image_picker("activations_image"),
     ),
-    "filters": (
+    "filters": (  # the ascent's defaults are cnnviz.explain.filters.FilterSettings' own, given by the page
         model_picker("filters_model"), _view("filters_layer", N_("Conv layer"), SELECT),
-        _view("filters_first", N_("First filter"), NUMBER), _view("filters_count", N_("Filters"), SLIDER),
-        _view("filters_steps", N_("Steps"), SLIDER), _view("filters_step_size", N_("Step size"), SLIDER),
-        _view("filters_size", N_("Image size"), SLIDER), _view("filters_class", N_("Class"), SELECT),
+        _view("filters_first", N_("First filter"), NUMBER, default=0, low=0), _view("filters_count", N_("Filters"), SLIDER, low=1),
+        _view("filters_steps", N_("Steps"), SLIDER, low=5, high=100),
+        _view("filters_step_size", N_("Step size"), SLIDER, low=0.1, high=3.0, step=0.1),
+        _view("filters_size", N_("Image size"), SLIDER, low=32, high=256, step=8), _view("filters_class", N_("Class"), SELECT),
     ),
     "gradcam": (
         model_picker("gradcam_model"), _view("gradcam_layer", N_("Conv layer"), SELECT, lockable=True),
