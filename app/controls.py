@@ -21,6 +21,7 @@ WIDGETS = {  # kind -> the container's method that draws it
     declared.NUMBER: "number_input", declared.SLIDER: "slider", declared.SELECT_SLIDER: "select_slider",
     declared.CHECKBOX: "checkbox", declared.TOGGLE: "toggle", declared.SELECT: "selectbox", declared.RADIO: "radio",
     declared.MULTISELECT: "multiselect", declared.TEXT: "text_input", declared.UPLOAD: "file_uploader",
+    declared.CAMERA: "camera_input",
 }  # fmt: skip
 INDEXED_KINDS = (declared.SELECT, declared.RADIO)  # their default is given as an index
 CHOICE_KINDS = (*INDEXED_KINDS, declared.SELECT_SLIDER, declared.MULTISELECT)

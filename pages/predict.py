@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app import pickers
+from app import controls, pickers
 from cnnviz.data.class_names import display_names, korean_and_english
 from cnnviz.data.images import IMAGE_EXTENSIONS
 from cnnviz.explain.saliency import DEFAULT_METHOD, method, method_keys
-from cnnviz.i18n import N_, _
+from cnnviz.i18n import _
+from cnnviz.lesson.pages import page_controls
 from cnnviz.limits import limits
 from cnnviz.models.layers import NoConvLayerError
 from cnnviz.photos.prepare import PhotoOptions, thumbnail
@@ -23,15 +24,7 @@ from cnnviz.photos.predict import (
 from cnnviz.runs.store import Run
 from cnnviz.text import plain, shorten
 
-FIT_LABELS = {
-    "auto": N_("Automatic (from the run)"),
-    "object": N_("Find the object, crop and centre it"),
-    "crop": N_("Keep the aspect ratio, crop the centre"),
-    "pad": N_("Keep the aspect ratio, pad the sides"),
-}
-INVERT_LABELS = {
-    "auto": N_("Automatic (polarity check)"), "always": N_("Always invert"), "never": N_("Never invert")
-}  # fmt: skip
+CONTROLS = page_controls("predict")
 STEP_HEIGHT = 96
 
 
@@ -55,38 +48,30 @@ def photo_options(run: Run) -> tuple[PhotoOptions, Display]:
             else _("Photos are resized to this run's input keeping their aspect ratio "
                    "(centre crop by default).")
         )  # fmt: skip
-        fit = st.radio(_("Framing"), list(FIT_LABELS), format_func=lambda key: _(FIT_LABELS[key]),
-                       key="predict_fit")  # fmt: skip
-        invert = st.radio(_("Invert"), list(INVERT_LABELS), format_func=lambda key: _(INVERT_LABELS[key]),
-                          key="predict_invert", horizontal=True)  # fmt: skip
-        default_margin = round(PhotoOptions().margin * 100)
-        margin_label = _("Margin around a found object (%)")
-        margin = st.slider(margin_label, 0, 40, default_margin, key="predict_margin") / 100
+        fit = controls.draw(st, CONTROLS["predict_fit"])
+        invert = controls.draw(st, CONTROLS["predict_invert"], horizontal=True)
+        margin = controls.draw(st, CONTROLS["predict_margin"], value=round(PhotoOptions().margin * 100)) / 100
         classes = len(run.display_names)
-        top_k = (
-            st.slider(_("Classes to show"), 1, classes, min(3, classes), key="predict_top") if classes > 1 else 1
-        )
-        show_cam = st.checkbox(_("Grad-CAM overlay for the top class"), True, key="predict_cam")
-        method_key = st.selectbox(
-            _("Explanation method"), method_keys(), index=method_keys().index(DEFAULT_METHOD),
-            format_func=lambda key: _(method(key).label), key="predict_method", disabled=not show_cam,
-            help=_("How the overlay is computed; the Where the network looks page compares them all."),
+        top_k = controls.draw(st, CONTROLS["predict_top"], max_value=classes, value=min(3, classes)) if classes > 1 else 1
+        show_cam = controls.draw(st, CONTROLS["predict_cam"])
+        method_key = controls.draw(
+            st, CONTROLS["predict_method"], options=method_keys(), index=method_keys().index(DEFAULT_METHOD),
+            format_func=lambda key: _(method(key).label),
+            disabled=not show_cam, help=_("How the overlay is computed; the Where the network looks page compares them all."),
         )  # fmt: skip
-        both = st.checkbox(_("Show both languages"), key="predict_both_languages",
-                           help=_("Each class as 'Korean · English', for example '고양이 · cat'."))  # fmt: skip
+        both = controls.draw(st, CONTROLS["predict_both_languages"],
+                             help=_("Each class as 'Korean · English', for example '고양이 · cat'."))  # fmt: skip
     names = [korean_and_english(name) for name in run.display_names] if both else display_names(run.display_names)
     return PhotoOptions(fit=fit, invert=invert, margin=margin), Display(top_k, show_cam, names, method_key)
 
 
 def photo_inputs() -> list[tuple[str, bytes]]:
     """Uploaded files plus, when the webcam is switched on, its picture."""
-    uploads = st.file_uploader(
-        _("Drop photos here"), type=[e[1:] for e in IMAGE_EXTENSIONS], accept_multiple_files=True,
-        key="predict_files",
-    )  # fmt: skip
+    uploads = controls.draw(st, CONTROLS["predict_files"], type=[e[1:] for e in IMAGE_EXTENSIONS],
+                            accept_multiple_files=True)  # fmt: skip
     files = [(upload.name, upload.getvalue()) for upload in uploads or []]
-    if st.toggle(_("Use the webcam"), key="predict_webcam"):
-        shot = st.camera_input(_("Take a picture"), key="predict_camera")
+    if controls.draw(st, CONTROLS["predict_webcam"]):
+        shot = controls.draw(st, CONTROLS["predict_camera"])
         if shot is not None:
             files.append(("webcam.jpg", shot.getvalue()))
     allowed = limits().predict_files

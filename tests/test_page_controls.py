@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.state import DATASET_KEY, MODEL_KEY
 from cnnviz.data.augmentation import AugmentConfig
-from cnnviz.lesson.controls import AUGMENT, MODEL_ARCHITECTURE_KEY, TRAIN, UPLOAD
+from cnnviz.lesson.controls import AUGMENT, CAMERA, MODEL_ARCHITECTURE_KEY, TRAIN, UPLOAD
 from cnnviz.lesson.pages import PAGE_CONTROLS, PAGES
 from cnnviz.runs.schema import TrainConfig
 from tests.conftest import APPTEST_TIMEOUT_S, REPO_ROOT, tiny_model_run
@@ -42,7 +42,7 @@ def page_keys(page: str, state: dict, dataset, tmp_path, monkeypatch) -> set[str
 def test_a_page_draws_exactly_its_declared_controls(page, small_shapes, tmp_path, monkeypatch):
     drawn = set().union(*(page_keys(page, state, small_shapes, tmp_path, monkeypatch)
                           for state in SCENARIOS.get(page, ({},))))  # fmt: skip
-    declared = {control.key for control in PAGE_CONTROLS.get(page, ()) if control.kind != UPLOAD}  # AppTest has no uploads
+    declared = {control.key for control in PAGE_CONTROLS.get(page, ()) if control.kind not in (UPLOAD, CAMERA)}  # not in AppTest
     assert drawn - declared == set(), "keyed controls the page draws but cnnviz/lesson/pages.py does not declare"
     assert declared - drawn == set(), "declared controls the page does not draw"
 

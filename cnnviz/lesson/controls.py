@@ -19,8 +19,9 @@ from cnnviz.models.regularization import NONE, PENALTIES
 from cnnviz.runs.schema import KFOLD_RANGE, MONITORS, OPTIMIZERS, TrainConfig
 from cnnviz.training.precision import PRECISION_LABELS
 
-NUMBER, SLIDER, SELECT_SLIDER, CHECKBOX, TOGGLE, SELECT, RADIO, MULTISELECT, TEXT, UPLOAD = (
-    "number", "slider", "select_slider", "checkbox", "toggle", "select", "radio", "multiselect", "text", "upload")  # fmt: skip
+NUMBER, SLIDER, SELECT_SLIDER, CHECKBOX, TOGGLE, SELECT, RADIO, MULTISELECT, TEXT, UPLOAD, CAMERA = (
+    "number", "slider", "select_slider", "checkbox", "toggle", "select", "radio", "multiselect", "text", "upload",
+    "camera")  # fmt: skip
 SETTINGS = "settings"  # the Train page's main group; its callbacks are grouped by callback
 CALLBACK_GROUPS = ("early", "reduce", "checkpoint")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from cnnviz.i18n import N_
 from cnnviz.lesson.controls import (
     AUGMENT,
+    CAMERA,
     CHECKBOX,
     LAB_SETTINGS,
     MODEL,
@@ -72,6 +73,11 @@ def model_picker(key: str) -> Control:
     return _view(key, N_("Model"), SELECT, linked=False)
 
 
+FIT_LABELS = {  # cnnviz.photos.prepare.FITS
+    "auto": N_("Automatic (from the run)"), "object": N_("Find the object, crop and centre it"),
+    "crop": N_("Keep the aspect ratio, crop the centre"), "pad": N_("Keep the aspect ratio, pad the sides"),
+}  # fmt: skip
+INVERT_LABELS = {"auto": N_("Automatic (polarity check)"), "always": N_("Always invert"), "never": N_("Never invert")}
 PAGE_CONTROLS: dict[str, tuple[Control, ...]] = {
     "data": (_view("data_both_languages", N_("Show both languages"), TOGGLE, linked=False),),
     "model": MODEL,
@@ -114,14 +120,16 @@ PAGE_CONTROLS: dict[str, tuple[Control, ...]] = {
         )),
         *image_picker("conv_image"),
     ),
-    "predict": (
-        model_picker("predict_model"), _view("predict_fit", N_("Framing"), RADIO), _view("predict_invert", N_("Invert"), RADIO),
-        _view("predict_margin", N_("Margin around a found object (%)"), SLIDER),
-        _view("predict_top", N_("Classes to show"), SLIDER), _view("predict_cam", N_("Grad-CAM overlay for the top class"), CHECKBOX),
+    "predict": (  # the margin's default is PhotoOptions' own and the method's saliency's, given by the page
+        model_picker("predict_model"), _view("predict_fit", N_("Framing"), RADIO, choice_labels=FIT_LABELS),
+        _view("predict_invert", N_("Invert"), RADIO, choice_labels=INVERT_LABELS),
+        _view("predict_margin", N_("Margin around a found object (%)"), SLIDER, low=0, high=40),
+        _view("predict_top", N_("Classes to show"), SLIDER, low=1),
+        _view("predict_cam", N_("Grad-CAM overlay for the top class"), CHECKBOX, default=True),
         _view("predict_method", N_("Explanation method"), SELECT),
         *(_view(key, label, kind, linked=False) for key, label, kind in (
             ("predict_both_languages", N_("Show both languages"), CHECKBOX), ("predict_files", N_("Drop photos here"), UPLOAD),
-            ("predict_webcam", N_("Use the webcam"), TOGGLE), ("predict_camera", N_("Take a picture"), UPLOAD),
+            ("predict_webcam", N_("Use the webcam"), TOGGLE), ("predict_camera", N_("Take a picture"), CAMERA),
         )),
     ),
 }  # fmt: skip
