@@ -8,7 +8,7 @@ app_page()  # first, before the imports: the whole app when opened by its own UR
 import numpy as np
 import streamlit as st
 
-from app import memo, pickers
+from app import controls, memo, pickers
 from cnnviz.data.class_names import display_names
 from cnnviz.explain.activations import feature_maps
 from cnnviz.explain.conv_views import image_tile, map_tile, number_grid, outline, softmax_figure, window_box
@@ -19,6 +19,7 @@ from cnnviz.explain.layer_math import pool_step, relu_table, softmax_step
 from cnnviz.explain.receptive_field import field_of, receptive_fields
 from cnnviz.explain.sandbox import KERNEL_PRESETS, OutputSize, convolve, crop_centre, to_gray
 from cnnviz.i18n import N_, _
+from cnnviz.lesson.pages import page_controls
 from cnnviz.models.layers import inspectable_layers
 from cnnviz.text import plain
 
@@ -42,9 +43,10 @@ run, layers, photo, caption = pickers.pick_model_layers_and_image(
     "conv", plain_conv_layers, _("This model has no Conv2D layer to explain.")
 )
 model, image, scale = run.model, photo.image, run.config.preprocessing.scale
-layer = st.selectbox(_("Conv layer"), layers, format_func=lambda info: info.label, key="conv_layer")
+CONTROLS = page_controls("convolution")
+layer = controls.draw(st, CONTROLS["conv_layer"], options=layers, format_func=lambda info: info.label)
 out_h, out_w, out_c = layer.shape
-channel = int(st.number_input(_("Output channel (filter)"), 0, out_c - 1, 0, key="conv_channel"))
+channel = int(controls.draw(st, CONTROLS["conv_channel"], max_value=out_c - 1))
 tabs = st.tabs([_(title) for title in TABS])
 
 
@@ -100,8 +102,8 @@ def formula_position() -> tuple[int, int]:
     if st.session_state.get("conv_play"):
         step_position("conv_x", "conv_y", out_w, out_h)
     left, right = st.columns(2)
-    x = left.slider(_("Output x"), 0, out_w - 1, key="conv_x") if out_w > 1 else 0
-    y = right.slider(_("Output y"), 0, out_h - 1, key="conv_y") if out_h > 1 else 0
+    x = controls.draw(left, CONTROLS["conv_x"], max_value=out_w - 1) if out_w > 1 else 0
+    y = controls.draw(right, CONTROLS["conv_y"], max_value=out_h - 1) if out_h > 1 else 0
     return int(x), int(y)
 
 
@@ -120,7 +122,7 @@ def formula() -> None:
         "**Output position x={x}, y={y}**, channel {channel}: window at input ({left}, {top}), {height}×{width}."
     ).format(x=x, y=y, channel=channel, left=step.origin[0], top=step.origin[1],
              height=step.window.shape[0], width=step.window.shape[1]))
-    shown = int(st.number_input(_("Input channel to show"), 0, step.window.shape[2] - 1, 0, key="conv_in_channel"))
+    shown = int(controls.draw(st, CONTROLS["conv_in_channel"], max_value=step.window.shape[2] - 1))
     layer_input = io.input[..., shown]
     box = window_box(step.origin, step.window.shape)
     left, middle, right = st.columns([1.2, 1, 1])
@@ -147,10 +149,10 @@ def pooling() -> None:
         "Pooling shrinks each map: every output value is the largest (max) or the mean (average) of a small "
         "window, so the next layer sees a coarser, cheaper map that shifts less when the object moves."
     ))
-    pool = st.selectbox(_("Pooling layer"), pools, format_func=lambda info: info.label, key="conv_pool")
+    pool = controls.draw(st, CONTROLS["conv_pool"], options=pools, format_func=lambda info: info.label)
     left, right = st.columns(2)
-    x = int(left.number_input(_("Pooling output x"), 0, pool.shape[1] - 1, 0, key="conv_pool_x"))
-    y = int(right.number_input(_("Pooling output y"), 0, pool.shape[0] - 1, 0, key="conv_pool_y"))
+    x = int(controls.draw(left, CONTROLS["conv_pool_x"], max_value=pool.shape[1] - 1))
+    y = int(controls.draw(right, CONTROLS["conv_pool_y"], max_value=pool.shape[0] - 1))
     step = pool_step(model, image, pool.name, min(channel, pool.shape[2] - 1), x, y, scale)
     show_numbers(st, step.window, _("{kind} pooling window (channel {channel})").format(
         kind=_(POOL_KINDS[step.kind]), channel=step.channel), key="conv_pool_window")
@@ -198,13 +200,11 @@ def sandbox() -> None:
         "output smaller, padding adds a border of zeros so the kernel also fits at the edges."
     ))
     left, right = st.columns(2)
-    side = left.slider(_("Input size (crop of the image)"), 4, 16, 8, key="conv_sb_size")
+    side = controls.draw(left, CONTROLS["conv_sb_size"])
     kernels = {"model": layer_kernel(model, layer.name, channel), **KERNEL_PRESETS}
-    name = left.selectbox(
-        _("Kernel"), list(kernels), key="conv_sb_kernel", format_func=lambda k: _(KERNEL_LABELS[k])
-    )
-    padding = right.slider(_("Padding"), 0, 3, 0, key="conv_sb_padding")
-    stride = right.slider(_("Stride"), 1, 3, 1, key="conv_sb_stride")
+    name = controls.draw(left, CONTROLS["conv_sb_kernel"], options=list(kernels), format_func=lambda k: _(KERNEL_LABELS[k]))
+    padding = controls.draw(right, CONTROLS["conv_sb_padding"])
+    stride = controls.draw(right, CONTROLS["conv_sb_stride"])
     crop, kernel = to_gray(crop_centre(image, side)), kernels[name]
     size = OutputSize(crop.shape[0], kernel.shape[0], padding, stride)
     if size.fits:
@@ -225,8 +225,8 @@ def receptive_field() -> None:
     ))
     field = field_of(model, layer.name)
     left, right = st.columns(2)
-    x = left.slider(_("Unit x"), 0, out_w - 1, 0, key="conv_rf_x") if out_w > 1 else 0
-    y = right.slider(_("Unit y"), 0, out_h - 1, 0, key="conv_rf_y") if out_h > 1 else 0
+    x = controls.draw(left, CONTROLS["conv_rf_x"], max_value=out_w - 1) if out_w > 1 else 0
+    y = controls.draw(right, CONTROLS["conv_rf_y"], max_value=out_h - 1) if out_h > 1 else 0
     region = field.region(int(x), int(y), image.shape[:2])
     st.image(outline(image_tile(image, 240), region, image.shape[:2]), caption=_(
         "unit ({x}, {y}) of {layer} sees a {size}×{size} region of the input"
@@ -242,9 +242,7 @@ with tabs[0]:
 with tabs[1]:
     one_channel()
 with tabs[2]:
-    st.toggle(
-        _("▶ Play"), key="conv_play", help=_("Slides the window across the output, about 4 positions a second.")
-    )
+    controls.draw(st, CONTROLS["conv_play"], help=_("Slides the window across the output, about 4 positions a second."))
     st.fragment(formula, run_every=PLAY_INTERVAL_S if st.session_state.get("conv_play") else None)()
 with tabs[3]:
     relu()
