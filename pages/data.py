@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import lesson, loading, state
+from app import controls, lesson, loading, state
 from cnnviz.data.class_names import both_languages, display_names
 from cnnviz.data.dataset import Dataset
 from cnnviz.data.folders import suggest_flat_keywords
@@ -17,6 +17,7 @@ from cnnviz.data.registry import SOURCES, DatasetSpec, Source, save_upload
 from cnnviz.data.report import class_counts_figure, imbalance_message, samples_per_class
 from cnnviz.data.roots import PathRefused, check_readable, readable_roots, root_choices, shown_name
 from cnnviz.i18n import N_, SOURCE_LANGUAGE, _, current_language, ngettext
+from cnnviz.lesson.pages import page_controls
 from cnnviz.limits import limits
 from cnnviz.text import plain
 
@@ -195,7 +196,7 @@ def show_dataset() -> None:
     edit_display_names(names)
     st.markdown(_("**Samples per class** (training split)"))
     english_only = current_language() == SOURCE_LANGUAGE
-    both = st.toggle(_("Show both languages"), key="data_both_languages", disabled=english_only)
+    both = controls.draw(st, page_controls("data")["data_both_languages"], disabled=english_only)
     for english, (name, images) in zip(dataset.display_names, samples_per_class(dataset, per_class=8, names=names)):
         caption = both_languages(english, name) if both else name
         st.image(list(images), caption=[caption] * len(images), width=72)
