@@ -109,21 +109,18 @@ def figure(request: pytest.FixtureRequest):
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     """Each trained-model figure's worst value over the seeds run, tightest margin first."""
-    worst: dict[tuple[str, str], Figure] = {}
-    seen: dict[tuple[str, str], int] = defaultdict(int)
+    runs: dict[tuple[str, str], list[Figure]] = defaultdict(list)
     for found in config.stash.get(FIGURES, []):
-        key = (found.test, found.name)
-        seen[key] += 1
-        if key not in worst or found.margin < worst[key].margin:
-            worst[key] = found
-    if not worst:
+        runs[found.test, found.name].append(found)
+    if not runs:
         return
     terminalreporter.section(f"trained-model figures, worst over seeds {config.getoption('--seeds')}")
-    for (test, name), found in sorted(worst.items(), key=lambda item: item[1].margin):
-        sign = ">=" if found.above else "<="
+    for (test, name), seen in sorted(runs.items(), key=lambda item: min(f.margin for f in item[1])):
+        worst, best = min(seen, key=lambda f: f.margin), max(seen, key=lambda f: f.margin)
+        sign = ">=" if worst.above else "<="
         terminalreporter.write_line(
-            f"margin {found.margin:+8.3f}  {name}: worst {found.value:.3f} (bar {sign} {found.bar:g}, "
-            f"{seen[test, name]} runs)  {test}"
+            f"margin {worst.margin:+8.3f}  {name}: worst {worst.value:.3f}, best {best.value:.3f} "
+            f"(bar {sign} {worst.bar:g}, {len(seen)} runs)  {test}"
         )
 
 

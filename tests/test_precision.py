@@ -95,8 +95,8 @@ def test_views_of_a_bfloat16_run_compute_in_float32_on_its_weights(bf16_cli_run,
 ONE_BLOCK = {"blocks": 1, "filters": 8, "dense_units": 0, "batch_norm": False}
 
 
-def validation_accuracy(dataset, choice: str, seed: int, architecture: str = "custom", epochs: int = 5) -> float:
-    """The best validation accuracy reached by the same seeded training in float32 or bfloat16."""
+def validation_accuracy(dataset, choice: str, seed: int) -> float:
+    """The best validation accuracy of a one-block convnet (no batch norm) trained 5 epochs in float32 or bfloat16."""
     import keras
 
     from cnnviz.data.pipeline import make_pipeline
@@ -105,18 +105,24 @@ def validation_accuracy(dataset, choice: str, seed: int, architecture: str = "cu
 
     config = TrainConfig(batch_size=32, learning_rate=3e-3, seed=seed, precision=choice)
     keras.utils.set_random_seed(config.seed)
-    options = ONE_BLOCK if architecture == "custom" else {}
-    model = training_copy(build_model(architecture, dataset.image_shape, dataset.num_classes, **options), choice)
+    model = training_copy(build_model("custom", dataset.image_shape, dataset.num_classes, **ONE_BLOCK), choice)
     compile_model(model, config)
     train = make_pipeline(dataset.train, config.batch_size, training=True, seed=config.seed)
-    history = model.fit(train, validation_data=make_pipeline(dataset.val, 200), epochs=epochs, shuffle=False, verbose=0)
+    history = model.fit(train, validation_data=make_pipeline(dataset.val, 200), epochs=5, shuffle=False, verbose=0)
     return max(history.history["val_accuracy"])
 
 
 def test_bfloat16_reaches_float32_accuracy_on_fashion_mnist(shared_data, training_seed, figure):
-    """2,000 Fashion-MNIST test images split 70/30, a one-block convnet, 5 epochs each.
+    """2,000 Fashion-MNIST test images split 70/30, a one-block convnet, 5 epochs in each precision:
+    bfloat16 within 1 point of float32 on the same seed.
 
-    Seen here: 0.833 in both precisions (both have levelled off by epoch 4).
+    Without batch norm both have levelled off by epoch 4, so the paired difference is small: -0.002 to
+    +0.005 over seeds 1-5 with oneDNN on, 0.000 to +0.003 with it off (bar -0.01); float32 itself at
+    worst 0.800 (bar 0.75). Small images and few of them, so a CPU without bfloat16 units emulates it in
+    seconds. Batch norm makes a 1-point parity unmeasurable with one training each: with it here the
+    paired difference ranged from -0.005 to +0.010, and on the default Shapes model (which
+    test_training.py holds to 90 % in float32) the best epoch of a bfloat16 training ranged from 0.93
+    to 0.98 between seeds at 32 px, 75-110 s a training with oneDNN off.
     """
     from cnnviz.data.registry import DatasetSpec, load_dataset
 
@@ -126,23 +132,3 @@ def test_bfloat16_reaches_float32_accuracy_on_fashion_mnist(shared_data, trainin
     bfloat16 = validation_accuracy(dataset, "bfloat16", training_seed)
     assert figure("float32 validation accuracy", float32, above=0.75)
     assert figure("bfloat16 minus float32", bfloat16 - float32, above=-0.01), (float32, bfloat16)
-
-
-def test_bfloat16_trains_the_batch_norm_model_to_the_shapes_target_like_float32(training_seed, figure):
-    """2,000 generated Shapes at 32 px split 70/30, the default ``simple`` model (conv + batch norm), 10 epochs
-    in each precision: both reach 90 % (best validation accuracy).
-
-    Not a 1-point parity as on Fashion-MNIST above: this model's validation accuracy swings by up to 30
-    points between epochs while its batch norm's moving averages catch up (44 steps an epoch), so two
-    trainings differ by up to 2.5 points in their best epoch in either precision, and the paired
-    difference was below -1 point in 3 of 13 pairs. What the test exists for still fails: the model
-    with bfloat16 weights (the "bfloat16" policy instead of "mixed_bfloat16") stays at chance, 0.25.
-    Worst seen over seeds 1-5, oneDNN on and off: WORST_F32 in float32, WORST_BF16 in bfloat16 (bar 0.9).
-    """
-    from cnnviz.data.registry import DatasetSpec, load_dataset
-
-    dataset = load_dataset(DatasetSpec(image_size=32, count=2000, ratios=(0.7, 0.3, 0.0)))
-    float32 = validation_accuracy(dataset, "float32", training_seed, "simple", epochs=10)
-    bfloat16 = validation_accuracy(dataset, "bfloat16", training_seed, "simple", epochs=10)
-    assert figure("float32 best validation accuracy", float32, above=0.9)
-    assert figure("bfloat16 best validation accuracy", bfloat16, above=0.9), (float32, bfloat16)
