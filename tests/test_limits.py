@@ -7,8 +7,7 @@ import zipfile
 
 import pytest
 
-from cnnviz.data.estimate import estimated_bytes
-from cnnviz.data.registry import DatasetSpec
+from cnnviz.data.registry import SOURCES, DatasetSpec
 from cnnviz.limits import LimitExceeded, limits
 from cnnviz.models.config_check import ModelConfigRefused, check_model_config
 from cnnviz.runs.schema import TrainConfig
@@ -38,8 +37,8 @@ def test_jobs_over_the_limits_are_refused_at_start(config):
 def test_the_seed_workflows_fit():
     check_training(TrainConfig(epochs=50, batch_size=500))
     check_training(TrainConfig(epochs=10, kfold=5))
-    assert estimated_bytes(DatasetSpec(source="cifar10")) == 60_000 * 32 * 32 * 3
-    assert estimated_bytes(DatasetSpec(image_size=128, count=20_000)) == 20_000 * 128 * 128 * 3
+    assert SOURCES["cifar10"].estimate(DatasetSpec(source="cifar10")) == 60_000 * 32 * 32 * 3
+    assert SOURCES["shapes"].estimate(DatasetSpec(image_size=128, count=20_000)) == 20_000 * 128 * 128 * 3
 
 
 def saved_config(model, tmp_path) -> dict:

@@ -52,3 +52,18 @@ def test_the_data_page_draws_every_source_and_its_code_needs_no_chain(source, tm
     assert not at.exception, at.exception
     settings, code = SOURCES[source].code(DatasetSpec(source=source, path=str(tmp_path / "missing")))
     assert "x_train" in code and all(name.isupper() for name in settings)  # every source ends with the splits
+
+
+def test_every_source_loads_through_its_entry_with_progress(tmp_path):
+    from PIL import Image
+
+    from cnnviz.data.registry import load_dataset
+
+    for name, colour in (("red", (255, 0, 0)), ("blue", (0, 0, 255))):
+        (tmp_path / name).mkdir()
+        for index in range(8):
+            Image.new("RGB", (40, 40), colour).save(tmp_path / name / f"{index}.png")
+    heard: list[int] = []
+    dataset = load_dataset(DatasetSpec(source="folder", path=str(tmp_path), image_size=32),
+                           progress=lambda done, total: heard.append(done))  # fmt: skip
+    assert dataset.class_names == ["blue", "red"] and heard and heard[-1] == 16

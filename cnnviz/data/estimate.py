@@ -2,7 +2,8 @@
 
 Shapes: count x image bytes; folders and zips: image files x image bytes (a zip's members
 are counted in its directory, without extracting it); Keras' datasets: their known sizes;
-.npz and IDX files: the bytes of the arrays they store.
+.npz and IDX files: the bytes of the arrays they store. Each source names its estimate
+(``cnnviz.data.registry.Source.estimate``); ``check_size`` checks it against the limits.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import gzip
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cnnviz.data.folders import image_files_below, visible_children
 from cnnviz.data.images import is_image_file
@@ -19,20 +22,20 @@ from cnnviz.limits import LimitExceeded, at_most, check_dataset_bytes, limits
 
 KERAS_IMAGES = {"mnist": (70_000, 28 * 28), "fashion_mnist": (70_000, 28 * 28), "cifar10": (60_000, 32 * 32 * 3)}
 IDX_ITEM_BYTES = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}  # by the IDX type code
-RESIZED_SOURCES = ("shapes", "folder", "flat_folder", "zip")  # their images are decoded at spec.image_size
 
 
-def check_size(spec) -> int:
-    """The spec's estimated decoded bytes, after checking them and its image size against the limits.
+def check_size(spec, estimate: Callable[[Any], int], resized: bool) -> int:
+    """The spec's estimated decoded bytes (its source's ``estimate``), after checking them, and for a source
+    that decodes at the spec's size (``resized``) its image size, against the limits.
 
     ``spec`` is a DatasetSpec whose path, if any, has passed ``roots.check_readable``.
     Raises LimitExceeded.
     """
-    if spec.source in RESIZED_SOURCES:
+    if resized:
         at_most(spec.image_size, limits().image_size, _("The image size"))
-    estimated = estimated_bytes(spec)
+    estimated = estimate(spec)
     check_dataset_bytes(estimated, Path(spec.path).name or spec.source)
-    if spec.source == "zip":
+    if spec.source == "zip":  # a zip's own check: its images against its size
         _check_expansion(Path(spec.path), estimated)
     return estimated
 
@@ -43,23 +46,38 @@ def image_bytes(spec) -> int:
     return spec.image_size * spec.image_size * channels
 
 
-def estimated_bytes(spec) -> int:
-    """Decoded bytes of the spec's images (0 for a source this module cannot size)."""
-    if spec.source == "shapes":
-        return max(0, spec.count) * image_bytes(spec)
-    if spec.source in KERAS_IMAGES:
-        count, size = KERAS_IMAGES[spec.source]
-        return count * size
+def shapes_bytes(spec) -> int:
+    return max(0, spec.count) * image_bytes(spec)
+
+
+def keras_bytes(spec) -> int:
+    """A Keras dataset's known size."""
+    count, size = KERAS_IMAGES[spec.source]
+    return count * size
+
+
+def zip_bytes(spec) -> int:
+    return zip_image_count(Path(spec.path)) * image_bytes(spec)
+
+
+def folder_bytes(spec) -> int:
+    return folder_image_count(Path(spec.path)) * image_bytes(spec)
+
+
+def npz_bytes(spec) -> int:
+    """The uncompressed bytes of an .npz's arrays, from its zip directory."""
+    try:
+        with zipfile.ZipFile(Path(spec.path)) as opened:
+            return sum(member.file_size for member in opened.infolist())
+    except (OSError, zipfile.BadZipFile):
+        return 0
+
+
+def idx_bytes(spec) -> int:
+    """The bytes of the IDX files the path names (a gzipped file's size is read from its trailer)."""
     path = Path(spec.path)
-    if spec.source == "zip":
-        return zip_image_count(path) * image_bytes(spec)
-    if spec.source in ("folder", "flat_folder"):
-        return folder_image_count(path) * image_bytes(spec)
-    if spec.source == "npz":
-        return _npz_bytes(path)
-    if spec.source == "idx":
-        return _idx_bytes(path)
-    return 0
+    files = [p for p in path.iterdir() if p.is_file()] if path.is_dir() else [path]
+    return sum(_unpacked_size(file) for file in files if "idx" in file.name)
 
 
 def folder_image_count(root: Path) -> int:
@@ -88,21 +106,6 @@ def _check_expansion(archive: Path, estimated: int) -> None:
             _("{name}'s images would take {times:,.0f} times the zip's size once decoded; this server allows "
               "{limit}. Use smaller images.").format(name=archive.name, times=estimated / size, limit=ratio)
         )
-
-
-def _npz_bytes(path: Path) -> int:
-    """The uncompressed bytes of an .npz's arrays, from its zip directory."""
-    try:
-        with zipfile.ZipFile(path) as opened:
-            return sum(member.file_size for member in opened.infolist())
-    except (OSError, zipfile.BadZipFile):
-        return 0
-
-
-def _idx_bytes(path: Path) -> int:
-    """The bytes of the IDX files the path names (a gzipped file's size is read from its trailer)."""
-    files = [p for p in path.iterdir() if p.is_file()] if path.is_dir() else [path]
-    return sum(_unpacked_size(file) for file in files if "idx" in file.name)
 
 
 def _unpacked_size(file: Path) -> int:

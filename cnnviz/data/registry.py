@@ -14,7 +14,15 @@ from cnnviz.data.class_names import english_name
 from cnnviz.data.archive import ArchiveError, content_hash, extract_cached
 from cnnviz.data.budget import LOADED
 from cnnviz.data.dataset import Dataset, DatasetSpec, SkippedFile, Split
-from cnnviz.data.estimate import check_size
+from cnnviz.data.estimate import (
+    check_size,
+    folder_bytes,
+    idx_bytes,
+    keras_bytes,
+    npz_bytes,
+    shapes_bytes,
+    zip_bytes,
+)
 from cnnviz.data.folders import (
     FolderError,
     check_classes,
@@ -235,8 +243,9 @@ class Source:
 
     key: str
     label: str  # N_() text
-    load: Callable[[DatasetSpec, Progress | None], Dataset]  # progress hears decoded image files
+    load: Callable[..., Dataset]  # load(spec, progress=...): progress hears decoded image files
     code: Callable[[DatasetSpec], tuple[dict[str, object], str]]  # cnnviz.data.source_code
+    estimate: Callable[[DatasetSpec], int]  # decoded bytes, before anything is decoded (cnnviz.data.estimate)
     widgets: tuple[str, ...]  # "image_size", "color_mode", "count", "limit", "downloaded", "path", "upload", "keywords"
     own_test_split: bool = False
     largest_image: int = 256  # the image size widget's maximum (the server's limit may be lower)
@@ -245,21 +254,25 @@ class Source:
 
 SOURCES: Registry[Source] = Registry("dataset source")
 RESIZED = ("image_size", "color_mode")  # the widgets of a source that decodes images at the spec's size
-SOURCES.register(Source("shapes", N_("Shapes (generated offline)"), _load_shapes, shapes_code, (*RESIZED, "count"),
-                        largest_image=128))  # fmt: skip
+SOURCES.register(Source("shapes", N_("Shapes (generated offline)"), _load_shapes, shapes_code, shapes_bytes,
+                        (*RESIZED, "count"), largest_image=128))  # fmt: skip
 KERAS = ("limit", "downloaded")  # a Keras download's widgets
-SOURCES.register(Source("mnist", N_("MNIST (Keras download)"), _load_keras, keras_dataset_code, KERAS, True))
-SOURCES.register(Source("fashion_mnist", N_("Fashion-MNIST (Keras download)"), _load_keras, keras_dataset_code, KERAS,
-                        True))  # fmt: skip
-SOURCES.register(Source("cifar10", N_("CIFAR-10 (Keras download)"), _load_keras, keras_dataset_code, KERAS, True))
+SOURCES.register(Source("mnist", N_("MNIST (Keras download)"), _load_keras, keras_dataset_code, keras_bytes, KERAS,
+                        own_test_split=True))  # fmt: skip
+SOURCES.register(Source("fashion_mnist", N_("Fashion-MNIST (Keras download)"), _load_keras, keras_dataset_code,
+                        keras_bytes, KERAS, own_test_split=True))  # fmt: skip
+SOURCES.register(Source("cifar10", N_("CIFAR-10 (Keras download)"), _load_keras, keras_dataset_code, keras_bytes,
+                        KERAS, own_test_split=True))  # fmt: skip
 SOURCES.register(Source("folder", N_("A folder of class subfolders (or train/val/test)"), _load_folder,
-                        folder_source_code, (*RESIZED, "path")))  # fmt: skip
+                        folder_source_code, folder_bytes, (*RESIZED, "path")))  # fmt: skip
 SOURCES.register(Source("flat_folder", N_("A flat folder, classes from file names"), _load_flat_folder,
-                        flat_folder_source_code, (*RESIZED, "path", "keywords")))  # fmt: skip
-SOURCES.register(Source("zip", N_("A zip upload of either kind of folder"), _load_zip, zip_code, (*RESIZED, "upload")))
-SOURCES.register(Source("idx", N_("MNIST-style IDX files"), _load_array_file, array_file_code, ("limit", "path")))
-SOURCES.register(Source("npz", N_("A NumPy .npz with x and y"), _load_array_file, array_file_code, ("limit", "path"),
-                        path_suffix=".npz"))  # fmt: skip
+                        flat_folder_source_code, folder_bytes, (*RESIZED, "path", "keywords")))  # fmt: skip
+SOURCES.register(Source("zip", N_("A zip upload of either kind of folder"), _load_zip, zip_code, zip_bytes,
+                        (*RESIZED, "upload")))  # fmt: skip
+SOURCES.register(Source("idx", N_("MNIST-style IDX files"), _load_array_file, array_file_code, idx_bytes,
+                        ("limit", "path")))  # fmt: skip
+SOURCES.register(Source("npz", N_("A NumPy .npz with x and y"), _load_array_file, array_file_code, npz_bytes,
+                        ("limit", "path"), path_suffix=".npz"))  # fmt: skip
 LOAD_ERRORS = (DownloadFailed, FormatError, FolderError, ArchiveError, PathRefused, LimitExceeded, OSError)
 
 
@@ -291,13 +304,14 @@ def check_request(spec: DatasetSpec) -> int:
     try:
         if spec.path:
             check_readable(spec.path)
-        return check_size(spec)
+        source = SOURCES[spec.source]
+        return check_size(spec, source.estimate, resized="image_size" in source.widgets)
     except LOAD_ERRORS as error:
         raise DatasetUnavailable(_user_message(error)) from error
 
 
 def _decoded(spec: DatasetSpec, progress: Progress | None) -> Dataset:
-    dataset = SOURCES[spec.source].load(spec, progress)
+    dataset = SOURCES[spec.source].load(spec, progress=progress)
     english = [english_name(name) for name in dataset.class_names]
     return replace(dataset, display_names=english, spec=spec)
 
