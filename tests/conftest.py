@@ -108,13 +108,13 @@ def figure(request: pytest.FixtureRequest):
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    """Each trained-model figure's worst value over the seeds run, tightest margin first."""
+    """Each asserted figure's worst and best value over the seeds run, tightest margin first."""
     runs: dict[tuple[str, str], list[Figure]] = defaultdict(list)
     for found in config.stash.get(FIGURES, []):
         runs[found.test, found.name].append(found)
     if not runs:
         return
-    terminalreporter.section(f"trained-model figures, worst over seeds {config.getoption('--seeds')}")
+    terminalreporter.section(f"figures the tests asserted, worst over seeds {config.getoption('--seeds')}")
     for (test, name), seen in sorted(runs.items(), key=lambda item: min(f.margin for f in item[1])):
         worst, best = min(seen, key=lambda f: f.margin), max(seen, key=lambda f: f.margin)
         sign = ">=" if worst.above else "<="

@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from cnnviz.limits import limits
 from tests.browser.driver import (
     click, go_to, main, plotly_points, select, set_select_slider, set_slider, type_into, wait_idle
 )  # fmt: skip
@@ -17,8 +18,9 @@ LIVE_CURVES = ".st-key-live_curves"
 FINAL_CURVES = ".st-key-final_curves"
 START = "▶ Start training"
 STOP = "⏹ Stop"
-# Far more epochs than a test watches: the test presses Stop, the training never has to be slow or fast.
-MANY_EPOCHS = 500
+# Far more epochs than a test watches (the server's most): the test presses Stop, the training never has
+# to be slow or fast.
+MANY_EPOCHS = limits().epochs
 # Waits on training events: generous, since the machine may be loaded (a wait ends as soon as its event comes).
 TRAINING_TIMEOUT_MS = 600_000
 # Collects the distinct non-zero point counts the live chart has shown; true once it has shown two.
