@@ -221,16 +221,18 @@ def test_a_small_keras_upload_declaring_a_huge_dense_layer_is_refused_before_ker
 def test_the_server_wide_budget_refuses_a_load_that_would_pass_it(monkeypatch):
     from cnnviz.data.budget import LoadedDatasets
 
+    unique = {"image_size": 32, "split_seed": 28_028}  # specs no other test loads: nothing else holds them
+    # Made before the limit is set: the server's own budget holds whatever earlier tests loaded.
+    made = [load_dataset(DatasetSpec(count=count, **unique)) for count in (300, 200)]  # popped 200 first
     monkeypatch.setenv("CNNVIZ_MAX_LOADED_MB", "2")
     budget = LoadedDatasets()
-    unique = {"image_size": 32, "split_seed": 28_028}  # specs no other test loads: nothing else holds them
-    first = budget.load("a", 1_000_000, lambda: load_dataset(DatasetSpec(count=200, **unique)))
+    first = budget.load("a", 1_000_000, made.pop)
     assert budget.load("a", 1_000_000, lambda: pytest.fail("a spec already loaded is shared")) is first
     with pytest.raises(ValueError, match="cannot load"):
         budget.load("b", 1_500_000, lambda: pytest.fail("refused before loading"))
     del first
     assert budget.held_bytes() == 0  # freed images give their bytes back
-    budget.load("b", 1_500_000, lambda: load_dataset(DatasetSpec(count=300, **unique)))
+    budget.load("b", 1_500_000, made.pop)
 
 
 # ---------------------------------------------------------------- caches under concurrency

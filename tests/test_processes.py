@@ -15,6 +15,7 @@ import pytest
 
 from cnnviz.data.cache import CACHE_FOLDER
 from cnnviz.i18n import use_language
+from cnnviz.limits import limits
 from cnnviz.runs import loaded
 from cnnviz.runs.store import CHECKPOINT_FILE, list_runs, load_run, read_history
 from cnnviz.training.child import NICENESS
@@ -24,14 +25,8 @@ from cnnviz.training.train import TrainConfig
 from cnnviz.training.worker import DONE, FAILED
 from tests.conftest import REPO_ROOT
 
-LONG = TrainConfig(epochs=500, batch_size=8, name="long")  # ended by the test, never by itself
+LONG = TrainConfig(epochs=limits().epochs, batch_size=8, name="long")  # ended by the test, never by itself
 RUN_FILES = {"model.keras", "config.json", "history.csv", "metrics.json", CHECKPOINT_FILE, JOB_FILE, "progress.json", "STOP"}
-
-
-@pytest.fixture(autouse=True)
-def room_for_long_trainings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """LONG asks for more epochs than the server's default limit allows."""
-    monkeypatch.setenv("CNNVIZ_MAX_EPOCHS", str(LONG.epochs))
 
 
 @pytest.fixture
@@ -130,6 +125,7 @@ import sys
 from pathlib import Path
 from cnnviz.data.dataset import DatasetSpec
 from cnnviz.data.registry import load_dataset
+from cnnviz.limits import limits
 from cnnviz.training.jobs import training_job
 from cnnviz.training.processes import ProcessWorker
 from cnnviz.training.train import TrainConfig
@@ -137,7 +133,8 @@ from tests.conftest import tiny_model_run
 
 if __name__ == "__main__":
     dataset = load_dataset(DatasetSpec(source="shapes", image_size=32, count=400))
-    job = training_job(tiny_model_run(dataset), dataset, TrainConfig(epochs=500, batch_size=8), Path(sys.argv[1]))
+    long = TrainConfig(epochs=limits().epochs, batch_size=8)  # ended by the test, never by itself
+    job = training_job(tiny_model_run(dataset), dataset, long, Path(sys.argv[1]))
     worker = ProcessWorker(max_running=1)
     worker.wait(worker.submit("carol", job))
 """
