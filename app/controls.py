@@ -16,6 +16,7 @@ from app import lesson
 from cnnviz.i18n import _
 from cnnviz.lesson import controls as declared
 from cnnviz.lesson.controls import Control
+from cnnviz.text import plain, shorten
 
 WIDGETS = {  # kind -> the container's method that draws it
     declared.NUMBER: "number_input", declared.SLIDER: "slider", declared.SELECT_SLIDER: "select_slider",
@@ -53,10 +54,19 @@ def _arguments(control: Control, choices: list[Any] | None) -> dict[str, Any]:
     return {**{name: value for name, value in arguments.items() if value is not None}, **_value(control, ())}
 
 
+def _as_text(control: Control, format_func: Callable[[Any], str]) -> Callable[[Any], str]:
+    """Choice labels as text: class, layer and run names come from users. A radio renders its options as
+    Markdown, so they are escaped there; every other widget shows them as written, only shortened."""
+    as_text = plain if control.kind == declared.RADIO else shorten
+    return lambda value: as_text(format_func(value))
+
+
 def draw(container: Any, control: Control, **overrides: Any) -> Any:
     """Draw ``control`` in ``container`` (``st``, a column, a form) and return its value."""
     arguments = {"label": _(control.label), **lesson.control(control.key),
                  **_arguments(control, overrides.get("options")), **overrides}  # fmt: skip
+    if "format_func" in arguments:
+        arguments["format_func"] = _as_text(control, arguments["format_func"])
     return getattr(container, WIDGETS[control.kind])(**arguments)
 
 

@@ -19,7 +19,7 @@ from cnnviz.data.roots import PathRefused, check_readable, readable_roots, root_
 from cnnviz.i18n import N_, SOURCE_LANGUAGE, _, current_language, ngettext
 from cnnviz.lesson.pages import page_controls
 from cnnviz.limits import limits
-from cnnviz.text import plain
+from cnnviz.text import plain, shorten
 
 COLOR_MODES = {"rgb": N_("rgb"), "grayscale": N_("grayscale")}
 OVERRIDES_KEY = "display_name_overrides"  # {dataset name: {language: [display names]}}
@@ -80,7 +80,7 @@ def server_path(suffix: str) -> str | None:
         st.info(_("This server offers no datasets of this kind."))
         return None
     return st.selectbox(_("Dataset on the server"), choices, index=None, placeholder=_("Choose a dataset"),
-                        format_func=lambda path: shown_name(Path(path)))  # fmt: skip
+                        format_func=lambda path: shorten(shown_name(Path(path))))  # fmt: skip
 
 
 def keywords_widget(source: Source, current: DatasetSpec, options: dict) -> dict | None:

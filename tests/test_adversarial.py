@@ -294,6 +294,19 @@ def test_the_upload_cache_keeps_its_byte_bound_newest_first(monkeypatch):
 MARKDOWN_NAME = "![](http://example.com/x.png) [log in again](http://example.com/login) **bold** " + "a" * 200_000
 
 
+def test_choice_labels_of_any_control_are_text_escaped_where_markdown_renders_them():
+    """Class, layer and run names reach widgets as choices: a radio renders them as Markdown, a select box
+    shows them as written; either way one line and capped."""
+    from app.controls import _as_text
+    from cnnviz.lesson.controls import RADIO, SELECT, Control
+    from cnnviz.text import MAX_NAME
+
+    radio, select = (_as_text(Control("k", "label", kind), lambda value: value) for kind in (RADIO, SELECT))
+    shown = radio(MARKDOWN_NAME)
+    assert "\\!\\[\\]" in shown and "**" not in shown.replace("\\*", "") and len(shown) <= 2 * MAX_NAME
+    assert select(MARKDOWN_NAME) == MARKDOWN_NAME[: MAX_NAME - 1] + "…"
+
+
 def test_a_markdown_run_name_shows_as_plain_text_in_another_sessions_sidebar(tiny_run, tmp_path):
     from app.state import MODEL_KEY
     from cnnviz.runs.store import load_run, read_config, rename_run, save_run
